@@ -1,0 +1,128 @@
+"""Referral lists, detail and statistics at scale, per persona, beside the bare SQL of each page.
+
+Runs in-process (Django's test client, the full middleware stack, session and token auth as in
+production) against a dataset made by ``bench.dataset``. For each figure: median and p95 over
+``--repeat`` calls, the query count, and the time of the page's main query run directly on the
+same connection (the reference: what the database alone needs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import time
+
+from bench.common import Figure, Section, django_setup, emit, summarise
+
+PERSONAS = {
+    "bench-mediator": "镇街调解员 (环市)",
+    "bench-county": "区县督导 (蓬江区)",
+    "bench-city": "市级督导 (江门市)",
+}
+
+
+def cursor_after(pk: int) -> str:
+    """A DRF cursor pointing just after ``pk`` in the -id ordering (a deep page)."""
+    return base64.b64encode(f"p={pk}".encode("ascii")).decode("ascii")
+
+
+def main_query(queries: list[dict], marker: str) -> dict | None:
+    candidates = [q for q in queries if marker in q["sql"]]
+    return max(candidates, key=lambda q: len(q["sql"])) if candidates else None
+
+
+def run(repeat: int, label: str) -> Section:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    from referrals.models import Party, Referral
+    from referrals.permissions import referrals_visible_to
+
+    User = get_user_model()
+    total = Referral.objects.count()
+    section = Section(
+        title=f"Lists, detail and statistics — {label}",
+        setup=f"{total:,} referrals; in-process requests through the full middleware stack; "
+        f"{repeat} timed calls per figure after 2 warm-ups",
+    )
+    mid = Referral.objects.order_by("pk").values_list("pk", flat=True)[total // 2]
+    for username, who in PERSONAS.items():
+        user = User.objects.get(username=username)
+        client = Client()
+        client.force_login(user)
+        visible = referrals_visible_to(user)
+        one = visible.exclude(state="draft").order_by("-pk").values_list("pk", flat=True).first()
+        name = Party.objects.filter(referral_id=one).values_list("name", flat=True).first() or "陈"
+        pages = [
+            ("API list, first page", "/api/referrals/", "referrals_referral"),
+            ("API list, deep cursor page", f"/api/referrals/?cursor={cursor_after(mid)}", "referrals_referral"),
+            ("HTML list, first page", "/referrals/", "referrals_referral"),
+            (
+                "API list, filtered (mediating & overdue)",
+                "/api/referrals/?state=mediating&overdue=true",
+                "referrals_referral",
+            ),
+            ("API list, search by party name", f"/api/referrals/?search={name}", "referrals_referral"),
+            ("API detail", f"/api/referrals/{one}/", "referrals_referral"),
+            ("Statistics summary", "/api/stats/summary/", "GROUP BY"),
+        ]
+        for title, url, marker in pages:
+
+            def call(url=url, client=client):
+                response = client.get(url)
+                assert response.status_code == 200, (url, response.status_code, response.content[:300])
+                return response
+
+            seen: list[dict] = []
+
+            def record(execute, sql, params, many, context, seen=seen):
+                seen.append({"sql": sql, "params": params})
+                return execute(sql, params, many, context)
+
+            # An execute wrapper, not CaptureQueriesContext: each request resets the query log.
+            with connection.execute_wrapper(record):
+                call()
+            query = main_query(seen, marker)
+            samples = []
+            for i in range(repeat + 2):
+                started = time.perf_counter()
+                call()
+                if i >= 2:
+                    samples.append((time.perf_counter() - started) * 1000)
+            median, p95 = summarise(samples)
+            figure = Figure(
+                name=f"{title} — {who}",
+                median=round(median, 1),
+                p95=round(p95, 1),
+                queries=len(seen),
+                budget="p95 ≤ 150 ms (10⁶, PostgreSQL)" if "list" in title else "",
+            )
+            if query is not None:
+                ref = []
+                with connection.cursor() as cursor:
+                    for i in range(repeat + 2):
+                        started = time.perf_counter()
+                        cursor.execute(query["sql"], query["params"])
+                        cursor.fetchall()
+                        if i >= 2:
+                            ref.append((time.perf_counter() - started) * 1000)
+                figure.reference_name = "the page's main query, run directly"
+                figure.reference_median = round(summarise(ref)[0], 1)
+            if figure.budget:
+                figure.verdict = "met" if p95 <= 150 else "missed"
+            section.figures.append(figure)
+    return section
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--label", default="")
+    args = parser.parse_args()
+    django_setup()
+    emit({"section": run(args.repeat, args.label)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,275 @@
+"""Workflow steps over HTTP under concurrency: latency, throughput, and nothing lost or doubled.
+
+``python -m bench.transitions --referrals 400 --clients 8`` with DATABASE_URL (PostgreSQL) set:
+prepares submitted referrals for the 环市 committee, starts uvicorn with 2 workers on a free
+loopback port, and lets 8 client threads accept, record a session for and conclude them through
+the API (token auth). A share of the referrals is accepted by two clients at once, to count that
+exactly one wins. Afterwards the database is checked: every referral concluded once, every step
+one timeline event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from bench.common import ROOT, Figure, Section, django_setup, emit, summarise
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(n: int) -> tuple[list[int], str, str, int]:
+    """N submitted referrals to 环市; returns their ids, the officer's and mediator's tokens, the lead."""
+    from rest_framework.authtoken.models import Token
+
+    from bench.dataset import ensure_people
+    from referrals import workflow
+    from referrals.models import Exclusion, Party
+    from referrals.permissions import forget_grants
+    from townships.models import Mediator, Organisation
+
+    people = ensure_people()["people"]
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    officer = User.objects.get(pk=people["bench-officer"])
+    forget_grants(officer)
+    origin = Organisation.objects.get(name="蓬江区信访局")
+    target = Organisation.objects.get(name="环市街道人民调解委员会", region__code="440703006")
+    today = datetime.date.today()
+    ids = []
+    for i in range(n):
+        parties = [
+            workflow.PartyInput(
+                role=role,
+                kind=Party.Kind.PERSON,
+                name=name,
+                phone=f"139{i:04d}{k:04d}",
+                consent_given_on=today,
+                consent_method="written",
+            )
+            for k, (role, name) in enumerate((("petitioner", "王大明"), ("respondent", "李小红")))
+        ]
+        data = workflow.ReferralInput(
+            received_on=today,
+            category="neighbour",
+            summary=f"并发测试 {i}",
+            claims="请求调解。",
+            target=target,
+            scope_ground="civil_between_citizens",
+            exclusions_absent=list(Exclusion.values),
+            parties=parties,
+        )
+        referral = workflow.create_referral(by=officer, origin=origin, data=data)
+        ids.append(workflow.submit_referral(referral, by=officer).pk)
+    lead = Mediator.objects.get(user_id=people["bench-mediator"]).pk
+    token = Token.objects.get(user_id=people["bench-mediator"]).key
+    return ids, Token.objects.get(user_id=people["bench-officer"]).key, token, lead
+
+
+def run(n: int, clients: int, workers: int) -> Section:
+    import requests
+
+    from referrals.models import Referral, TimelineEvent
+
+    ids, _officer_token, token, lead = prepare(n)
+    port = free_port()
+    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--lifespan",
+            "on",
+            "--ws",
+            "websockets-sansio",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(base + "/login/", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.3)
+        work: queue.Queue[int] = queue.Queue()
+        raced = set(ids[: n // 10])  # these are accepted by two clients at the same moment
+        for pk in ids:
+            work.put(pk)
+            if pk in raced:
+                work.put(pk)
+        timings: dict[str, list[float]] = {"accept": [], "session": [], "succeed": []}
+        accepts: dict[int, list[int]] = {}
+        concluded: dict[int, int] = {}
+        lock = threading.Lock()
+        today = datetime.date.today().isoformat()
+
+        def client() -> None:
+            session = requests.Session()
+            session.headers["Authorization"] = f"Token {token}"
+            while True:
+                try:
+                    pk = work.get_nowait()
+                except queue.Empty:
+                    return
+                started = time.perf_counter()
+                response = session.post(
+                    f"{base}/api/referrals/{pk}/actions/accept/", json={"mediators": [lead], "rights_explained": True}
+                )
+                elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    timings["accept"].append(elapsed)
+                    accepts.setdefault(pk, []).append(response.status_code)
+                if response.status_code != 200:
+                    continue
+                started = time.perf_counter()
+                session.post(
+                    f"{base}/api/referrals/{pk}/sessions/",
+                    json={"held_on": today, "location": "调解室", "participants": "双方", "record": "同意协商。"},
+                )
+                timings["session"].append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                done = session.post(
+                    f"{base}/api/referrals/{pk}/actions/succeed/",
+                    json={
+                        "agreement": {
+                            "form": "oral",
+                            "terms": "赔偿500元。",
+                            "performance_method": "现金",
+                            "performance_due": today,
+                        }
+                    },
+                )
+                with lock:
+                    timings["succeed"].append((time.perf_counter() - started) * 1000)
+                    concluded[pk] = done.status_code
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+    states = dict(Referral.objects.filter(pk__in=ids).values_list("pk", "state"))
+    events = TimelineEvent.objects.filter(referral_id__in=ids, action__in=("accept", "succeed"))
+    per_referral: dict[tuple[int, str], int] = {}
+    for referral_id, action in events.values_list("referral_id", "action"):
+        per_referral[(referral_id, action)] = per_referral.get((referral_id, action), 0) + 1
+    lost = sum(1 for pk in ids if states[pk] != "succeeded")
+    doubled = sum(1 for count in per_referral.values() if count > 1)
+    race_ok = sum(1 for pk in raced if sorted(accepts[pk]) == [200, 409])
+    refused = sum(1 for code in concluded.values() if code != 200)
+    section = Section(
+        title="Transitions over HTTP (PostgreSQL, uvicorn)",
+        setup=f"{n} submitted referrals, {clients} concurrent clients, uvicorn with {workers} workers, token auth; "
+        f"{len(raced)} referrals accepted by two clients at once",
+    )
+    for action, label in (
+        ("accept", "POST accept"),
+        ("session", "POST session record"),
+        ("succeed", "POST succeed (conclude with agreement)"),
+    ):
+        median, p95 = summarise(timings[action])
+        section.figures.append(
+            Figure(
+                name=label,
+                median=round(median, 1),
+                p95=round(p95, 1),
+                budget="p95 ≤ 200 ms" if action != "session" else "",
+                verdict=("met" if p95 <= 200 else "missed") if action != "session" else "",
+            )
+        )
+    steps = len(timings["accept"]) + len(timings["session"]) + len(timings["succeed"])
+    section.figures.append(
+        Figure(
+            name="Throughput (all steps)",
+            unit="steps/s",
+            median=round(steps / wall, 1),
+            note=f"{steps} requests in {wall:.1f} s",
+        )
+    )
+    section.figures.append(
+        Figure(
+            name="Conclusions refused",
+            unit="count",
+            median=refused,
+            budget="0",
+            verdict="met" if refused == 0 else "missed",
+        )
+    )
+    section.figures.append(
+        Figure(
+            name="Referrals not concluded (lost)",
+            unit="count",
+            median=lost,
+            budget="0",
+            verdict="met" if lost == 0 else "missed",
+        )
+    )
+    section.figures.append(
+        Figure(
+            name="Steps recorded twice (doubled)",
+            unit="count",
+            median=doubled,
+            budget="0",
+            verdict="met" if doubled == 0 else "missed",
+        )
+    )
+    section.figures.append(
+        Figure(
+            name="Simultaneous double accepts answered 200 + 409",
+            unit="count",
+            median=race_ok,
+            note=f"of {len(raced)}",
+            budget=str(len(raced)),
+            verdict="met" if race_ok == len(raced) else "missed",
+        )
+    )
+    return section
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--referrals", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    django_setup()
+    emit({"section": run(args.referrals, args.clients, args.workers)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from config import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The language switch works on the login page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("referrals/", include("referrals.urls")),
+    path("referrals/", include("mediation.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("rosters/", include("townships.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include("referrals.api_urls")),
+    path("api/", include("mediation.api_urls")),
+    path("api/", include("notifications.api_urls")),
+    path("api/", include("townships.api_urls")),
+    path("api/", include("referrals.export_urls")),
+    path("api/", include("referrals.stats_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The split view serves its script as a file, so the docs page needs no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

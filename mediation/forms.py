@@ -1,0 +1,188 @@
+"""Page forms of the mediation records: validation only; mediation/workflow.py does the work."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mediation.models import Agreement, DossierItem, FollowUp, SupervisionOrder
+from mediation.workflow import AgreementInput
+from referrals.forms import ActionForm, DateInput
+from referrals.models import LegalRoute, TerminationReason
+from townships.models import Mediator
+from townships.validators import validate_plausible_date
+
+
+class RecordForm(ActionForm):
+    """A form of the referral page, whose field ids carry the form's name.
+
+    The page holds several forms at once with fields of the same name (note, reason); without the
+    name a label would point at another form's field.
+    """
+
+    record_name = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{self.record_name}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class SucceedForm(RecordForm):
+    record_name = "succeed"
+
+    form = forms.ChoiceField(
+        label=_("协议形式"), choices=Agreement.Form.choices, widget=forms.RadioSelect, initial=Agreement.Form.WRITTEN
+    )
+    terms = forms.CharField(
+        label=_("协议内容"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("写明各方的权利义务。"),
+    )
+    amount = forms.DecimalField(label=_("涉及金额(元)"), max_digits=14, decimal_places=2, min_value=0, required=False)
+    performance_method = forms.CharField(label=_("履行方式"), max_length=500, required=False)
+    performance_place = forms.CharField(label=_("履行地点"), max_length=200, required=False)
+    performance_due = forms.DateField(label=_("履行期限"), required=False, widget=DateInput())
+    signed_on = forms.DateField(
+        label=_("签订日期(书面协议)"), required=False, widget=DateInput(), validators=[validate_plausible_date]
+    )
+    note = forms.CharField(label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def payload(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "agreement": AgreementInput(
+                form=d["form"],
+                terms=d.get("terms") or "",
+                amount=d.get("amount"),
+                performance_method=d.get("performance_method") or "",
+                performance_place=d.get("performance_place") or "",
+                performance_due=d.get("performance_due"),
+                signed_on=d.get("signed_on"),
+            ),
+            "note": d.get("note") or "",
+        }
+
+
+class FailForm(RecordForm):
+    record_name = "fail"
+
+    reason = forms.ChoiceField(
+        label=_("终止原因"), choices=[("", "—")] + list(TerminationReason.choices), required=False
+    )
+    note = forms.CharField(label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    routes_explained = forms.MultipleChoiceField(
+        label=_("已告知当事人的其他救济途径"),
+        choices=LegalRoute.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    no_session_note = forms.CharField(label=_("未开展调解的原因(没有调解记录时填写)"), max_length=1000, required=False)
+
+
+class SessionForm(RecordForm):
+    record_name = "session"
+
+    held_on = forms.DateField(label=_("调解日期"), widget=DateInput(), validators=[validate_plausible_date])
+    location = forms.CharField(label=_("地点"), max_length=200)
+    mediators = forms.ModelMultipleChoiceField(
+        label=_("参加调解员"), queryset=Mediator.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    participants = forms.CharField(
+        label=_("当事人及其他参加人员"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    record = forms.CharField(
+        label=_("调解情况记录"),
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("记录各方陈述、调查核实的情况和调解经过。"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mediators"].queryset = Mediator.objects.filter(committee_id=self.referral.target_id, active=True)
+        self.fields["held_on"].initial = timezone.localdate()
+        if self.referral.pk and not self.is_bound:
+            self.fields["mediators"].initial = list(self.referral.mediators.values_list("pk", flat=True))
+
+    def payload(self) -> dict:
+        d = dict(self.cleaned_data)
+        d["mediators"] = list(d.get("mediators") or []) or None
+        return d
+
+
+class AgreementProgressForm(RecordForm):
+    record_name = "progress"
+
+    performance = forms.ChoiceField(
+        label=_("履行情况"), choices=[("", "—")] + list(Agreement.Performance.choices), required=False
+    )
+    performance_recorded_on = forms.DateField(
+        label=_("履行情况日期"), required=False, widget=DateInput(), validators=[validate_plausible_date]
+    )
+    confirmation_applied_on = forms.DateField(
+        label=_("申请司法确认日期"), required=False, widget=DateInput(), validators=[validate_plausible_date]
+    )
+    confirmation_court = forms.CharField(label=_("受理法院"), max_length=100, required=False)
+    confirmation_result = forms.ChoiceField(
+        label=_("司法确认结果"), required=False, choices=[("", "—")] + list(Agreement.ConfirmationResult.choices)
+    )
+    confirmation_ruling_on = forms.DateField(
+        label=_("裁定日期"), required=False, widget=DateInput(), validators=[validate_plausible_date]
+    )
+
+    def payload(self) -> dict:
+        d = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        return d
+
+
+class FollowUpForm(RecordForm):
+    record_name = "followup"
+
+    visited_on = forms.DateField(label=_("回访日期"), widget=DateInput(), validators=[validate_plausible_date])
+    method = forms.ChoiceField(label=_("回访方式"), choices=FollowUp.Method.choices)
+    satisfaction = forms.ChoiceField(
+        label=_("当事人满意度"), choices=FollowUp.Satisfaction.choices, widget=forms.RadioSelect
+    )
+    performance = forms.ChoiceField(
+        label=_("协议履行情况"), required=False, choices=[("", "—")] + list(Agreement.Performance.choices)
+    )
+    note = forms.CharField(
+        label=_("回访情况"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["visited_on"].initial = timezone.localdate()
+
+
+class SupervisionForm(RecordForm):
+    record_name = "supervise"
+
+    kind = forms.ChoiceField(label=_("督办方式"), choices=SupervisionOrder.Kind.choices)
+    note = forms.CharField(label=_("督办事项"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    respond_by = forms.DateField(label=_("回复期限"), widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["respond_by"].initial = timezone.localdate() + datetime.timedelta(days=5)
+
+
+class ResponseForm(RecordForm):
+    record_name = "respond"
+
+    response = forms.CharField(label=_("办理情况回复"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AttachmentForm(RecordForm):
+    record_name = "attach"
+
+    kind = forms.ChoiceField(label=_("材料类别"), choices=DossierItem.choices)
+    file = forms.FileField(label=_("文件"), help_text=_("PDF、JPEG、PNG 或 Office 文档，不超过20MB。"))
+
+    def payload(self) -> dict:
+        return {"kind": self.cleaned_data["kind"], "upload": self.cleaned_data["file"]}

@@ -1,0 +1,434 @@
+"""Demo data (DESIGN.md §5): accounts, mediator rosters and referrals in every state.
+
+Idempotent: accounts are updated in place, rosters and referrals are created only once. The
+referrals are walked through the real workflow functions with the clock set back, so that their
+history, deadlines, notifications and dossiers are exactly what the system itself would produce.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from contextlib import contextmanager
+from decimal import Decimal
+from unittest import mock
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from mediation import workflow as mediation
+from mediation.files import minimal_pdf
+from mediation.models import DossierItem, FollowUp
+from referrals import workflow
+from referrals.models import DeclineReason, Exclusion, LegalRoute, Party, Referral, ScopeGround, TerminationReason
+from referrals.permissions import forget_grants
+from townships.calendar import add_working_days
+from townships.categories import REALISTIC_MIX
+from townships.models import Mediator, Membership, Organisation, Role
+from townships.validators import make_id_number
+
+User = get_user_model()
+PASSWORD = "jiangmen-demo"  # noqa: S105 - the documented demo password (DESIGN.md §5)
+DEMO_PREFIX = "DEMO-"
+
+ACCOUNTS = [
+    # username, full name, [(organisation name, region code, role)], superuser
+    ("officer", "陈晓敏", [("蓬江区信访局", "440703", Role.OFFICER)], False),
+    ("reviewer", "李国强", [("蓬江区信访局", "440703", Role.REVIEWER)], False),
+    ("mediator", "黄丽华", [("环市街道人民调解委员会", "440703006", Role.MEDIATOR)], False),
+    ("mediator2", "伍志明", [("台城街道人民调解委员会", "440781001", Role.MEDIATOR)], False),
+    (
+        "supervisor",
+        "梁建华",
+        [("蓬江区司法局", "440703", Role.DISPATCHER), ("蓬江区司法局", "440703", Role.SUPERVISOR)],
+        False,
+    ),
+    ("city", "张伟", [("江门市司法局", "4407", Role.SUPERVISOR)], False),
+    ("admin", "系统管理员", [], True),
+]
+
+SURNAMES = "陈李黄张梁林刘吴伍谭何周邓冯赵罗关麦胡叶区余郑朱杨蔡".replace("", " ").split()
+GIVEN = [
+    "国强",
+    "志明",
+    "丽华",
+    "秀英",
+    "建华",
+    "伟",
+    "敏",
+    "静",
+    "海燕",
+    "永红",
+    "家豪",
+    "嘉欣",
+    "少芳",
+    "锦辉",
+    "文杰",
+    "惠玲",
+    "国华",
+    "美玲",
+    "振宇",
+    "淑贞",
+    "志强",
+    "翠玲",
+    "剑锋",
+    "玉兰",
+    "俊杰",
+    "晓燕",
+    "宏伟",
+    "雪梅",
+    "耀明",
+    "丽娟",
+]
+STREETS = ["建设路", "胜利路", "港口路", "江华路"]
+PLACES = ["村委会调解室", "街道综治中心调解室", "镇人民调解委员会调解室", "当事人住所", "社区服务中心"]
+
+STORIES = {
+    "neighbour": ("相邻两户因屋檐滴水和排水沟堵塞发生争执，多次争吵并互相推搡。", "请求对方改造排水设施并赔偿损失。"),
+    "marriage_family": ("兄弟二人因赡养老人费用分担问题产生矛盾，老人多次到信访部门反映。", "请求明确赡养费分担方式。"),
+    "damages": ("申请人电动车被对方货车刮碰受损，双方对赔偿数额分歧较大。", "请求赔偿车辆维修费及误工费。"),
+    "housing_homestead": ("两户村民因宅基地界址不清发生纠纷，一方砌墙占用通道。", "请求拆除围墙、恢复通行。"),
+    "medical": ("患者家属对某卫生院诊疗过程有异议，要求说明情况并赔偿。", "请求医疗机构赔偿医疗费用。"),
+    "contract": ("申请人与装修公司因装修质量和尾款支付发生纠纷。", "请求返工整改或退还部分工程款。"),
+    "traffic": ("两车在镇道路口发生轻微碰撞，保险理赔后仍有争议。", "请求对方赔偿车辆贬值损失。"),
+    "business": ("养殖户与饲料经销商因货款结算发生争议。", "请求按约定价格结算货款。"),
+    "land_requisition": ("村民对征地补偿款在家庭成员之间的分配有异议。", "请求按人口重新分配补偿款。"),
+    "forest_land": ("两村村民小组对一片山林的经营权归属存在争议。", "请求确认山林经营权并停止砍伐。"),
+    "labour": ("十余名务工人员反映工地包工头拖欠三个月工资。", "请求支付拖欠工资。"),
+    "consumer": ("消费者购买的家电出现质量问题，商家拒绝退换。", "请求退货退款。"),
+    "pollution": ("居民反映附近小作坊夜间噪声和粉尘影响休息。", "请求停止夜间生产并采取降噪措施。"),
+    "property_management": ("业主与物业公司因电梯维修费用分摊发生纠纷。", "请求物业公司公开费用并重新核算。"),
+    "other": ("村民因祖坟迁移事宜与邻村村民发生争执。", "请求协商迁移方案。"),
+}
+
+# (final state, how many, days since the petition was received (range))
+PLAN = [
+    ("draft", 6, (1, 6)),
+    ("submitted", 10, (2, 12)),
+    ("mediating", 26, (8, 50)),
+    ("declined", 6, (5, 20)),
+    ("succeeded", 14, (20, 60)),
+    ("failed", 8, (20, 60)),
+    ("closed", 30, (40, 200)),
+]
+
+
+@contextmanager
+def clock(moment: datetime.datetime):
+    """Run workflow steps as if at ``moment`` (every timestamp the workflow writes follows it).
+
+    A moment later today than the real clock is pulled back to now: nothing is dated in the future.
+    """
+    moment = min(moment, timezone.now() - datetime.timedelta(seconds=1))
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+def at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts (password jiangmen-demo), rosters and referrals in every state (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="allow demo accounts with DEBUG off")
+        parser.add_argument("--no-referrals", action="store_true", help="accounts and rosters only")
+
+    def handle(self, *args, force: bool, no_referrals: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "Refusing to create demo accounts with a known password while DEBUG is off. "
+                "Use --force only on a training or test server."
+            )
+        call_command("load_reference_data", stdout=self.stdout)
+        self.rng = random.Random(4407)
+        with transaction.atomic():
+            users = self.accounts()
+            rostered = self.rosters(users)
+        if not no_referrals and not Referral.objects.filter(petition_no__startswith=DEMO_PREFIX).exists():
+            self.referrals(users)
+        self.stdout.write(
+            f"rosters: {rostered} committees filled; "
+            f"demo referrals: {Referral.objects.filter(petition_no__startswith=DEMO_PREFIX).count()}"
+        )
+        self.stdout.write(self.style.SUCCESS("Demo logins (password: jiangmen-demo):"))
+        for username, name, memberships, _superuser in ACCOUNTS:
+            where = "、".join(f"{org}·{Role(role).label}" for org, _c, role in memberships) or "超级管理员"
+            self.stdout.write(f"  {username:<11} {name}  {where}")
+
+    # --- People ------------------------------------------------------------------------------
+
+    def person_name(self, male: bool | None = None) -> tuple[str, bool]:
+        male = self.rng.random() < 0.5 if male is None else male
+        return self.rng.choice(SURNAMES) + self.rng.choice(GIVEN), male
+
+    def accounts(self) -> dict[str, User]:
+        users = {}
+        for username, name, memberships, superuser in ACCOUNTS:
+            user, _created = User.objects.get_or_create(username=username)
+            user.first_name = name
+            user.is_superuser = user.is_staff = superuser
+            user.is_active = True
+            user.set_password(PASSWORD)
+            user.save()
+            for org_name, code, role in memberships:
+                org = Organisation.objects.get(name=org_name, region__code=code)
+                Membership.objects.get_or_create(user=user, organisation=org, role=role)
+            forget_grants(user)
+            users[username] = user
+        return users
+
+    def staff(self, organisation: Organisation, role: str) -> User:
+        """A colleague in an organisation the demo touches: present in the history, cannot log in."""
+        username = f"staff-{organisation.pk}-{role}"
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            name, _male = self.person_name()
+            user = User.objects.create_user(username=username, first_name=name)
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            Membership.objects.create(user=user, organisation=organisation, role=role)
+        forget_grants(user)
+        return user
+
+    def rosters(self, users: dict[str, User]) -> int:
+        filled = 0
+        positions = [Mediator.Position.CHAIR, Mediator.Position.VICE_CHAIR] + [Mediator.Position.MEMBER] * 2
+        for committee in Organisation.objects.filter(kind=Organisation.Kind.MEDIATION_COMMITTEE).select_related(
+            "region"
+        ):
+            if committee.mediators.exists():
+                continue
+            filled += 1
+            size = self.rng.randint(5, 9)
+            for i in range(size):
+                # At least one woman on every committee (人民调解法 Art. 8).
+                name, male = self.person_name(male=False if i == 1 else None)
+                born = datetime.date(1960, 1, 1) + datetime.timedelta(days=self.rng.randint(0, 12000))
+                Mediator.objects.create(
+                    committee=committee,
+                    name=name,
+                    sex="M" if male else "F",
+                    id_number=make_id_number(committee.region.code, born, self.rng.randint(1, 998), male=male),
+                    mobile=f"13{self.rng.randint(0, 999999999):09d}",
+                    position=positions[i] if i < len(positions) else Mediator.Position.MEDIATOR,
+                    employment=Mediator.Employment.FULL_TIME if i < 2 else Mediator.Employment.PART_TIME,
+                    specialities=self.rng.sample(list(REALISTIC_MIX), 2),
+                )
+        for username, code, name in (("mediator", "440703006", "黄丽华"), ("mediator2", "440781001", "伍志明")):
+            committee = Organisation.objects.get(kind=Organisation.Kind.MEDIATION_COMMITTEE, region__code=code)
+            user = users[username]
+            if not Mediator.objects.filter(user=user).exists():
+                male = username == "mediator2"
+                Mediator.objects.create(
+                    committee=committee,
+                    name=name,
+                    sex="M" if male else "F",
+                    user=user,
+                    id_number=make_id_number(code, datetime.date(1978, 3, 8), 21 if male else 22, male=male),
+                    mobile="13800000001" if username == "mediator" else "13800000002",
+                    position=Mediator.Position.VICE_CHAIR,
+                    employment=Mediator.Employment.FULL_TIME,
+                    specialities=["neighbour", "marriage_family"],
+                )
+        return filled
+
+    # --- Referrals -----------------------------------------------------------------------------
+
+    def referrals(self, users: dict[str, User]) -> None:
+        committees = list(
+            Organisation.objects.filter(kind=Organisation.Kind.MEDIATION_COMMITTEE)
+            .select_related("region__parent")
+            .order_by("region__code")
+        )
+        home = [c for c in committees if c.region.code.startswith("440703")]
+        huanshi = next(c for c in committees if c.region.code == "440703006")
+        taicheng = next(c for c in committees if c.region.code == "440781001")
+        categories = list(REALISTIC_MIX)
+        weights = list(REALISTIC_MIX.values())
+        serial = 0
+        for state, count, (low, high) in PLAN:
+            for i in range(count):
+                serial += 1
+                # Half of the cases belong to the demo accounts' own offices and committees.
+                if i % 4 == 0:
+                    target = huanshi
+                elif i % 4 == 1:
+                    target = self.rng.choice(home)
+                elif i % 8 == 2:
+                    target = taicheng
+                else:
+                    target = self.rng.choice(committees)
+                county = target.region.code[:6]
+                origin = Organisation.objects.get(kind=Organisation.Kind.PETITION_OFFICE, region__code=county)
+                category = self.rng.choices(categories, weights)[0]
+                days_ago = self.rng.randint(low, high)
+                with transaction.atomic():
+                    self.story(users, origin, target, category, state, days_ago, serial, i)
+
+    def officer_of(self, users, origin):
+        return users["officer"] if origin.name == "蓬江区信访局" else self.staff(origin, Role.OFFICER)
+
+    def reviewer_of(self, users, origin):
+        return users["reviewer"] if origin.name == "蓬江区信访局" else self.staff(origin, Role.REVIEWER)
+
+    def mediator_of(self, users, committee):
+        if committee.region.code == "440703006":
+            return users["mediator"]
+        if committee.region.code == "440781001":
+            return users["mediator2"]
+        return self.staff(committee, Role.MEDIATOR)
+
+    def parties(self, serial: int, county: str, received: datetime.date) -> list[workflow.PartyInput]:
+        people = []
+        for role in (Party.Role.PETITIONER, Party.Role.RESPONDENT):
+            name, male = self.person_name()
+            born = datetime.date(1950, 1, 1) + datetime.timedelta(days=self.rng.randint(0, 18000))
+            people.append(
+                workflow.PartyInput(
+                    role=role,
+                    kind=Party.Kind.PERSON,
+                    name=name,
+                    id_number=make_id_number(county, born, self.rng.randint(1, 998), male=male),
+                    phone=f"13{self.rng.randint(0, 999999999):09d}",
+                    address=f"江门市{self.rng.choice(STREETS)}{self.rng.randint(1, 300)}号",
+                    consent_given_on=received,
+                    consent_method=self.rng.choice(list(Party.ConsentMethod.values)),
+                )
+            )
+        return people
+
+    def story(self, users, origin, target, category, state, days_ago, serial, i) -> None:
+        today = timezone.localdate()
+        received = today - datetime.timedelta(days=days_ago)
+        officer = self.officer_of(users, origin)
+        summary, claims = STORIES[category]
+        data = workflow.ReferralInput(
+            received_on=received,
+            category=category,
+            summary=summary,
+            claims=claims,
+            petition_no=f"{DEMO_PREFIX}{serial:04d}",
+            target=target,
+            scope_ground=ScopeGround.CIVIL_BETWEEN_CITIZENS,
+            exclusions_absent=list(Exclusion.values),
+            parties=self.parties(serial, target.region.code[:6], received),
+        )
+        with clock(at(received, 9, 30)):
+            referral = workflow.create_referral(by=officer, origin=origin, data=data)
+        if state == "draft":
+            return
+        day = received + datetime.timedelta(days=self.rng.randint(0, 2))
+        with clock(at(day, 10)):
+            referral = workflow.submit_referral(referral, by=officer)
+        if state == "submitted":
+            return
+        mediator = self.mediator_of(users, target)
+        if state == "declined":
+            reasons = [DeclineReason.OUT_OF_SCOPE, DeclineReason.PARTY_REFUSED, DeclineReason.IN_LEGAL_PROCEEDINGS]
+            with clock(at(add_working_days(day, 1).date, 15)):
+                referral = workflow.decline_referral(
+                    referral, by=mediator, reason=self.rng.choice(reasons), note="经核实，当事人一方明确表示不愿调解。"
+                )
+            if i < 2:  # ping-pong: sent again and returned again
+                other = (
+                    Organisation.objects.filter(
+                        kind=Organisation.Kind.MEDIATION_COMMITTEE, region__parent=target.region.parent
+                    )
+                    .exclude(pk=target.pk)
+                    .first()
+                )
+                day = add_working_days(day, 2).date
+                with clock(at(day, 9)):
+                    referral = workflow.redirect_referral(
+                        referral, by=officer, target=other, note="改由属地调委会调解。"
+                    )
+                with clock(at(add_working_days(day, 1).date, 16)):
+                    referral = workflow.decline_referral(
+                        referral, by=self.mediator_of(users, other), reason=DeclineReason.OUT_OF_SCOPE, note=""
+                    )
+            return
+        accepted_on = add_working_days(day, self.rng.randint(1, 2)).date
+        roster = list(Mediator.objects.filter(committee=target, active=True).order_by("-user_id", "pk")[:2])
+        with clock(at(accepted_on, 11)):
+            referral = workflow.accept_referral(referral, by=mediator, mediators=roster, rights_explained=True)
+        session_day = min(accepted_on + datetime.timedelta(days=self.rng.randint(1, 6)), today)
+        with clock(at(session_day, 14)):
+            mediation.record_session(
+                referral,
+                by=mediator,
+                held_on=session_day,
+                location=self.rng.choice(PLACES),
+                participants="双方当事人及村(居)委会干部",
+                record="听取双方陈述，核实了争议事实，向双方释明相关法律规定。",
+            )
+        if state == "mediating":
+            if i % 7 == 3:
+                with clock(at(session_day, 17)):
+                    workflow.suspend_mediation(referral, by=mediator, reason="等待损失鉴定结果")
+            elif i % 7 == 5:
+                with clock(at(session_day, 17)):
+                    workflow.extend_mediation(
+                        referral, by=mediator, days=15, reason="双方同意继续协商", parties_consented=True
+                    )
+            return
+        concluded = min(session_day + datetime.timedelta(days=self.rng.randint(3, 20)), today)
+        outcome = "failed" if state == "failed" or (state == "closed" and i % 5 == 4) else "succeeded"
+        with clock(at(concluded, 16)):
+            if outcome == "succeeded":
+                oral = i % 6 == 5
+                agreement = mediation.AgreementInput(
+                    form="oral" if oral else "written",
+                    terms="一、被申请人于协议签订之日起十日内一次性支付申请人补偿款；二、双方就本纠纷再无其他争议。",
+                    amount=Decimal(self.rng.choice([0, 500, 1200, 3000, 8000, 20000])),
+                    performance_method="现金或银行转账一次性支付",
+                    performance_place="村委会",
+                    performance_due=concluded + datetime.timedelta(days=10),
+                    signed_on=None if oral else concluded,
+                )
+                referral = mediation.conclude_with_agreement(referral, by=mediator, agreement=agreement)
+            else:
+                referral = mediation.terminate_mediation(
+                    referral,
+                    by=mediator,
+                    reason=self.rng.choice(
+                        [TerminationReason.VIEWS_TOO_FAR_APART, TerminationReason.PARTY_REFUSES_TO_CONTINUE]
+                    ),
+                    routes_explained=[LegalRoute.LITIGATION, LegalRoute.PETITION],
+                )
+            for kind in (DossierItem.IDENTITY_PROOF,) + ((DossierItem.AGREEMENT,) if outcome == "succeeded" else ()):
+                mediation.add_attachment(referral, by=mediator, kind=kind, upload=demo_scan(kind))
+        if state in ("succeeded", "failed"):
+            return
+        closed_on = min(add_working_days(concluded, self.rng.randint(1, 4)).date, today)
+        with clock(at(closed_on, 10)):
+            referral = workflow.close_referral(
+                referral, by=self.reviewer_of(users, origin), note="经审核，调解程序规范，卷宗材料齐全，同意办结。"
+            )
+        visit = min(closed_on + datetime.timedelta(days=self.rng.randint(3, 20)), today)
+        with clock(at(visit, 15)):
+            satisfaction = (
+                FollowUp.Satisfaction.DISSATISFIED
+                if i % 10 == 9
+                else self.rng.choice([FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.BASICALLY_SATISFIED])
+            )
+            mediation.add_followup(
+                referral,
+                by=mediator,
+                visited_on=visit,
+                method=FollowUp.Method.PHONE,
+                satisfaction=satisfaction,
+                performance="performed" if outcome == "succeeded" else "",
+                note="电话回访当事人，了解协议履行情况。",
+            )
+
+
+def demo_scan(kind: str) -> SimpleUploadedFile:
+    """A small, valid PDF standing in for a scanned paper document."""
+    return SimpleUploadedFile(f"{kind}.pdf", minimal_pdf(f"Demo scan: {kind}"), content_type="application/pdf")

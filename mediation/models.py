@@ -1,0 +1,262 @@
+"""What mediators record once they accept a referral: sessions, agreements, terminations, follow-up
+visits, supervision orders and the dossier's attachments (人民调解法; DOMAIN.md §4–§6)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from referrals.models import LegalRoute, Referral, TerminationReason
+from townships.calendar import calendar_period_end
+from townships.models import Mediator, Organisation
+
+
+class MediationSession(models.Model):
+    """人民调解记录: one sitting (or investigation) of the case."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="sessions")
+    round = models.PositiveSmallIntegerField(default=1)
+    held_on = models.DateField(_("调解日期"))
+    location = models.CharField(_("地点"), max_length=200)
+    mediators = models.ManyToManyField(Mediator, verbose_name=_("参加调解员"), blank=True, related_name="+")
+    participants = models.TextField(_("当事人及其他参加人员"), max_length=1000)
+    record = models.TextField(_("调解情况记录"), max_length=10000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("调解记录")
+        verbose_name_plural = _("调解记录")
+        ordering = ["referral_id", "held_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.held_on}"
+
+
+class Agreement(models.Model):
+    """调解协议书 (人民调解法 Arts. 28–29): written or oral, with its terms and performance."""
+
+    class Form(models.TextChoices):
+        WRITTEN = "written", _("书面协议")
+        ORAL = "oral", _("口头协议")
+
+    class Performance(models.TextChoices):
+        PENDING = "pending", _("待履行")
+        PERFORMED = "performed", _("已履行")
+        PARTLY = "partly", _("部分履行")
+        NOT_PERFORMED = "not_performed", _("未履行")
+
+    class ConfirmationResult(models.TextChoices):
+        PENDING = "pending", _("审查中")
+        CONFIRMED = "confirmed", _("裁定确认有效")
+        REJECTED = "rejected", _("裁定驳回申请")
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="agreements")
+    # The referral's region, copied (it no longer changes once mediation began) so that an area's
+    # statistics read its agreements from an index instead of every agreement there is.
+    region_code = models.CharField(max_length=12, blank=True, editable=False)
+    round = models.PositiveSmallIntegerField(default=1)
+    # The agreement that ended the referral's current round; reopening the case clears it (the
+    # statistics count current agreements without looking at the referral).
+    current = models.BooleanField(default=True, editable=False)
+    form = models.CharField(_("协议形式"), max_length=16, choices=Form.choices)
+    terms = models.TextField(_("协议内容"), max_length=5000)
+    amount = models.DecimalField(_("涉及金额(元)"), max_digits=14, decimal_places=2, null=True, blank=True)
+    performance_method = models.CharField(_("履行方式"), max_length=500)
+    performance_place = models.CharField(_("履行地点"), max_length=200, blank=True)
+    performance_due = models.DateField(_("履行期限"))
+    signed_on = models.DateField(_("签订日期"), null=True, blank=True)
+    effective_on = models.DateField(_("生效日期"))
+
+    performance = models.CharField(
+        _("履行情况"), max_length=16, choices=Performance.choices, default=Performance.PENDING
+    )
+    performance_recorded_on = models.DateField(_("履行情况登记日期"), null=True, blank=True)
+
+    confirmation_applied_on = models.DateField(_("申请司法确认日期"), null=True, blank=True)
+    confirmation_court = models.CharField(_("受理法院"), max_length=100, blank=True)
+    confirmation_result = models.CharField(
+        _("司法确认结果"), max_length=16, choices=ConfirmationResult.choices, blank=True
+    )
+    confirmation_ruling_on = models.DateField(_("裁定日期"), null=True, blank=True)
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("调解协议")
+        verbose_name_plural = _("调解协议")
+        ordering = ["referral_id", "round"]
+        constraints = [models.UniqueConstraint(fields=["referral", "round"], name="agreement_once_per_round")]
+        indexes = [
+            models.Index(fields=["effective_on"], name="agreement_effective"),
+            models.Index(fields=["region_code"], name="agreement_region", condition=models.Q(current=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.get_form_display()}"
+
+    @property
+    def confirmation_deadline(self) -> datetime.date:
+        """Last day to apply for judicial confirmation: 30 days after the agreement takes effect
+        (人民调解法 Art. 33), rolled past rest days like any period."""
+        return calendar_period_end(self.effective_on, settings.FANGDIAO["CONFIRMATION_DAYS"]).date
+
+    def confirmation_window_open(self, today: datetime.date) -> bool:
+        return self.confirmation_applied_on is None and today <= self.confirmation_deadline
+
+
+class Termination(models.Model):
+    """Mediation ended without agreement (人民调解法 Art. 26), with the routes explained."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="terminations")
+    round = models.PositiveSmallIntegerField(default=1)
+    reason = models.CharField(_("终止原因"), max_length=32, choices=TerminationReason.choices)
+    note = models.TextField(_("说明"), max_length=2000, blank=True)
+    routes_explained = models.JSONField(_("已告知的其他救济途径"), default=list)
+    no_session_note = models.TextField(_("未开展调解的原因"), max_length=1000, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("终止调解")
+        verbose_name_plural = _("终止调解")
+        ordering = ["referral_id", "round"]
+        constraints = [models.UniqueConstraint(fields=["referral", "round"], name="termination_once_per_round")]
+
+    def route_labels(self) -> list[str]:
+        return [str(LegalRoute(r).label) for r in self.routes_explained if r in LegalRoute.values]
+
+
+class FollowUp(models.Model):
+    """回访: how the parties feel afterwards and whether the agreement was performed."""
+
+    class Method(models.TextChoices):
+        PHONE = "phone", _("电话回访")
+        VISIT = "visit", _("上门回访")
+        SMS = "sms", _("短信回访")
+        OTHER = "other", _("其他")
+
+    class Satisfaction(models.TextChoices):
+        SATISFIED = "satisfied", _("满意")
+        BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
+        DISSATISFIED = "dissatisfied", _("不满意")
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="followups")
+    region_code = models.CharField(max_length=12, blank=True, editable=False)  # see Agreement.region_code
+    visited_on = models.DateField(_("回访日期"))
+    method = models.CharField(_("回访方式"), max_length=16, choices=Method.choices)
+    satisfaction = models.CharField(_("满意度"), max_length=24, choices=Satisfaction.choices)
+    performance = models.CharField(_("协议履行情况"), max_length=16, choices=Agreement.Performance.choices, blank=True)
+    note = models.TextField(_("回访情况"), max_length=2000, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("回访记录")
+        verbose_name_plural = _("回访记录")
+        ordering = ["referral_id", "visited_on", "id"]
+        indexes = [
+            models.Index(fields=["satisfaction", "visited_on"]),
+            models.Index(fields=["region_code"], name="followup_region"),
+        ]
+
+
+class SupervisionOrder(models.Model):
+    """督办: a justice bureau's order to the current handler, with a date to respond by."""
+
+    class Kind(models.TextChoices):
+        WRITTEN_NOTICE = "written_notice", _("书面督办")
+        INTERVIEW = "interview", _("约谈督办")
+        ON_SITE = "on_site", _("现场督办")
+        JOINT = "joint", _("联合督办")
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="supervisions")
+    kind = models.CharField(_("督办方式"), max_length=16, choices=Kind.choices, default=Kind.WRITTEN_NOTICE)
+    note = models.TextField(_("督办事项"), max_length=2000)
+    respond_by = models.DateField(_("回复期限"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(auto_now_add=True)
+    addressed_to = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", null=True)
+    response = models.TextField(_("办理情况回复"), max_length=2000, blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("督办")
+        verbose_name_plural = _("督办")
+        ordering = ["referral_id", "issued_at"]
+        indexes = [
+            models.Index(fields=["respond_by"], name="supervision_open", condition=models.Q(responded_at__isnull=True))
+        ]
+
+    @property
+    def answered(self) -> bool:
+        return self.responded_at is not None
+
+    def overdue(self, today: datetime.date) -> bool:
+        return not self.answered and today > self.respond_by
+
+
+class DossierItem(models.TextChoices):
+    """The standard people's-mediation dossier (卷宗) list (DOMAIN.md §5)."""
+
+    CONSENT = "consent", _("当事人同意调解材料")
+    REGISTER_FORM = "register_form", _("受理登记表")
+    RIGHTS_NOTICE = "rights_notice", _("当事人权利义务告知书")
+    IDENTITY_PROOF = "identity_proof", _("当事人身份证明")
+    MEDIATION_RECORD = "mediation_record", _("调解笔录")
+    AGREEMENT = "agreement", _("调解协议书")
+    BACK_COVER = "back_cover", _("封底")
+    POWER_OF_ATTORNEY = "power_of_attorney", _("授权委托书")
+    INVESTIGATION_RECORD = "investigation_record", _("调查笔录")
+    EVIDENCE = "evidence", _("证据材料")
+    PERFORMANCE_PROOF = "performance_proof", _("履行凭证")
+    FOLLOWUP_RECORD = "followup_record", _("回访记录")
+    JUDICIAL_CONFIRMATION = "judicial_confirmation", _("司法确认材料")
+    DOSSIER_NOTE = "dossier_note", _("卷内备考表")
+    TERMINATION_NOTICE = "termination_notice", _("终止调解告知书")
+    OTHER = "other", _("其他材料")
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Never the uploaded name: it could carry a path or a misleading extension.
+    return f"attachments/{instance.referral_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("材料类别"), max_length=32, choices=DossierItem.choices)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("材料")
+        verbose_name_plural = _("材料")
+        ordering = ["referral_id", "uploaded_at"]
+
+
+class ConfirmationReminder(models.Model):
+    """The judicial-confirmation window reminder was sent for this agreement (exactly once)."""
+
+    agreement = models.OneToOneField(Agreement, on_delete=models.CASCADE, related_name="confirmation_reminder")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+
+class SupervisionReminder(models.Model):
+    """The supervisor was told that this order's response is overdue (exactly once)."""
+
+    order = models.OneToOneField(SupervisionOrder, on_delete=models.CASCADE, related_name="overdue_reminder")
+    sent_at = models.DateTimeField(auto_now_add=True)

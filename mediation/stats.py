@@ -1,0 +1,269 @@
+"""Mediation's figures for the statistics (agreements, follow-ups, supervision orders, sessions).
+
+``referrals/stats.py`` may not import this app (DESIGN.md §2), so these figures register there as a
+``StatsSource``; ``mediation/extensions.py`` imports this module once at start-up. Each figure's
+rows are defined once, by a queryset function below, and used both to count (aggregates over the
+scoped referrals' records) and to pick the referrals a number links to (``?figure=<key>``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from mediation.models import Agreement, FollowUp, MediationSession, SupervisionOrder
+from referrals.models import Referral
+from referrals.permissions import region_range
+from referrals.stats import AMOUNT, RATE, Figure, Item, ItemList, StatsSource, register_source
+
+# --- The rows behind each figure -------------------------------------------------------------
+
+
+def current_agreements() -> QuerySet[Agreement]:
+    """The agreement that ended each referral's current round (one per referral at most).
+
+    An agreement of an earlier round, undone by reopening, no longer counts: the case is being
+    mediated again, and counts again when that round ends.
+    """
+    return Agreement.objects.filter(current=True)
+
+
+AGREEMENT_KINDS: dict[str, Q] = {
+    "agreements": Q(),
+    "agreements_written": Q(form=Agreement.Form.WRITTEN),
+    "agreements_oral": Q(form=Agreement.Form.ORAL),
+    "agreements_performed": Q(performance=Agreement.Performance.PERFORMED),
+    "judicially_confirmed": Q(confirmation_result=Agreement.ConfirmationResult.CONFIRMED),
+}
+
+
+def latest_followups() -> QuerySet[FollowUp]:
+    """Each visited referral's most recent follow-up (by visit date, then record order)."""
+    later = FollowUp.objects.filter(referral=OuterRef("referral")).filter(
+        Q(visited_on__gt=OuterRef("visited_on")) | Q(visited_on=OuterRef("visited_on"), pk__gt=OuterRef("pk"))
+    )
+    return FollowUp.objects.filter(~Exists(later))
+
+
+SATISFIED = (FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.BASICALLY_SATISFIED)
+FOLLOWUP_KINDS: dict[str, Q] = {
+    "followups_visited": Q(),
+    "satisfied": Q(satisfaction__in=SATISFIED),
+    "dissatisfied": Q(satisfaction=FollowUp.Satisfaction.DISSATISFIED),
+}
+
+
+def overdue_orders(now: datetime.datetime) -> QuerySet[SupervisionOrder]:
+    """Supervision orders still unanswered after their respond-by day."""
+    return SupervisionOrder.objects.filter(responded_at__isnull=True, respond_by__lt=timezone.localdate(now))
+
+
+def week_of(now: datetime.datetime) -> tuple[datetime.date, datetime.date]:
+    today = timezone.localdate(now)
+    monday = today - datetime.timedelta(days=today.weekday())
+    return monday, monday + datetime.timedelta(days=6)
+
+
+def sessions_this_week(now: datetime.datetime) -> QuerySet[MediationSession]:
+    return MediationSession.objects.filter(held_on__range=week_of(now))
+
+
+def _referrals_with(rows: QuerySet) -> Q:
+    return Q(pk__in=rows.values("referral_id"))
+
+
+# --- Figures ------------------------------------------------------------------------------------
+
+FIGURES = (
+    Figure(
+        "agreements",
+        gettext_lazy("达成协议"),
+        gettext_lazy("调解结束时达成的调解协议（书面或口头），每案以本轮协议计一份，与调解成功案件数一致。"),
+        where=lambda now: _referrals_with(current_agreements()),
+        source="mediation",
+    ),
+    Figure(
+        "agreements_written",
+        gettext_lazy("书面协议"),
+        gettext_lazy("以书面形式订立的调解协议（各方签名并加盖调委会印章后生效）。"),
+        where=lambda now: _referrals_with(current_agreements().filter(AGREEMENT_KINDS["agreements_written"])),
+        source="mediation",
+    ),
+    Figure(
+        "agreements_oral",
+        gettext_lazy("口头协议"),
+        gettext_lazy("以口头形式达成、由调解员记录在案的调解协议。"),
+        where=lambda now: _referrals_with(current_agreements().filter(AGREEMENT_KINDS["agreements_oral"])),
+        source="mediation",
+    ),
+    Figure(
+        "amount_involved",
+        gettext_lazy("协议涉及金额"),
+        gettext_lazy("调解协议载明的涉及金额合计（元），未填写金额的协议按 0 计。"),
+        unit=AMOUNT,
+        link="agreements",
+        source="mediation",
+    ),
+    Figure(
+        "agreements_performed",
+        gettext_lazy("已履行协议"),
+        gettext_lazy("履行情况登记为“已履行”的调解协议（部分履行、未履行不计）。"),
+        where=lambda now: _referrals_with(current_agreements().filter(AGREEMENT_KINDS["agreements_performed"])),
+        source="mediation",
+    ),
+    Figure(
+        "judicially_confirmed",
+        gettext_lazy("司法确认"),
+        gettext_lazy("经人民法院裁定确认有效的调解协议（申请中、被驳回的不计）。"),
+        where=lambda now: _referrals_with(current_agreements().filter(AGREEMENT_KINDS["judicially_confirmed"])),
+        source="mediation",
+    ),
+    Figure(
+        "followups_visited",
+        gettext_lazy("已回访"),
+        gettext_lazy("有回访记录的案件数；一案回访多次的，以最近一次回访为准。"),
+        where=lambda now: _referrals_with(latest_followups()),
+        source="mediation",
+    ),
+    Figure(
+        "satisfied",
+        gettext_lazy("满意或基本满意"),
+        gettext_lazy("最近一次回访结果为“满意”或“基本满意”的案件。"),
+        where=lambda now: _referrals_with(latest_followups().filter(FOLLOWUP_KINDS["satisfied"])),
+        source="mediation",
+    ),
+    Figure(
+        "dissatisfied",
+        gettext_lazy("回访不满意"),
+        gettext_lazy("最近一次回访结果为“不满意”的案件，可由信访部门决定重新调解。"),
+        where=lambda now: _referrals_with(latest_followups().filter(FOLLOWUP_KINDS["dissatisfied"])),
+        source="mediation",
+    ),
+    Figure(
+        "satisfaction_rate",
+        gettext_lazy("回访满意率"),
+        gettext_lazy("(满意 + 基本满意) ÷ 已回访，每案以最近一次回访为准。"),
+        unit=RATE,
+        ratio=("satisfied", "followups_visited"),
+        link="satisfied",
+        source="mediation",
+    ),
+    Figure(
+        "supervision_overdue",
+        gettext_lazy("督办逾期未复"),
+        gettext_lazy("有督办单已过回复期限仍未回复的案件。"),
+        where=lambda now: _referrals_with(overdue_orders(now)),
+        source="mediation",
+    ),
+    Figure(
+        "sessions_this_week",
+        gettext_lazy("本周调解"),
+        gettext_lazy("本周（周一至周日）有调解记录的案件。"),
+        where=lambda now: _referrals_with(sessions_this_week(now)),
+        source="mediation",
+    ),
+)
+
+
+def compute(referrals: QuerySet[Referral], now: datetime.datetime, area: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Every mediation figure of the scoped referrals, in four queries.
+
+    ``area``, when the scope is a region, narrows the records by their own indexed region code
+    first (the result is the same: they also belong to scoped referrals).
+    """
+    scoped = referrals.values("pk")
+    here = region_range(area, field="region_code") if area else Q()
+    values: dict[str, Any] = (
+        current_agreements()
+        .filter(here, referral__in=scoped)
+        .aggregate(amount_involved=Sum("amount"), **{k: Count("pk", filter=q) for k, q in AGREEMENT_KINDS.items()})
+    )
+    values["amount_involved"] = values["amount_involved"] or 0
+    values |= (
+        latest_followups()
+        .filter(here, referral__in=scoped)
+        .aggregate(**{k: Count("pk", filter=q) for k, q in FOLLOWUP_KINDS.items()})
+    )
+    values |= (
+        overdue_orders(now).filter(referral__in=scoped).aggregate(supervision_overdue=Count("referral", distinct=True))
+    )
+    values |= (
+        sessions_this_week(now)
+        .filter(referral__in=scoped)
+        .aggregate(sessions_this_week=Count("referral", distinct=True))
+    )
+    return values
+
+
+# --- Dashboard lists -----------------------------------------------------------------------------
+
+
+def _excerpt(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def supervision_overdue_list(referrals: QuerySet[Referral], now: datetime.datetime, limit: int) -> ItemList:
+    orders = overdue_orders(now).filter(referral__in=referrals.values("pk"))
+    count = orders.aggregate(n=Count("referral", distinct=True))["n"]
+    items = [
+        Item(
+            referral_id=o.referral_id,
+            number=o.referral.number,
+            text=_("督办：%s") % _excerpt(o.note),
+            meta=_("回复期限 %(day)s · %(org)s")
+            % {"day": o.respond_by.isoformat(), "org": o.addressed_to.name if o.addressed_to else ""},
+            tone="bad",
+        )
+        for o in orders.select_related("referral", "addressed_to").order_by("respond_by", "pk")[:limit]
+    ]
+    return ItemList(("supervision_overdue",), count, items)
+
+
+def dissatisfied_list(referrals: QuerySet[Referral], now: datetime.datetime, limit: int) -> ItemList:
+    rows = latest_followups().filter(FOLLOWUP_KINDS["dissatisfied"], referral__in=referrals.values("pk"))
+    items = [
+        Item(
+            referral_id=f.referral_id,
+            number=f.referral.number,
+            text=_excerpt(f.note) or _("回访不满意"),
+            meta=_("回访日期 %s") % f.visited_on.isoformat(),
+            tone="warn",
+        )
+        for f in rows.select_related("referral").order_by("-visited_on", "-pk")[:limit]
+    ]
+    return ItemList(("dissatisfied",), rows.count(), items)
+
+
+def sessions_this_week_list(referrals: QuerySet[Referral], now: datetime.datetime, limit: int) -> ItemList:
+    sessions = sessions_this_week(now).filter(referral__in=referrals.values("pk"))
+    count = sessions.aggregate(n=Count("referral", distinct=True))["n"]
+    items = [
+        Item(
+            referral_id=s.referral_id,
+            number=s.referral.number,
+            text=_excerpt(s.record),
+            meta=f"{s.held_on.isoformat()} · {s.location}",
+        )
+        for s in sessions.select_related("referral").order_by("held_on", "pk")[:limit]
+    ]
+    return ItemList(("sessions_this_week",), count, items)
+
+
+SOURCE = StatsSource(
+    name="mediation",
+    figures=FIGURES,
+    compute=compute,
+    lists={
+        "supervision_overdue": supervision_overdue_list,
+        "dissatisfied": dissatisfied_list,
+        "sessions_this_week": sessions_this_week_list,
+    },
+)
+
+register_source(SOURCE)

@@ -1,0 +1,10 @@
+"""Statistics API (mounted at /api/): the summary of DESIGN.md §6 and the statistics workbook."""
+
+from django.urls import path
+
+from referrals import stats_api
+
+urlpatterns = [
+    path("stats/summary/", stats_api.StatsSummary.as_view(), name="api-stats-summary"),
+    path("exports/statistics.xlsx", stats_api.StatisticsWorkbook.as_view(), name="api-stats-workbook"),
+]

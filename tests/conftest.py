@@ -1,0 +1,215 @@
+"""Personas and helpers shared by the whole suite.
+
+Reference data (Jiangmen's regions, calendar 2020–2026 and standard organisations) comes from the
+migrations, so every test database has it. Personas are the DESIGN.md §5 roles, plus a mediator of
+another township and an outsider with no organisation.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from referrals import workflow
+from referrals.models import Referral
+from tests import factories as f
+from townships import calendar
+from townships.models import Mediator, Organisation, Role
+
+PENGJIANG_PETITION = "蓬江区信访局"
+PENGJIANG_BUREAU = "蓬江区司法局"
+CITY_BUREAU = "江门市司法局"
+HUANSHI = "440703006"
+TAICHENG = "440781001"
+BAISHA_PJ = "440703002"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    # The calendar keeps rows in memory per process; a test that edits CalendarDay rows rolls them
+    # back, so the cache must not outlive the test.
+    calendar.invalidate()
+    yield
+    calendar.invalidate()
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+    settings.CHANNEL_LAYERS = (
+        {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        if not settings.REDIS_URL
+        else settings.CHANNEL_LAYERS
+    )
+    settings.MEDIA_ROOT = str(settings.VAR_DIR / "test-media")
+
+
+@dataclass
+class Personas:
+    officer: object
+    reviewer: object
+    mediator: object
+    other_mediator: object
+    supervisor: object
+    city: object
+    outsider: object
+    petition_office: Organisation
+    huanshi: Organisation
+    taicheng: Organisation
+    bureau: Organisation
+    lead: Mediator
+    second: Mediator
+    other_lead: Mediator
+
+    def all(self) -> dict[str, object]:
+        return {
+            "officer": self.officer,
+            "reviewer": self.reviewer,
+            "mediator": self.mediator,
+            "other_mediator": self.other_mediator,
+            "supervisor": self.supervisor,
+            "city": self.city,
+            "outsider": self.outsider,
+        }
+
+
+def make_personas() -> Personas:
+    petition_office = f.org(PENGJIANG_PETITION)
+    huanshi = f.committee(HUANSHI)
+    taicheng = f.committee(TAICHENG)
+    bureau = f.org(PENGJIANG_BUREAU)
+    mediator = f.make_user("mediator", name="黄丽华", memberships=[(huanshi, Role.MEDIATOR)])
+    other_mediator = f.make_user("mediator2", name="伍志明", memberships=[(taicheng, Role.MEDIATOR)])
+    return Personas(
+        officer=f.make_user("officer", name="陈晓敏", memberships=[(petition_office, Role.OFFICER)]),
+        reviewer=f.make_user("reviewer", name="李国强", memberships=[(petition_office, Role.REVIEWER)]),
+        mediator=mediator,
+        other_mediator=other_mediator,
+        supervisor=f.make_user(
+            "supervisor", name="梁建华", memberships=[(bureau, Role.DISPATCHER), (bureau, Role.SUPERVISOR)]
+        ),
+        city=f.make_user("city", name="张伟", memberships=[(f.org(CITY_BUREAU), Role.SUPERVISOR)]),
+        outsider=f.make_user("outsider", name="路人"),
+        petition_office=petition_office,
+        huanshi=huanshi,
+        taicheng=taicheng,
+        bureau=bureau,
+        lead=f.make_mediator(huanshi, name="黄丽华", user=mediator),
+        second=f.make_mediator(huanshi, name="梁明", male=True),
+        other_lead=f.make_mediator(taicheng, name="伍志明", male=True, user=other_mediator),
+    )
+
+
+@pytest.fixture
+def people(db) -> Personas:
+    return make_personas()
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def api(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+class Story:
+    """Walk a referral to a given state through the real workflow, as the personas would."""
+
+    def __init__(self, people: Personas) -> None:
+        self.p = people
+
+    def draft(self, **overrides) -> Referral:
+        overrides.setdefault("target", self.p.huanshi)
+        return f.make_referral(self.p.officer, origin=self.p.petition_office, **overrides)
+
+    def submitted(self, **overrides) -> Referral:
+        return workflow.submit_referral(self.draft(**overrides), by=self.p.officer)
+
+    def mediating(self, **overrides) -> Referral:
+        return workflow.accept_referral(
+            self.submitted(**overrides),
+            by=self.p.mediator,
+            mediators=[self.p.lead, self.p.second],
+            rights_explained=True,
+        )
+
+    def declined(self, **overrides) -> Referral:
+        return workflow.decline_referral(self.submitted(**overrides), by=self.p.mediator, reason="party_refused")
+
+    def with_session(self, **overrides) -> Referral:
+        from mediation.workflow import record_session
+
+        referral = self.mediating(**overrides)
+        record_session(
+            referral,
+            by=self.p.mediator,
+            held_on=datetime.date.today(),
+            location="村委会调解室",
+            participants="双方当事人",
+            record="听取双方陈述。",
+        )
+        return referral
+
+    def succeeded(self, *, form: str = "oral", **overrides) -> Referral:
+        from mediation.workflow import AgreementInput, conclude_with_agreement
+
+        referral = self.with_session(**overrides)
+        agreement = AgreementInput(
+            form=form,
+            terms="被申请人赔偿500元。",
+            performance_method="现金支付",
+            performance_due=datetime.date.today() + datetime.timedelta(days=10),
+            signed_on=datetime.date.today() if form == "written" else None,
+        )
+        return conclude_with_agreement(referral, by=self.p.mediator, agreement=agreement)
+
+    def failed(self, **overrides) -> Referral:
+        from mediation.workflow import terminate_mediation
+
+        return terminate_mediation(
+            self.with_session(**overrides),
+            by=self.p.mediator,
+            reason="views_too_far_apart",
+            routes_explained=["litigation"],
+        )
+
+    def closable(self, **overrides) -> Referral:
+        """Succeeded, with the dossier complete (identity proof uploaded, oral agreement)."""
+        from mediation.workflow import add_attachment
+        from tests.files import pdf_upload
+
+        referral = self.succeeded(**overrides)
+        add_attachment(referral, by=self.p.mediator, kind="identity_proof", upload=pdf_upload())
+        return referral
+
+    def closed(self, **overrides) -> Referral:
+        return workflow.close_referral(self.closable(**overrides), by=self.p.reviewer, note="同意办结。")
+
+    def at(self, state: str, **overrides) -> Referral:
+        return getattr(self, state)(**overrides)
+
+
+@pytest.fixture
+def story(people) -> Story:
+    return Story(people)
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    skip = pytest.mark.skip(reason="needs PostgreSQL (run with DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip)

@@ -1,0 +1,74 @@
+"""Two people pressing conflicting buttons at the same moment: one wins, the other gets 409.
+
+Runs on PostgreSQL, where the row lock is real (SQLite serialises whole transactions instead).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from referrals.models import Handling, Referral, TimelineEvent
+from tests.conftest import Story, api, make_personas
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def race(calls) -> list[int]:
+    """Run the calls in threads released together; return their status codes in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[int] = [0] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return results
+
+
+def post(user, url, body):
+    fresh = get_user_model().objects.get(pk=user.pk)
+    return lambda: api(fresh).post(url, body, format="json").status_code
+
+
+def test_accept_and_decline_at_once_one_wins_and_one_gets_409():
+    people = make_personas()
+    story = Story(people)
+    for _ in range(5):
+        referral = story.submitted()
+        base = f"/api/referrals/{referral.pk}/actions/"
+        codes = race(
+            [
+                post(people.mediator, base + "accept/", {"mediators": [people.lead.pk], "rights_explained": True}),
+                post(people.mediator, base + "decline/", {"reason": "party_refused"}),
+            ]
+        )
+        assert sorted(codes) == [200, 409]
+        referral.refresh_from_db()
+        assert referral.state in ("mediating", "declined")
+        transitions = TimelineEvent.objects.filter(referral=referral, action__in=("accept", "decline"))
+        assert transitions.count() == 1
+        assert transitions.get().action == {"mediating": "accept", "declined": "decline"}[referral.state]
+        assert Handling.objects.filter(referral=referral, ended_at__isnull=False).count() == 1
+
+
+def test_the_same_button_pressed_twice_at_once_acts_once():
+    people = make_personas()
+    story = Story(people)
+    referral = story.draft()
+    url = f"/api/referrals/{referral.pk}/actions/submit/"
+    codes = race([post(people.officer, url, {}) for _ in range(4)])
+    assert sorted(codes) == [200, 409, 409, 409]
+    assert TimelineEvent.objects.filter(referral=referral, action="submit").count() == 1
+    assert Referral.objects.get(pk=referral.pk).state == "submitted"

@@ -1,0 +1,279 @@
+"""The home page's dashboards: supervisor, committee and petition office views, and their fragments."""
+
+from __future__ import annotations
+
+import datetime
+import html
+import re
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from mediation.workflow import terminate_mediation
+from referrals import stats, workflow
+from referrals.models import Referral, State
+from tests import factories as f
+from tests.conftest import HUANSHI, PENGJIANG_PETITION, login
+from tests.referrals.test_stats_support import (
+    demo_user,
+    expected,
+    figure_links,
+    fresh,
+    in_region,
+    listed,
+    of_committee,
+    seed_demo,
+    tiles_of,
+)
+from townships.models import Organisation, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def page(user, path: str = "/", **params) -> str:
+    response = login(fresh(user)).get(path, params)
+    assert response.status_code == 200, response.content[:500]
+    return response.content.decode()
+
+
+def href(link: dict[str, str]) -> str:
+    return link["href"]  # the parser has already turned &amp; back into &
+
+
+def fail_elsewhere(story, township: str) -> Referral:
+    """A referral mediated without agreement by another township's committee (its own mediator)."""
+    committee = f.committee(township)
+    user = f.make_user(memberships=[(committee, Role.MEDIATOR)])
+    lead = f.make_mediator(committee, user=user)
+    referral = workflow.accept_referral(
+        story.submitted(target=committee), by=user, mediators=[lead], rights_explained=True
+    )
+    return terminate_mediation(
+        referral, by=user, reason="party_withdrew", routes_explained=["litigation"], no_session_note="当事人撤回。"
+    )
+
+
+def time_machine_at(moment: str):
+    return time_machine.travel(timezone.make_aware(datetime.datetime.fromisoformat(moment)), tick=False)
+
+
+# --- Supervisors --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "truth"),
+    [("supervisor", lambda: in_region("440703")), ("city", lambda: in_region("4407"))],
+    ids=["county supervisor", "city supervisor"],
+)
+def test_a_supervisors_tiles_match_direct_counts_and_open_the_referrals_behind_them(settings, username, truth):
+    seed_demo(settings)
+    user = demo_user(username)
+    tiles = tiles_of(page(user))
+    facts = expected(truth())
+    for key in ("total", "open", "overdue", "due_soon", "ping_pong", "agreements", "supervision_overdue"):
+        assert int(tiles[key]["data-value"]) == facts[key], key
+    assert int(tiles["state_submitted"]["data-value"]) == facts["state_submitted"]
+    assert float(tiles["success_rate"]["data-value"]) == facts["success_rate"]
+    assert float(tiles["satisfaction_rate"]["data-value"]) == facts["satisfaction_rate"]
+    # One click from a number to the referrals behind it.
+    for key in ("total", "open", "state_submitted", "state_mediating", "overdue", "due_soon", "ping_pong"):
+        assert listed(user, href(tiles[key])) == int(tiles[key]["data-value"]), key
+    assert listed(user, href(tiles["success_rate"])) == facts["succeeded"]
+    assert listed(user, href(tiles["agreements"])) == facts["agreements"]
+
+
+def test_the_township_table_matches_direct_counts_cell_by_cell(settings):
+    seed_demo(settings)
+    user = demo_user("supervisor")
+    cells = [link for link in figure_links(page(user)) if link["row"]]
+    assert {c["row"] for c in cells} == {"440703002", "440703005", "440703006", "440703101", "440703102", "440703103"}
+    for cell in cells:
+        if cell["data-figure"] == "success_rate":
+            continue
+        assert listed(user, href(cell)) == int(cell["text"]), (cell["row"], cell["data-figure"])
+    overdue = {c["row"]: int(c["text"]) for c in cells if c["data-figure"] == "overdue"}
+    truth = {}
+    for r in in_region("440703").filter(due_at__lte=timezone.now()):
+        truth[r.region_code] = truth.get(r.region_code, 0) + 1
+    assert overdue == {code: truth.get(code, 0) for code in overdue}
+
+
+def test_the_city_sees_a_county_table_and_a_row_for_what_sits_at_a_bureau(people, story):
+    # Referred to 蓬江区司法局 itself: it sits at the county until the bureau routes it.
+    story.submitted(target=people.bureau)
+    story.submitted()
+    text = page(people.city)
+    assert "蓬江区本级" in text
+    totals = [c for c in figure_links(text) if c["row"] == "440703" and c["data-figure"] == "total"]
+    # The county table's row counts both; the township table's 本级 row only the bureau's one.
+    assert sorted(int(c["text"]) for c in totals) == [1, 2]
+    for cell in totals:
+        assert listed(people.city, href(cell)) == int(cell["text"])
+
+
+def test_the_township_table_sorts_by_success_rate_with_townships_without_outcomes_last(people, story):
+    story.succeeded()  # 环市: 100%
+    fail_elsewhere(story, "440703002")  # 白沙: 0%
+    story.submitted(target=f.committee("440703101"))  # 棠下: nothing concluded
+    text = page(people.supervisor, sort="-success_rate")
+    order = re.findall(r'<tr data-region="(\d+)">', text.split('id="township-table"')[1])
+    assert order[:2] == ["440703006", "440703002"]
+    assert order.index("440703101") > 1
+    text = page(people.supervisor, sort="success_rate")
+    order = re.findall(r'<tr data-region="(\d+)">', text.split('id="township-table"')[1])
+    assert order[:2] == ["440703002", "440703006"]
+
+
+def test_what_is_late_is_red_and_listed_under_needs_attention(people, story):
+    with time_machine_at("2026-01-05 10:00"):
+        late = story.submitted()
+    text = page(people.supervisor)
+    assert re.search(r'<a class="tile bad"[^>]*data-figure="overdue" data-value="1"', text)
+    assert late.number in text.split("需要关注")[1]
+
+
+def test_the_period_picker_narrows_every_figure_and_a_bad_date_is_shown_not_a_crash(people, story):
+    with time_machine_at("2026-03-10 10:00"):
+        story.submitted()
+    with time_machine_at("2026-05-20 10:00"):
+        story.submitted()
+    tiles = tiles_of(page(people.supervisor, **{"from": "2026-05-01", "to": "2026-05-31"}))
+    assert tiles["total"]["data-value"] == "1"
+    assert "from=2026-05-01" in href(tiles["total"])
+    response = login(fresh(people.supervisor)).get("/", {"from": "2026-02-31"})
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "日期格式应为 YYYY-MM-DD" in text
+    assert tiles_of(text)["total"]["data-value"] == "2"
+
+
+def test_the_charts_are_inline_svg_with_links_and_no_external_assets(people, story):
+    story.submitted()
+    text = page(people.supervisor)
+    assert text.count("<svg") >= 3  # bell, trend, categories
+    this_month = timezone.localdate().replace(day=1).isoformat()
+    assert f"from={this_month}" in text
+    assert "category=neighbour" in text
+    assert not re.search(r'(src|href)="(https?:)?//', text)
+    assert "<script>" not in text
+
+
+def test_every_number_has_its_definition_as_a_tooltip(people, story):
+    story.submitted()
+    for link in figure_links(page(people.supervisor)):
+        if "tile" in link.get("class", ""):
+            assert link.get("title"), link["data-figure"]
+            assert link["title"] == str(stats.FIGURES[link["data-figure"]].definition)
+
+
+# --- Committees and petition offices -----------------------------------------------------------------
+
+
+def test_a_committees_queue_matches_its_referral_lists(settings):
+    seed_demo(settings)
+    user = demo_user("mediator")
+    huanshi = Organisation.objects.get(region__code=HUANSHI, kind="mediation_committee")
+    text = page(user)
+    tiles = tiles_of(text)
+    mine = of_committee(huanshi).filter(target=huanshi)
+    assert int(tiles["state_submitted"]["data-value"]) == mine.filter(state=State.SUBMITTED).count()
+    assert int(tiles["state_mediating"]["data-value"]) == mine.filter(state=State.MEDIATING).count()
+    queue = mine.filter(state__in=(State.SUBMITTED, State.MEDIATING))
+    assert int(tiles["overdue"]["data-value"]) == queue.filter(due_at__lte=timezone.now()).count()
+    now = timezone.now()
+    assert int(tiles["due_soon"]["data-value"]) == queue.filter(due_soon_at__lte=now, due_at__gt=now).count()
+    for key in ("state_submitted", "state_mediating", "overdue", "due_soon", "sessions_this_week"):
+        assert listed(user, href(tiles[key])) == int(tiles[key]["data-value"]), key
+    # The queue lists the most urgent first.
+    first = re.search(r'class="number" href="/referrals/(\d+)/"', text.split("我的待办")[1]).group(1)
+    earliest = queue.exclude(due_at=None).order_by("due_at", "-id").first()
+    assert int(first) == earliest.pk
+    # A committee has no supervisor view.
+    assert "访调对接态势" not in text
+
+
+def test_sessions_held_this_week_are_listed_for_the_committee(people, story):
+    referral = story.with_session()
+    text = page(people.mediator)
+    assert tiles_of(text)["sessions_this_week"]["data-value"] == "1"
+    assert referral.number in text.split("本周调解")[1]
+
+
+def test_a_petition_office_sees_its_referrals_by_state_and_what_waits_for_it(settings):
+    seed_demo(settings)
+    user = demo_user("officer")
+    office = f.org(PENGJIANG_PETITION)
+    tiles = tiles_of(page(user))
+    for state in State.values:
+        truth = Referral.objects.filter(origin=office, state=state).count()
+        assert int(tiles[f"state_{state}"]["data-value"]) == truth, state
+        assert listed(user, href(tiles[f"state_{state}"])) == truth, state
+    waiting = Referral.objects.filter(origin=office, state__in=("draft", "declined", "succeeded", "failed"))
+    assert int(tiles["overdue"]["data-value"]) == waiting.filter(due_at__lte=timezone.now()).count()
+    assert listed(user, href(tiles["overdue"])) == int(tiles["overdue"]["data-value"])
+
+
+def test_someone_without_an_organisation_is_told_so(people):
+    text = page(people.outsider)
+    assert "尚未加入任何信访部门" in text
+    assert "data-figure" not in text
+
+
+# --- Live fragments -----------------------------------------------------------------------------
+
+
+def test_each_live_part_of_the_page_can_be_fetched_alone(people, story):
+    story.mediating()
+    for user in (people.supervisor, people.mediator, people.officer):
+        text = page(user)
+        urls = [html.unescape(u) for u in re.findall(r'data-live-refresh data-fragment-url="([^"]+)"', text)]
+        assert urls, user
+        client = login(fresh(user))
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            body = response.content.decode()
+            assert "<html" not in body and "<body" not in body
+
+
+def test_a_fragment_follows_a_change(people, story):
+    url = "/?fragment=tiles"
+    before = tiles_of(page(people.supervisor, fragment="tiles"))["total"]["data-value"]
+    story.submitted()
+    after = tiles_of(login(fresh(people.supervisor)).get(url).content.decode())["total"]["data-value"]
+    assert (int(before), int(after)) == (0, 1)
+
+
+def test_fragments_of_other_roles_or_organisations_are_404(people, story):
+    story.submitted()
+    assert login(fresh(people.mediator)).get("/", {"fragment": "tiles"}).status_code == 404
+    taicheng = people.taicheng.pk
+    assert login(fresh(people.mediator)).get("/", {"fragment": "handler", "org": taicheng}).status_code == 404
+    assert login(fresh(people.officer)).get("/", {"fragment": "nonsense"}).status_code == 404
+
+
+# --- Cost ---------------------------------------------------------------------------------------------
+
+
+def _queries(user, path: str = "/") -> int:
+    client = login(fresh(user))
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_dashboard_costs_the_same_whatever_the_number_of_townships_or_referrals(people, story):
+    story.closed()
+    story.mediating()
+    county, city = _queries(people.supervisor, "/?fragment=regions"), _queries(people.city, "/?fragment=regions")
+    assert county == city
+    page_before = _queries(people.city)
+    for code in ("440703002", "440781001", "440705101", "440785001"):
+        story.submitted(target=Organisation.objects.get(region__code=code, kind="mediation_committee"))
+    story.declined()
+    assert _queries(people.city) == page_before
+    assert _queries(people.city, "/?fragment=regions") == city

@@ -1,0 +1,407 @@
+"""The statistics: ``GET /api/stats/summary/``, its scope, its definitions, its cost, the workbook."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from mediation.workflow import AgreementInput, conclude_with_agreement, record_session, terminate_mediation
+from referrals import stats, workflow
+from referrals.models import Referral
+from tests import factories as f
+from tests.conftest import HUANSHI, TAICHENG, api
+from tests.referrals.test_stats_support import (
+    demo_user,
+    expected,
+    expected_rows,
+    fresh,
+    in_region,
+    listed,
+    of_committee,
+    seed_demo,
+)
+from townships.models import Organisation, Region
+
+pytestmark = pytest.mark.django_db
+
+SUMMARY = "/api/stats/summary/"
+# Figures the oracle recomputes (all but the list-only helpers and "this week").
+CHECKED = (
+    "total",
+    "submitted",
+    "accepted",
+    "returned",
+    "ping_pong",
+    "concluded",
+    "succeeded",
+    "failed",
+    "closed",
+    "open",
+    "overdue",
+    "due_soon",
+    "closed_on_time",
+    "success_rate",
+    "accepted_on_time",
+    "timely_acceptance_rate",
+    "concluded_on_time",
+    "on_time_conclusion_rate",
+    "closed_on_time_rate",
+    "avg_days_to_accept",
+    "median_days_to_accept",
+    "avg_days_to_conclude",
+    "median_days_to_conclude",
+    "agreements",
+    "agreements_written",
+    "agreements_oral",
+    "amount_involved",
+    "agreements_performed",
+    "judicially_confirmed",
+    "followups_visited",
+    "satisfied",
+    "dissatisfied",
+    "satisfaction_rate",
+    "supervision_overdue",
+)
+
+
+def summary(user, **params) -> dict:
+    response = api(fresh(user)).get(SUMMARY, params)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def at(moment: str):
+    """Run workflow steps at a local wall-clock moment ("2026-09-29 10:00")."""
+    return time_machine.travel(timezone.make_aware(datetime.datetime.fromisoformat(moment)), tick=False)
+
+
+def assert_matches(data: dict, truth: dict) -> None:
+    for key in CHECKED:
+        assert data["figures"][key] == truth[key], key
+    for key in ("total", "overdue", "due_soon", "concluded", "succeeded", "success_rate", "avg_days_to_conclude"):
+        assert data[key] == truth[key], key
+    assert data["by_state"] == {k.removeprefix("state_"): v for k, v in truth.items() if k.startswith("state_")}
+
+
+def assert_links_match(user, data: dict, scope_params: dict[str, str]) -> None:
+    """Every count with a list link lists exactly as many referrals as it says."""
+    scope = stats.Scope(
+        fresh(user), region=Region.objects.get(code=scope_params["region"]) if "region" in scope_params else None
+    )
+    for key, value in data["figures"].items():
+        figure = stats.FIGURES.get(key)
+        if figure is None or figure.unit != stats.COUNT or not figure.list_params():
+            continue
+        if figure.where is None:
+            continue  # a count computed against the calendar (accepted_on_time...) links to its base list
+        assert listed(user, stats.list_url(scope, key)) == value, key
+
+
+# --- With the demo data: the three users of the issue -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "truth"),
+    [
+        ("supervisor", lambda: in_region("440703")),
+        ("city", lambda: in_region("4407")),
+        ("mediator", lambda: of_committee(f.committee(HUANSHI))),
+    ],
+    ids=["county supervisor", "city supervisor", "committee"],
+)
+def test_the_summary_matches_direct_counts_of_the_demo_data(settings, username, truth):
+    seed_demo(settings)
+    user = demo_user(username)
+    data = summary(user)
+    assert_matches(data, expected(truth()))
+    assert data["total"] > 0 and data["overdue"] > 0 and data["succeeded"] > 0
+    assert_links_match(user, data, {})
+
+
+def test_the_townships_categories_and_months_match_direct_counts(settings):
+    seed_demo(settings)
+    data = summary(demo_user("city"))
+    referrals = in_region("4407")
+    by_township = expected_rows(referrals, lambda r: r.region_code[:9])
+    rows = {row["code"]: row for row in data["by_township"]}
+    # Every township of the city is listed, those without referrals with zeros.
+    assert set(Region.objects.filter(level="township", code__startswith="4407").values_list("code", flat=True)) <= set(
+        rows
+    )
+    for code, row in rows.items():
+        truth = by_township.get(code, {})
+        for key in ("total", "open", "overdue", "concluded", "succeeded"):
+            assert row[key] == truth.get(key, 0), (code, key)
+    by_county = expected_rows(referrals, lambda r: r.region_code[:6])
+    assert {r["code"]: r["total"] for r in data["by_county"]} == {
+        code: by_county.get(code, {}).get("total", 0) for code in {r["code"] for r in data["by_county"]}
+    }
+    assert sum(r["total"] for r in data["by_county"]) == data["total"]
+    by_category = expected_rows(referrals, lambda r: r.category)
+    assert data["by_category"] == {code: by_category.get(code, {}).get("total", 0) for code in data["by_category"]}
+    by_month = expected_rows(referrals, lambda r: r.received_on.strftime("%Y-%m"))
+    assert {r["month"]: r["total"] for r in data["by_month"] if r["total"]} == {
+        m: row["total"] for m, row in by_month.items()
+    }
+
+
+def test_a_townships_numbers_link_to_exactly_its_referrals(settings):
+    seed_demo(settings)
+    user = demo_user("supervisor")
+    data = summary(user)
+    scope = stats.Scope(fresh(user))
+    busiest = max(data["by_township"], key=lambda r: r["total"])
+    for key in ("total", "open", "overdue", "concluded", "succeeded"):
+        href = stats.list_url(scope, *stats.region_link_keys(busiest), key, region=busiest["code"])
+        assert listed(user, href) == busiest[key], key
+
+
+# --- Scope -----------------------------------------------------------------------------------------
+
+
+def test_a_county_supervisor_never_counts_another_countys_referrals(people, story):
+    story.mediating()  # 环市街道, 蓬江区
+    story.submitted(target=people.taicheng)  # 台城街道, 台山市: referred by 蓬江区's own office
+    pengjiang = summary(people.supervisor)
+    assert pengjiang["total"] == 1
+    assert all(row["code"].startswith("440703") for row in pengjiang["by_township"] if row["total"])
+    assert {r["code"] for r in pengjiang["by_county"]} == {"440703"}
+    assert summary(people.city)["total"] == 2
+    # The referring office sees both: they are its referrals.
+    assert summary(people.officer)["total"] == 2
+
+
+def test_a_supervisor_asking_for_a_region_outside_theirs_gets_403(people, story):
+    story.submitted(target=people.taicheng)
+    for region in ("440781", "4407"):
+        response = api(fresh(people.supervisor)).get(SUMMARY, {"region": region})
+        assert response.status_code == 403, region
+        assert response.json()["code"] == "region_out_of_scope"
+    assert summary(people.city, region="440781")["total"] == 1
+
+
+def test_a_committee_asking_for_another_region_gets_empty_figures_not_theirs(people, story):
+    story.mediating()
+    assert summary(people.mediator)["total"] == 1
+    data = summary(people.mediator, region=TAICHENG)
+    assert data["total"] == 0
+    assert all(row["total"] == 0 for row in data["by_township"])
+
+
+def test_the_period_counts_referrals_received_in_it(people, story):
+    with at("2026-03-10 10:00"):
+        story.submitted()
+    with at("2026-05-20 10:00"):
+        story.submitted()
+    assert summary(people.supervisor, **{"from": "2026-05-01", "to": "2026-05-31"})["total"] == 1
+    months = summary(people.supervisor)["by_month"]
+    assert [(m["month"], m["total"]) for m in months] == [("2026-03", 1), ("2026-04", 0), ("2026-05", 1)]
+
+
+def test_an_anonymous_caller_gets_401(db):
+    assert api().get(SUMMARY).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"from": "2026-13-01"}, "from"),
+        ({"from": "yesterday"}, "from"),
+        ({"to": "2026-02-30"}, "to"),
+        ({"from": "2026-05-01", "to": "2026-04-01"}, "to"),
+        ({"region": "44070a"}, "region"),
+        ({"region": "440799"}, "region"),
+        ({"category": "gossip"}, "category"),
+        ({"target": "huanshi"}, "target"),
+    ],
+)
+def test_a_bad_parameter_is_a_400_naming_it(people, params, field):
+    response = api(people.supervisor).get(SUMMARY, params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid" and body["detail"]
+    assert field in body["errors"]
+
+
+# --- Definitions ------------------------------------------------------------------------------------
+
+
+def test_a_reopened_case_that_then_failed_counts_as_failed_not_succeeded(people, story):
+    referral = story.closed()
+    assert summary(people.supervisor)["succeeded"] == 1
+    referral = workflow.reopen_referral(referral, by=people.reviewer, reason="回访不满意，当事人要求重新调解。")
+    data = summary(people.supervisor)
+    assert (data["concluded"], data["succeeded"], data["figures"]["agreements"]) == (0, 0, 0)
+    referral = terminate_mediation(
+        referral,
+        by=people.mediator,
+        reason="views_too_far_apart",
+        routes_explained=["litigation"],
+        no_session_note="当事人拒绝到场。",
+    )
+    workflow.close_referral(referral, by=people.reviewer, note="同意办结。")
+    data = summary(people.supervisor)
+    assert (data["concluded"], data["succeeded"], data["figures"]["failed"]) == (1, 0, 1)
+    assert data["figures"]["agreements"] == 0
+    scope = stats.Scope(fresh(people.supervisor))
+    assert listed(people.supervisor, stats.list_url(scope, "succeeded")) == 0
+    assert listed(people.supervisor, stats.list_url(scope, "failed")) == 1
+
+
+def _accept(referral: Referral, people) -> Referral:
+    return workflow.accept_referral(
+        referral, by=people.mediator, mediators=[people.lead, people.second], rights_explained=True
+    )
+
+
+def test_timely_acceptance_counts_working_days_of_the_official_calendar(people, story):
+    # Submitted Tue 2026-09-29. Working days after it: Sep 30, then the National Day holiday
+    # (Oct 1–7), Oct 8, Oct 9: the third working day is Fri Oct 9. Sat Oct 10 is a make-up
+    # working day, but a day too late.
+    with at("2026-09-29 10:00"):
+        on_time, late = story.submitted(), story.submitted()
+    with at("2026-10-09 17:00"):
+        _accept(on_time, people)
+    with at("2026-10-10 09:00"):
+        _accept(late, people)
+    figures = summary(people.supervisor)["figures"]
+    assert (figures["accepted"], figures["accepted_on_time"], figures["timely_acceptance_rate"]) == (2, 1, 0.5)
+
+
+def _conclude(referral: Referral, people, moment: str) -> Referral:
+    with at(moment):
+        record_session(
+            referral,
+            by=people.mediator,
+            held_on=timezone.localdate(),
+            location="村委会调解室",
+            participants="双方当事人",
+            record="听取双方陈述。",
+        )
+        agreement = AgreementInput(
+            form="oral",
+            terms="被申请人赔偿500元。",
+            performance_method="现金支付",
+            performance_due=timezone.localdate() + datetime.timedelta(days=10),
+            signed_on=None,
+        )
+        return conclude_with_agreement(referral, by=people.mediator, agreement=agreement)
+
+
+def test_on_time_conclusion_rolls_past_holidays_and_adds_extensions(people, story):
+    # Accepted Tue 2026-09-01: 30 days end on Oct 1, a holiday, so the clock runs to Thu Oct 8.
+    with at("2026-09-01 10:00"):
+        a, b, c = (_accept(story.submitted(), people) for _ in range(3))
+    with at("2026-09-05 10:00"):
+        workflow.extend_mediation(c, by=people.mediator, days=15, reason="双方同意继续协商", parties_consented=True)
+    _conclude(a, people, "2026-10-08 16:00")  # on the rolled last day: on time
+    _conclude(b, people, "2026-10-09 16:00")  # a day later: late
+    _conclude(c, people, "2026-10-09 16:00")  # late without its 15 extra days, on time with them
+    figures = summary(people.supervisor)["figures"]
+    assert (figures["concluded"], figures["concluded_on_time"]) == (3, 2)
+    assert figures["on_time_conclusion_rate"] == round(2 / 3, 4)
+
+
+def test_the_median_is_the_middle_of_the_durations(people, story):
+    # Acceptance after 1, 2 and 9 days: the average is pulled up by the slow one, the median is not.
+    referrals = []
+    with at("2026-06-01 10:00"):
+        referrals = [story.submitted() for _ in range(3)]
+    for referral, day in zip(referrals, ("2026-06-02", "2026-06-03", "2026-06-10"), strict=True):
+        with at(f"{day} 10:00"):
+            _accept(referral, people)
+    figures = summary(people.supervisor)["figures"]
+    assert figures["median_days_to_accept"] == 2.0
+    assert figures["avg_days_to_accept"] == 4.0
+
+
+def test_an_unknown_figure_in_the_list_filter_is_a_400(people):
+    response = api(people.supervisor).get("/api/referrals/", {"figure": "succeeded,happiness"})
+    assert response.status_code == 400
+    assert "figure" in response.json()["errors"]
+
+
+def test_every_figure_is_documented_in_docs_statistics_md():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "statistics.md").read_text(encoding="utf-8")
+    begin, end = text.index(stats.DOCS_BEGIN), text.index(stats.DOCS_END) + len(stats.DOCS_END)
+    assert text[begin:end] == stats.figures_markdown(), "regenerate the table: see docs/statistics.md"
+
+
+# --- Cost ---------------------------------------------------------------------------------------------
+
+
+def _queries(user, **params) -> int:
+    client = api(fresh(user))
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(SUMMARY, params)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_summary_costs_the_same_for_6_townships_or_73_and_for_more_referrals(people, story):
+    story.mediating()
+    county = _queries(people.supervisor)  # 蓬江区: 6 townships
+    city = _queries(people.city)  # 江门市: 73 townships
+    assert county == city
+    # More referrals, spread over more townships and states, cost nothing more.
+    for code in ("440703002", "440781001", "440705101", "440785001"):
+        target = Organisation.objects.get(region__code=code, kind="mediation_committee")
+        story.submitted(target=target)
+    story.closed()
+    story.declined()
+    assert _queries(people.city) == city
+    assert _queries(people.supervisor) == county
+    # Grants (2), the aggregate, timely acceptance and conclusion (2), SQLite's medians (2),
+    # mediation's figures (4), townships (2), categories, months.
+    assert city <= 16
+
+
+# --- The workbook -----------------------------------------------------------------------------------
+
+
+def test_the_statistics_workbook_opens_and_matches_the_summary(settings):
+    seed_demo(settings)
+    user = demo_user("supervisor")
+    data = summary(user)
+    response = api(fresh(user)).get("/api/exports/statistics.xlsx")
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"] and ".xlsx" in response["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    assert book.sheetnames == ["概况", "按月", "按区县", "按镇街", "按类别"]
+    overview = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=3, values_only=True)}
+    assert overview["受理案件"] == data["total"]
+    assert overview["已超期"] == data["overdue"]
+    assert overview["调解成功"] == data["succeeded"]
+    assert overview["调解成功率"] == round(data["success_rate"] * 100, 2)
+    assert overview["协议涉及金额"] == float(data["figures"]["amount_involved"])
+    townships = {row[0]: row for row in book["按镇街"].iter_rows(min_row=3, values_only=True)}
+    for row in data["by_township"]:
+        # code, county, name, then 受理, 在办, 已受理, 调解结束, 调解成功, 调解终止, 已办结, 已超期, 成功率
+        sheet_row = townships[row["code"]]
+        assert sheet_row[3:11] == (
+            row["total"],
+            row["open"],
+            row["accepted"],
+            row["concluded"],
+            row["succeeded"],
+            row["failed"],
+            row["closed"],
+            row["overdue"],
+        )
+    months = list(book["按月"].iter_rows(min_row=3, values_only=True))
+    assert sum(m[1] for m in months) == data["total"]
+    assert sum(c[1] for c in book["按类别"].iter_rows(min_row=3, values_only=True)) == data["total"]
+
+
+def test_the_workbook_refuses_a_bad_date_like_the_summary(people):
+    response = api(people.supervisor).get("/api/exports/statistics.xlsx", {"from": "2026/01/01"})
+    assert response.status_code == 400
+    assert "from" in response.json()["errors"]

@@ -1,0 +1,494 @@
+"""Every URL pattern × every persona → the status each must get, generated from the URL configuration.
+
+``test_every_url_pattern_has_an_entry`` walks ``django.urls.get_resolver()`` (config/urls.py and the
+app URL modules it includes; the admin and Django's own language switch aside): a new URL without an
+entry in ``MATRIX`` fails it. Each entry says how to build the URL's arguments and what each persona
+gets for each method: 404 may not see it, 403 sees it but may not do it, 401 anonymous API call,
+302 anonymous page (to /login/), 200/201/302 allowed.
+
+Expectations already written by hand in the referral and mediation matrices are imported from them
+(``tests/referrals/test_permission_matrix.py``, ``tests/mediation/test_access_matrix.py``), not
+re-derived; pages of the workflow actions take the API's expectations (a success or an anonymous
+call becomes a redirect). Every request runs in a savepoint rolled back afterwards, so that each
+persona meets the same scene; a refused request must change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from mediation.models import Agreement, Attachment, FollowUp, MediationSession, SupervisionOrder
+from notifications.models import EmailPreference, Notification
+from referrals.models import AccessLog, Referral, TimelineEvent
+from tests.conftest import BAISHA_PJ, Story, login
+from tests.factories import PASSWORD, committee
+from tests.fixtures.rosters import builders as b
+from tests.mediation import test_access_matrix as mediation_matrix
+from tests.referrals import test_permission_matrix as referral_matrix
+from tests.security.conftest import EVERYONE, PERSONAS, Scene, build_scene
+from townships.models import Mediator, Organisation, RosterImport
+
+pytestmark = pytest.mark.django_db
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXCLUDED_NAMESPACES = {"admin"}
+EXCLUDED_NAMES = {"set_language"}  # Django's own view (django.views.i18n)
+
+
+def row(*statuses: int) -> dict[str, int]:
+    return referral_matrix.row(*statuses)
+
+
+def everyone(status: int, anonymous: int) -> dict[str, int]:
+    return {**dict.fromkeys(PERSONAS, status), "anonymous": anonymous}
+
+
+def only(allowed: dict[str, int], refused: int, anonymous: int) -> dict[str, int]:
+    """``allowed`` personas get their status, every other persona ``refused``."""
+    return {**{p: allowed.get(p, refused) for p in PERSONAS}, "anonymous": anonymous}
+
+
+# --- The URL patterns ------------------------------------------------------------------------------
+
+
+def url_patterns(patterns=None, prefix: str = "", namespace: str = ""):
+    """(key, route) of every pattern: the key is the URL name with its namespace, else the route."""
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            inner = ":".join(filter(None, [namespace, p.namespace or ""]))
+            if inner.split(":")[0] in EXCLUDED_NAMESPACES:
+                continue
+            yield from url_patterns(p.url_patterns, prefix + str(p.pattern), inner)
+        elif isinstance(p, URLPattern):
+            if p.name in EXCLUDED_NAMES:
+                continue
+            key = f"{namespace}:{p.name}" if namespace and p.name else (p.name or prefix + str(p.pattern))
+            yield key, prefix + str(p.pattern)
+
+
+# --- How a check is made -------------------------------------------------------------------------
+
+
+class Ctx:
+    """What the URLs of one test are built from: the personas, the story, and (when asked) the scene."""
+
+    def __init__(self, people) -> None:
+        self.people = people
+        self.story = Story(people)
+
+    @cached_property
+    def scene(self) -> Scene:
+        return build_scene(self.people)
+
+    @cached_property
+    def tokens(self) -> dict[str, str]:
+        return {p: Token.objects.get_or_create(user=getattr(self.people, p))[0].key for p in PERSONAS}
+
+
+@dataclass
+class Check:
+    method: str
+    url: Callable[[Ctx], str]  # built once per check: every persona calls the same object
+    expected: dict[str, int]
+    body: Callable[[Ctx, str], dict] = field(default=lambda ctx, persona: {})
+    content_type: str = ""  # of an allowed download
+    label: str = ""
+
+
+def client_for(ctx: Ctx, persona: str, *, page: bool):
+    if page:
+        return Client() if persona == "anonymous" else login(getattr(ctx.people, persona))
+    client = APIClient()
+    if persona != "anonymous":
+        client.credentials(HTTP_AUTHORIZATION=f"Token {ctx.tokens[persona]}")
+    return client
+
+
+def send(client, method: str, url: str, body: dict, *, page: bool):
+    call = getattr(client, method)
+    if method == "get":
+        return call(url)
+    if page:
+        return call(url, body)
+    multipart = any(hasattr(v, "read") for v in body.values())
+    return call(url, body, format="multipart" if multipart else "json")
+
+
+def fingerprint() -> tuple:
+    """Everything a request of these URLs could change."""
+    return (
+        tuple(Referral.objects.order_by("pk").values_list("pk", "state", "updated_at")),
+        TimelineEvent.objects.count(),
+        AccessLog.objects.count(),
+        Attachment.objects.count(),
+        tuple(MediationSession.objects.order_by("pk").values_list("pk", "held_on", "location", "record")),
+        FollowUp.objects.count(),
+        tuple(SupervisionOrder.objects.order_by("pk").values_list("pk", "response")),
+        tuple(Agreement.objects.order_by("pk").values_list("pk", "performance")),
+        Notification.objects.count(),
+        Notification.objects.filter(read_at__isnull=True).count(),
+        tuple(EmailPreference.objects.order_by("pk").values_list("pk", "enabled")),
+        RosterImport.objects.count(),
+        tuple(Mediator.objects.order_by("pk").values_list("pk", "active", "mobile")),
+        Organisation.objects.count(),
+    )
+
+
+# --- Entries reused from the hand-written matrices -------------------------------------------------
+
+
+def api_action(case) -> Check:
+    action, how, body, expected = case
+    return Check(
+        "post",
+        lambda ctx: f"/api/referrals/{referral_matrix.build(ctx.story, how).pk}/actions/{action}/",
+        expected,
+        lambda ctx, persona: body(ctx.people),
+        label=f"api {action}",
+    )
+
+
+ACTION_CASES = {case[0]: case for case in referral_matrix.ACTION_CASES}
+
+
+def page_action(action: str, form: Callable[[object], dict]) -> Check:
+    """The page twin of an API action: allowed or anonymous is a redirect, a refusal the same status."""
+    _action, how, _body, expected = ACTION_CASES[action]
+    return Check(
+        "post",
+        lambda ctx: reverse(f"referrals:{action}", args=[referral_matrix.build(ctx.story, how).pk]),
+        {p: 302 if status in (200, 401) else status for p, status in expected.items()},
+        lambda ctx, persona: form(ctx.people),
+        label=f"page {action}",
+    )
+
+
+def page_case(url: str, state: str, method: str, expected: dict, body=None) -> Check:
+    return Check(
+        method,
+        lambda ctx: url.format(id=ctx.story.at(state).pk),
+        expected,
+        (lambda ctx, persona: body(ctx.people)) if body else (lambda ctx, persona: {}),
+        label=f"{method} {url} ({state})",
+    )
+
+
+PAGE_CASES = {(c[0], c[1]): c for c in referral_matrix.PAGE_CASES}
+
+
+def from_page_cases(url: str, *states: str) -> list[Check]:
+    checks = []
+    for state in states:
+        _url, _state, method, expected = PAGE_CASES[(url, state)]
+        action = url.rstrip("/").rsplit("/", 1)[1]
+        checks.append(page_case(url, state, method, expected, referral_matrix.PAGE_BODIES.get(action)))
+    return checks
+
+
+def api_read(what: str, state: str) -> Check:
+    (_what, _state, expected) = next(c for c in referral_matrix.READ_CASES if c[:2] == (what, state))
+    suffix = "timeline/" if what == "timeline" else ""
+    return Check("get", lambda ctx: f"/api/referrals/{ctx.story.at(state).pk}/{suffix}", expected, label=f"{what}")
+
+
+ENDPOINTS = {e.name: e for e in mediation_matrix.ENDPOINTS}
+
+
+def endpoint(name: str, content_type: str = "") -> Check:
+    e = ENDPOINTS[name]
+    expected = {p: mediation_matrix.expected_status(e, p) for p in EVERYONE}
+    return Check(
+        e.method,
+        lambda ctx: e.path.format(**mediation_matrix.scene(ctx.story, ctx.people, e.state)),
+        expected,
+        lambda ctx, persona: e.body(ctx.people),
+        content_type,
+        label=name,
+    )
+
+
+# --- Entries written here --------------------------------------------------------------------------
+
+
+def scene_url(name: str, args: Callable[[Scene], list]) -> Callable[[Ctx], str]:
+    return lambda ctx: reverse(name, args=args(ctx.scene))
+
+
+def fixed(name: str) -> Callable[[Ctx], str]:
+    return lambda ctx: reverse(name)
+
+
+def mediator_notification(scene: Scene) -> list:
+    return [scene.notifications["mediator"][0]]
+
+
+def own_credentials(ctx: Ctx, persona: str) -> dict:
+    if persona == "anonymous":
+        return {"username": "officer", "password": "not-the-password"}
+    return {"username": getattr(ctx.people, persona).username, "password": PASSWORD}
+
+
+def roster_file(ctx: Ctx, persona: str) -> dict:
+    return {"file": b.upload("花名册.xlsx", b.xlsx_bytes([b.person(1)])), "dry_run": "true"}
+
+
+# Dead names: referrals/urls.py names a page URL for every permission action, but the page view has a
+# form only for the workflow steps; the mediation records are posted to mediation:record instead.
+RECORD_ACTIONS = (
+    "record_session",
+    "record_agreement_progress",
+    "followup",
+    "supervise",
+    "respond_supervision",
+    "attach",
+)
+TOWNSHIP_VIEWERS = {"mediator": 200, "other_mediator": 200, "supervisor": 200, "city": 200}
+ROSTER_KEEPERS = {"supervisor": 200, "city": 200}
+SUPERVISORS_OWN = {"supervisor": 200}
+
+MATRIX: dict[str, list[Check]] = {
+    "home": [Check("get", fixed("home"), everyone(200, 302))],
+    "login": [Check("get", fixed("login"), everyone(302, 200))],
+    "logout": [
+        Check("post", fixed("logout"), everyone(302, 302)),
+        Check("get", fixed("logout"), everyone(405, 302)),
+    ],
+    # --- Referral pages
+    "referrals:list": [Check("get", fixed("referrals:list"), everyone(200, 302))],
+    "referrals:create": from_page_cases("/referrals/new/", "draft"),
+    "referrals:audit": [Check("get", fixed("referrals:audit"), only({"supervisor": 200, "city": 200}, 403, 302))],
+    "referrals:detail": from_page_cases("/referrals/{id}/", "submitted", "draft"),
+    "referrals:edit": from_page_cases("/referrals/{id}/edit/", "draft"),
+    "referrals:action": [
+        Check(
+            "post",
+            lambda ctx: reverse("referrals:action", args=[ctx.story.submitted().pk, "approve"]),
+            row(404, 404, 404, 404, 404, 404, 404, 302),
+            label="unknown action",
+        ),
+        Check(
+            "get",
+            lambda ctx: reverse("referrals:action", args=[ctx.story.submitted().pk, "accept"]),
+            everyone(405, 302),
+            label="GET is not allowed",
+        ),
+    ],
+    "referrals:submit": from_page_cases("/referrals/{id}/actions/submit/", "draft"),
+    "referrals:accept": from_page_cases("/referrals/{id}/actions/accept/", "submitted"),
+    "referrals:close": from_page_cases("/referrals/{id}/actions/close/", "closable"),
+    "referrals:dispatch": [page_action("dispatch", lambda p: {"target": p.huanshi.pk})],
+    "referrals:decline": [page_action("decline", lambda p: {"reason": "party_refused"})],
+    "referrals:redirect": [
+        page_action("redirect", lambda p: {"target": committee(BAISHA_PJ).pk}),
+    ],
+    "referrals:extend": [
+        page_action("extend", lambda p: {"days": 5, "reason": "双方同意", "parties_consented": "on"}),
+    ],
+    "referrals:suspend": [page_action("suspend", lambda p: {"reason": "等待鉴定"})],
+    "referrals:resume": [page_action("resume", lambda p: {})],
+    "referrals:succeed": [endpoint("page-succeed")],
+    "referrals:fail": [endpoint("page-fail")],
+    "referrals:reopen": [page_action("reopen", lambda p: {"reason": "回访不满意"})],
+    **{
+        f"referrals:{name}": [
+            Check(
+                "post",
+                lambda ctx, name=name: reverse(f"referrals:{name}", args=[ctx.story.mediating().pk]),
+                row(404, 404, 404, 404, 404, 404, 404, 302),
+                label="no page form for this action",
+            )
+        ]
+        for name in RECORD_ACTIONS
+    },
+    # --- Mediation pages, downloads and prints
+    "mediation:record": [
+        *(endpoint(n) for n in ("page-session", "page-progress", "page-followup", "page-supervise", "page-attach")),
+        Check(
+            "post",
+            lambda ctx: reverse("mediation:record", args=[ctx.story.mediating().pk, "minutes"]),
+            row(404, 404, 404, 404, 404, 404, 404, 302),
+            label="unknown record",
+        ),
+    ],
+    "mediation:update_session": [endpoint("page-session-edit-form"), endpoint("page-session-edit")],
+    "mediation:respond": [endpoint("page-respond")],
+    "mediation:attachment": [endpoint("attachment-download", "application/pdf")],
+    "mediation:print": [
+        *(
+            endpoint(f"print-{d}", "text/html")
+            for d in ("transfer", "acceptance", "agreement", "termination", "dossier")
+        ),
+        Check(
+            "get",
+            lambda ctx: reverse("mediation:print", args=[ctx.story.submitted().pk, "will"]),
+            row(404, 404, 404, 404, 404, 404, 404, 302),
+            label="unknown document",
+        ),
+    ],
+    # --- Notification centre
+    "notifications:centre": [Check("get", fixed("notifications:centre"), everyone(200, 302))],
+    "notifications:read_all": [Check("post", fixed("notifications:read_all"), everyone(302, 302))],
+    "notifications:email": [
+        Check("post", fixed("notifications:email"), everyone(302, 302), lambda ctx, p: {"enabled": "on"})
+    ],
+    "notifications:read": [
+        Check("post", scene_url("notifications:read", mediator_notification), only({"mediator": 302}, 404, 302))
+    ],
+    "notifications:open": [
+        Check("get", scene_url("notifications:open", mediator_notification), only({"mediator": 302}, 404, 302))
+    ],
+    # --- Roster pages
+    "townships:rosters": [Check("get", fixed("townships:rosters"), only(TOWNSHIP_VIEWERS, 403, 302))],
+    "townships:import": [Check("get", fixed("townships:import"), only(ROSTER_KEEPERS, 403, 302))],
+    "townships:import_detail": [
+        Check(
+            "get",
+            scene_url("townships:import_detail", lambda s: [s.imports["preview"].pk]),
+            only(SUPERVISORS_OWN, 404, 302),
+        )
+    ],
+    "townships:import_apply": [
+        Check(
+            "post",
+            scene_url("townships:import_apply", lambda s: [s.imports["preview"].pk]),
+            # Rights first (403), then the batch, which is the uploader's own (404 for the city).
+            only({"supervisor": 302, "city": 404}, 403, 302),
+        )
+    ],
+    # --- API: reference data, referrals
+    "api-token": [Check("post", fixed("api-token"), everyone(200, 400), own_credentials)],
+    "api-organisations": [Check("get", fixed("api-organisations"), everyone(200, 401))],
+    "api-mediators": [Check("get", fixed("api-mediators"), everyone(200, 401))],
+    "api-referrals": [
+        Check("get", fixed("api-referrals"), everyone(200, 401)),
+        # tests/referrals/test_permission_matrix.py::test_api_create
+        Check(
+            "post",
+            fixed("api-referrals"),
+            row(201, 403, 403, 403, 403, 403, 403, 401),
+            lambda ctx, p: {"received_on": referral_matrix.TODAY, "category": "neighbour", "summary": "x"},
+        ),
+    ],
+    "api-referral": [
+        api_read("detail", "draft"),
+        api_read("detail", "submitted"),
+        api_read("detail", "closed"),
+        # tests/referrals/test_permission_matrix.py::test_api_edit_a_draft
+        Check(
+            "patch",
+            lambda ctx: reverse("api-referral", args=[ctx.story.draft().pk]),
+            row(200, 403, 404, 404, 404, 404, 404, 401),
+            lambda ctx, p: {"summary": "更正后的摘要"},
+        ),
+    ],
+    "api-referral-action": [
+        *(api_action(case) for case in referral_matrix.ACTION_CASES),
+        endpoint("api-succeed"),
+        endpoint("api-fail"),
+    ],
+    "api-referral-timeline": [api_read("timeline", "mediating")],
+    # --- API: mediation records
+    "api-sessions": [endpoint("api-sessions-list"), endpoint("api-sessions-add")],
+    "api-session": [endpoint("api-session-edit")],
+    "api-followups": [endpoint("api-followups-list"), endpoint("api-followups-add")],
+    "api-supervisions": [endpoint("api-supervisions-list"), endpoint("api-supervisions-add")],
+    "api-supervision-respond": [endpoint("api-supervision-respond")],
+    "api-agreement-progress": [endpoint("api-agreement-progress")],
+    "api-attachments": [endpoint("api-attachments-list"), endpoint("api-attachments-add")],
+    "api-dossier": [endpoint("api-dossier")],
+    # --- API: notifications
+    "api-notifications": [Check("get", fixed("api-notifications"), everyone(200, 401))],
+    "api-notifications-read-all": [Check("post", fixed("api-notifications-read-all"), everyone(200, 401))],
+    "api-notification-read": [
+        Check("post", scene_url("api-notification-read", mediator_notification), only({"mediator": 200}, 404, 401))
+    ],
+    # --- API: rosters (tests/townships/test_roster_import_api.py::test_only_roster_keepers_may_import)
+    "api-roster-imports": [Check("post", fixed("api-roster-imports"), only(ROSTER_KEEPERS, 403, 401), roster_file)],
+    "api-roster-import": [
+        Check(
+            "get",
+            scene_url("api-roster-import", lambda s: [s.imports["preview"].pk]),
+            only(SUPERVISORS_OWN, 404, 401),
+        )
+    ],
+    "api-roster-import-apply": [
+        Check(
+            "post",
+            scene_url("api-roster-import-apply", lambda s: [s.imports["preview"].pk]),
+            only({"supervisor": 201}, 404, 401),
+        )
+    ],
+    "api-roster-import-errors": [
+        Check(
+            "get",
+            scene_url("api-roster-import-errors", lambda s: [s.imports["mistakes"].pk]),
+            only(SUPERVISORS_OWN, 404, 401),
+            content_type=XLSX,
+        )
+    ],
+    "api-roster-template": [
+        Check("get", fixed("api-roster-template"), only(ROSTER_KEEPERS, 403, 401), content_type=XLSX)
+    ],
+    # --- API: exports and statistics (each within what the user may see, masked per persona)
+    "api-export-roster": [Check("get", fixed("api-export-roster"), everyone(200, 401), content_type=XLSX)],
+    "api-export-referrals": [Check("get", fixed("api-export-referrals"), everyone(200, 401), content_type=XLSX)],
+    "api-stats-summary": [Check("get", fixed("api-stats-summary"), everyone(200, 401))],
+    "api-stats-workbook": [Check("get", fixed("api-stats-workbook"), everyone(200, 401), content_type=XLSX)],
+    # --- The API's own description is public: it names operations, never data.
+    "api-schema": [Check("get", fixed("api-schema"), everyone(200, 200))],
+    "api-docs": [Check("get", fixed("api-docs"), everyone(200, 200))],
+}
+
+
+def test_every_url_pattern_has_an_entry():
+    keys = [key for key, _route in url_patterns()]
+    assert len(keys) == len(set(keys)), "two patterns share a name"
+    missing = sorted(set(keys) - set(MATRIX))
+    assert not missing, f"URL patterns without an entry in MATRIX: {missing}"
+    stale = sorted(set(MATRIX) - set(keys))
+    assert not stale, f"MATRIX entries for URLs that no longer exist: {stale}"
+
+
+def test_the_walk_sees_every_app_and_skips_only_the_admin_and_djangos_language_switch():
+    routes = dict(url_patterns())
+    assert routes["mediation:attachment"] == "referrals/<int:pk>/attachments/<int:aid>/"
+    assert routes["api-roster-import-errors"] == "api/roster-imports/<int:pk>/errors.xlsx"
+    assert not any(key.startswith("admin:") or key == "set_language" for key in routes)
+
+
+@pytest.mark.parametrize("key", sorted(MATRIX))
+def test_access(people, key):
+    ctx = Ctx(people)
+    failures = []
+    for check in MATRIX[key]:
+        url = check.url(ctx)
+        page = not url.startswith("/api/")
+        clients = {persona: client_for(ctx, persona, page=page) for persona in EVERYONE}
+        for persona in EVERYONE:
+            expected = check.expected[persona]
+            with transaction.atomic():
+                before = fingerprint()
+                response = send(clients[persona], check.method, url, check.body(ctx, persona), page=page)
+                changed = fingerprint() != before
+                transaction.set_rollback(True)
+            where = f"{check.method.upper()} {url} [{check.label}] as {persona}"
+            if response.status_code != expected:
+                failures.append(f"{where}: {response.status_code}, expected {expected}")
+                continue
+            if persona == "anonymous" and page and expected == 302:
+                assert response["Location"].startswith("/login/"), where
+            refused = expected >= 400 or (persona == "anonymous" and key not in ("login", "api-schema", "api-docs"))
+            if refused and changed:
+                failures.append(f"{where}: refused, yet something changed")
+            if check.content_type and expected == 200:
+                assert response["Content-Type"].startswith(check.content_type), where
+    assert not failures, "\n".join(failures)
