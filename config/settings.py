@@ -104,7 +104,9 @@ FORM_RENDERER = "config.forms.FormRenderer"
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    # Health checks: with the pool, a connection is checked before it is lent out, so after a database
+    # restart the dead pooled connections are replaced instead of each failing one request first.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
     # A pool instead of persistent connections: under ASGI every request may run in another
     # thread, so CONN_MAX_AGE would open one connection per thread and never reuse it.
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -150,9 +152,11 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("REDIS_PREFIX", "fangdiao"),
+            # Short timeouts: a Redis that has gone away costs a request a second at most, never a hang.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:

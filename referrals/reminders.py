@@ -24,6 +24,7 @@ from referrals import permissions
 from referrals.deadlines import RULES
 from referrals.models import DeadlineKind, DeadlineReminder, Referral
 from referrals.workflow import referral_url
+from townships.importers import reap_stalled_imports
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,10 @@ _SWEEPS: dict[str, Sweep] = {}
 
 def register_sweep(name: str, sweep: Sweep) -> None:
     _SWEEPS[name] = sweep
+
+
+# Not a reminder, but the same minute-by-minute loop is where a crashed import is noticed.
+register_sweep("stalled_roster_imports", reap_stalled_imports)
 
 
 def _candidates(level: str, now: datetime.datetime):

@@ -1040,7 +1040,7 @@ def apply_preview(preview: RosterImport, *, user) -> RosterImport | None:
 def execute_roster_import(import_id: int, *, progress: Progress | None = None) -> RosterImport:
     """Run one recorded batch to its end (idempotent: a batch already claimed is left alone)."""
     claimed = RosterImport.objects.filter(pk=import_id, status=RosterImport.Status.QUEUED).update(
-        status=RosterImport.Status.RUNNING
+        status=RosterImport.Status.RUNNING, started_at=timezone.now()
     )
     record = RosterImport.objects.select_related("created_by", "default_committee__region").get(pk=import_id)
     if not claimed:
@@ -1088,6 +1088,22 @@ def execute_roster_import(import_id: int, *, progress: Progress | None = None) -
     if record.applied:
         forget_file(record)
     return record
+
+
+# A batch of 20,000 rows runs in well under a minute (BENCHMARKS.md); one still "running" after this
+# long lost its process (a crash, a kill, a restart) and, its transaction rolled back, wrote nothing.
+STALLED_AFTER = datetime.timedelta(minutes=30)
+
+
+def reap_stalled_imports(now: datetime.datetime | None = None) -> int:
+    """Mark batches whose process died as failed, so that the user learns it and may import again
+    (an apply still "running" would block every later apply of its preview)."""
+    now = now or timezone.now()
+    return RosterImport.objects.filter(status=RosterImport.Status.RUNNING, started_at__lt=now - STALLED_AFTER).update(
+        status=RosterImport.Status.FAILED,
+        finished_at=now,
+        detail=_("导入过程意外中断（服务器重启或进程退出），未写入任何数据，请重新导入。"),
+    )
 
 
 def forget_file(record: RosterImport) -> None:

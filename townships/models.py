@@ -373,6 +373,7 @@ class RosterImport(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="roster_imports"
     )
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始处理时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     file = models.FileField(_("文件"), upload_to="roster-imports/%Y/%m/", blank=True, max_length=300)
     file_name = models.CharField(_("文件名"), max_length=255)
