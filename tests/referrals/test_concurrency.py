@@ -33,7 +33,7 @@ def race(calls) -> list[int]:
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=30)
+        t.join(timeout=120)
     return results
 
 
@@ -72,3 +72,47 @@ def test_the_same_button_pressed_twice_at_once_acts_once():
     assert sorted(codes) == [200, 409, 409, 409]
     assert TimelineEvent.objects.filter(referral=referral, action="submit").count() == 1
     assert Referral.objects.get(pk=referral.pk).state == "submitted"
+
+
+def test_eight_clients_pressing_accept_and_return_on_ten_referrals_lose_and_double_nothing():
+    """80 requests from 8 threads at once, each thread going through the 10 referrals in its own order."""
+    import random
+    from collections import Counter
+
+    people = make_personas()
+    story = Story(people)
+    referrals = [story.submitted() for _ in range(10)]
+    accept = {"mediators": [people.lead.pk], "rights_explained": True}
+    decline = {"reason": "party_refused"}
+    plans = []
+    for worker in range(8):
+        order = [(r.pk, "accept" if (worker + i) % 2 else "decline") for i, r in enumerate(referrals)]
+        random.Random(worker).shuffle(order)
+        plans.append(order)
+    outcomes: list[tuple[int, str, int]] = []
+    lock = threading.Lock()
+
+    def work(plan):
+        def go():
+            done = []
+            for pk, action in plan:
+                body = accept if action == "accept" else decline
+                code = post(people.mediator, f"/api/referrals/{pk}/actions/{action}/", body)()
+                done.append((pk, action, code))
+            with lock:
+                outcomes.extend(done)
+            return 0
+
+        return go
+
+    race([work(plan) for plan in plans])
+    assert len(outcomes) == 80
+    assert {code for _, _, code in outcomes} <= {200, 409}, Counter(code for _, _, code in outcomes)
+    for referral in referrals:
+        referral.refresh_from_db()
+        wins = [action for pk, action, code in outcomes if pk == referral.pk and code == 200]
+        assert len(wins) == 1, (referral.pk, wins)
+        assert referral.state == {"accept": "mediating", "decline": "declined"}[wins[0]]
+        events = TimelineEvent.objects.filter(referral=referral, action__in=("accept", "decline"))
+        assert list(events.values_list("action", flat=True)) == wins
+        assert Handling.objects.filter(referral=referral, ended_at__isnull=False).count() == 1
