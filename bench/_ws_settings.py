@@ -1,12 +1,13 @@
 """Bench-only settings for the notifications what-if: the app's settings with the Redis channel
-layer sized for 1,000 sockets. Not the app's configuration; ``bench.notifications`` runs the server
-and the sender with it to show what the change would do.
+layer sized for 1,000 sockets. ``bench.notifications`` runs the server and the sender with it.
 
-- ``capacity``: channels-redis puts every socket of a worker process behind one Redis key and drops
-  a message when that key already holds ``capacity`` (default 100) — a burst to more than 100 of a
-  worker's sockets loses messages silently (logged at INFO).
+config/settings.py now carries these values itself (with the reasons), so the what-if run should
+measure the same as the main one; it stays to show when the two drift apart:
+
+- ``capacity``: channels-redis counts it per Redis key, and all the sockets of a worker process
+  share one key; the default of 100 drops messages (logged at INFO) in a burst to more of them.
 - ``socket_timeout`` above channels-redis's 5 s BZPOPMIN: redis-py 8 defaults to 5 s, so an idle
-  receive loop can time out on the socket and take its consumer (and its WebSocket) down.
+  receive loop times out on the socket and takes its consumer (and its WebSocket) down.
 - ``max_connections``: redis-py 8's asyncio pool holds 100 connections and refuses the 101st at once
   (MaxConnectionsError), which many sockets joining or leaving their groups at the same moment reach.
 """

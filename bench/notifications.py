@@ -686,7 +686,7 @@ def run(ns: list[int], personal_repeat: int, org_repeat: int, idle: float, what_
             _trouble(
                 tuned,
                 "What-if (bench/_ws_settings.py: channels-redis capacity 10,000, redis socket_timeout "
-                "10 s, pool of 1,000 — bench-only settings, not the app's)",
+                "10 s, pool of 1,000 — what config/settings.py now sets too)",
             )
         )
     soft, hard = data["limits"]

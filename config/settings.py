@@ -147,7 +147,31 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("REDIS_PREFIX", "fangdiao")},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # A worker's sockets share one receive loop that blocks in BZPOPMIN for
+                        # 5 s (channels-redis's brpop_timeout). redis-py 8 reads with a 5 s socket
+                        # timeout by default, so on a quiet server the read gives up just before
+                        # Redis answers: every 5 s one consumer per worker died with TimeoutError
+                        # (its socket closed 1006), and a message popped in that instant was lost
+                        # with the dropped connection. The read must outlast the block.
+                        "socket_timeout": 10,
+                        # Redis away must cost a commit hook or a connecting socket little.
+                        "socket_connect_timeout": 2,
+                        # redis-py 8 refuses the 101st concurrent command at once
+                        # (MaxConnectionsError) instead of waiting: hundreds of sockets joining or
+                        # leaving their groups together (a restart, a deploy) would hit it.
+                        "max_connections": 1000,
+                    }
+                ],
+                "prefix": env_str("REDIS_PREFIX", "fangdiao"),
+                # Counted per Redis key, and all the sockets of one worker process share a key:
+                # the default of 100 drops messages (logged at INFO only) as soon as more than 100
+                # of a worker's sockets are owed one at the same moment.
+                "capacity": 10_000,
+            },
         }
     }
     CACHES = {

@@ -8,13 +8,22 @@ the user belongs to; logging out or deactivation closes it.
 Beyond the contract's messages, a ``notification`` also carries ``unread`` (the recipient's count
 after it), and ``{"type": "unread", "unread": n}`` follows marking notifications read, so that every
 open page of the user shows the same number. Clients ignore what they do not know.
+
+A second ``hello`` on an open socket means "read everything again from the database": it follows a
+failed channel-layer receive once Redis answers again, since a message may have been lost with it.
+The socket itself stays open through such a failure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import random
+import weakref
 from urllib.parse import urlparse
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -25,6 +34,44 @@ from notifications.service import organisation_group, unread_count, user_group
 AUTH_TIMEOUT_SECONDS = 5
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_BAD_ORIGIN = 4403
+
+# After the channel layer's receive fails: wait, try again, and count Redis back once a receive has
+# been blocking without an error for a second (or has brought a message).
+RECEIVE_RETRY_FIRST_SECONDS = 0.1
+RECEIVE_RETRY_MAX_SECONDS = 5.0
+RECOVERED_AFTER_SECONDS = 1.0
+
+# What the channel layer may hand a socket. None of their handlers touches the database.
+LAYER_EVENTS = frozenset(
+    {"bundle", "notification.new", "unread.changed", "referral.changed", "import.progress", "session.revoked"}
+)
+
+log = logging.getLogger(__name__)
+
+# The authenticated sockets of this process. All of them share one receive loop in channels-redis,
+# so when that loop fails, the message it was fetching may have been meant for any of them.
+_live: weakref.WeakSet[NotificationConsumer] = weakref.WeakSet()
+_missed_while_broken = False
+_resyncs: set[asyncio.Task] = set()
+
+
+def _layer_broke() -> None:
+    global _missed_while_broken
+    if not _missed_while_broken:
+        log.warning("channel layer receive failed; sockets will resync once it works again", exc_info=True)
+    _missed_while_broken = True
+
+
+def _layer_works() -> None:
+    """Redis is back: every page of this process reads what it may have missed from the database."""
+    global _missed_while_broken
+    if not _missed_while_broken:
+        return
+    _missed_while_broken = False
+    for consumer in list(_live):
+        task = asyncio.ensure_future(consumer.resync())
+        _resyncs.add(task)
+        task.add_done_callback(_resyncs.discard)
 
 
 def _origin(scope) -> str | None:
@@ -79,6 +126,50 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     user = None
     groups_joined: list[str]
     _auth_timer: asyncio.TimerHandle | None = None
+    _layer_receive = None
+
+    # channels' AsyncConsumer.__call__ stores the layer's receive here and ends the consumer (and
+    # with it the WebSocket, close 1006) as soon as one call raises. A Redis hiccup must not cost a
+    # page its socket, so the dispatch loop gets a receive that waits and tries again instead.
+    @property
+    def channel_receive(self):
+        return self._receive_from_layer
+
+    @channel_receive.setter
+    def channel_receive(self, layer_receive) -> None:
+        self._layer_receive = layer_receive
+
+    async def _receive_from_layer(self) -> dict:
+        failures = 0
+        while True:
+            try:
+                if not failures:
+                    return await self._layer_receive()
+                pending = asyncio.ensure_future(self._layer_receive())
+                try:
+                    await asyncio.wait({pending}, timeout=RECOVERED_AFTER_SECONDS)
+                except asyncio.CancelledError:
+                    pending.cancel()
+                    raise
+                if not pending.done() or pending.exception() is None:
+                    _layer_works()
+                return await pending
+            except Exception:  # not CancelledError: a closing socket still ends the wait
+                failures += 1
+                _layer_broke()
+                ceiling = min(RECEIVE_RETRY_MAX_SECONDS, RECEIVE_RETRY_FIRST_SECONDS * 2 ** (failures - 1))
+                # Jitter: the sockets of a process fail one after another and should not retry in step.
+                await asyncio.sleep(ceiling / 2 + random.random() * ceiling / 2)  # noqa: S311
+
+    async def dispatch(self, message) -> None:
+        # channels closes stale database connections (a trip to the database thread) before every
+        # handler. The layer's handlers never touch the database, and everything else here reaches
+        # it through database_sync_to_async, which does that clean-up itself: skipping it spares a
+        # burst to the 500 sockets of a worker 500 trips through that one thread.
+        if message.get("type") in LAYER_EVENTS:
+            await getattr(self, get_handler_name(message))(message)
+        else:
+            await super().dispatch(message)
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -129,15 +220,29 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined = [user_group(user.pk)] + [organisation_group(o) for o in await _organisations(user)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        _live.add(self)
         await self.send_json({"type": "hello", "unread": await _unread(user)})
 
+    async def resync(self) -> None:
+        """A second greeting: the page reads its lists, inbox and badge again from the database."""
+        with contextlib.suppress(Exception):  # the socket may be closing meanwhile
+            await self.send_json({"type": "hello", "unread": await _unread(self.user)})
+
     async def disconnect(self, code) -> None:
+        _live.discard(self)
         if self._auth_timer is not None:
             self._auth_timer.cancel()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
     # --- Messages from the channel layer ----------------------------------------------------------
+
+    async def bundle(self, event) -> None:
+        """Many group messages in one (``service._redis_group_send_many``): this socket's share, in order."""
+        for position in event["to"].get(self.channel_name, ()):
+            message = event["messages"][position]
+            if message.get("type") in LAYER_EVENTS - {"bundle"}:
+                await self.dispatch(message)
 
     async def notification_new(self, event) -> None:
         message = {"type": "notification", "notification": event["notification"]}
