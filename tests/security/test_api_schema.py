@@ -58,6 +58,21 @@ def _quiet_request_log():
         logger.setLevel(level)
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The requests go through the WSGI handler, which (unlike Django's test client) closes "old"
+    connections at each request's start and end. Inside the test's transaction that would close the
+    connection holding it (PostgreSQL; SQLite ignores it), so switch it off as the test client does."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(scope="module")
 def api_schema(django_db_blocker):
     from config.wsgi import application
