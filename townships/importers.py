@@ -4,8 +4,9 @@ The path of one file:
 
 1. ``townships/spreadsheets.py`` judges the file by its bytes (xlsx, xls, ods, or CSV in UTF-8 with
    or without BOM, UTF-16, GBK/GB18030), refuses oversized files, zip bombs, macro-enabled and
-   encrypted ones with a Chinese message before any parser runs, and streams the rows with the
-   row numbers Excel shows (openpyxl read-only for xlsx, python-calamine for xls/ods).
+   encrypted ones (and an xlsx with a DTD) with a Chinese message before any parser runs, and
+   hands out the rows with the row numbers Excel shows (python-calamine for xls, ods and the xlsx
+   spreadsheet programs write; openpyxl read-only for an xlsx calamine should not hold in memory).
 2. ``find_header`` looks for the header row among the first rows (a merged title row such as
    "XX镇人民调解员花名册" often comes first) and maps Chinese column names and their variants.
 3. ``RosterImporter`` validates every row with the shared validators (``townships/validators.py``),
@@ -17,8 +18,9 @@ The path of one file:
 4. ``start_roster_import`` / ``execute_roster_import`` record the batch (``RosterImport``: who,
    when, file hash, counts, errors) and run it in the request or, for a large file, as a task.
 
-Memory does not grow with the file: rows are validated as they stream and written in batches;
-what is kept per row is a key for the duplicate check (committee, ID number → row number).
+Memory is bounded: the reader holds at most ``Limits.max_in_memory_mb`` of a sheet (calamine) or
+streams it (openpyxl, CSV); rows are validated one by one and written in batches; what is kept per
+row is a key for the duplicate check (committee, ID number → row number).
 """
 
 from __future__ import annotations

@@ -6,20 +6,33 @@ text (CSV in UTF-8 with or without BOM, UTF-16, or GBK/GB18030). Oversized files
 macro-enabled and encrypted files are refused with a Chinese message before any parser runs;
 a parser failure halfway through becomes a refusal too, never a 500.
 
-Rows stream as ``(row number as Excel shows it, values)``: openpyxl in read-only mode for xlsx
-(memory does not grow with the sheet), python-calamine for xls/ods, the csv module over an
-incremental decoder for CSV. The roster importer (``townships/importers.py``) is the first user.
+Rows come as ``(row number as Excel shows it, values)``: python-calamine for xls, ods and the
+xlsx files spreadsheet programs write (about ten times faster than openpyxl, which alone used up
+the import's time budget, DESIGN.md §8), openpyxl in read-only mode for any other xlsx, the csv
+module over an incremental decoder for CSV. The roster importer (``townships/importers.py``) is the
+first user.
+
+calamine holds a whole sheet in memory, as a dense grid from A1 to the last used cell, with every
+shared string copied into each cell that uses it: one stray cell in XFD1048576, or a megabyte string
+used by 100,000 cells, asks it for terabytes (and a failed allocation aborts the process; no
+exception to catch). So before calamine opens an xlsx, ``_scan_xlsx`` reads every part once and
+works out what calamine would hold; a workbook whose cells it cannot vouch for, or that would not fit
+in ``FileLimits.max_in_memory_mb``, is read by openpyxl, whose memory does not grow with the sheet.
 """
 
 from __future__ import annotations
 
 import codecs
+import collections
 import contextlib
 import csv
 import datetime
+import functools
 import io
+import itertools
 import logging
 import os
+import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -53,6 +66,9 @@ class FileLimits:
     max_zip_entries: int = 2_000
     # Columns read per row: a stray cell in column XFD must not make every row 16,384 wide.
     max_columns: int = 100
+    # What calamine may hold of an xlsx (``_scan_xlsx``'s estimate); a larger one is streamed by
+    # openpyxl. A 20,000-row roster is estimated at about 40 MB, the 50,000-row limit near 100 MB.
+    max_in_memory_mb: int = 128
 
 
 class ImportRefused(Exception):
@@ -68,6 +84,7 @@ class ImportRefused(Exception):
 class FileInfo:
     format: str  # xlsx, xls, ods, csv
     encoding: str = ""  # csv only
+    reader: str = ""  # xlsx only: "calamine", or "openpyxl" for a workbook calamine should not hold
 
 
 def extension(name: str) -> str:
@@ -103,7 +120,7 @@ def inspect_file(handle: IO[bytes], name: str, size: int, lim: FileLimits) -> Fi
         )
     head = _read_head(handle)
     if head.startswith(ZIP_SIGNATURE):
-        return FileInfo(format=_inspect_zip(handle, size, lim))
+        return _inspect_zip(handle, size, lim)
     if head.startswith(OLE_SIGNATURE):
         return FileInfo(format=_inspect_ole(handle))
     if ext in (".xlsx", ".xls", ".ods"):
@@ -125,7 +142,7 @@ def inspect_file(handle: IO[bytes], name: str, size: int, lim: FileLimits) -> Fi
     return FileInfo(format="csv", encoding=detect_encoding(head))
 
 
-def _inspect_zip(handle: IO[bytes], size: int, lim: FileLimits) -> str:
+def _inspect_zip(handle: IO[bytes], size: int, lim: FileLimits) -> FileInfo:
     try:
         archive = zipfile.ZipFile(handle)
         entries = archive.infolist()
@@ -150,7 +167,7 @@ def _inspect_zip(handle: IO[bytes], size: int, lim: FileLimits) -> str:
             raise ImportRefused(
                 _("不接受含宏的表格文件。请删除宏后另存为 .ods 或 .xlsx 再导入。"), code="macro_enabled"
             )
-        return "ods"
+        return FileInfo(format="ods")
     if "[Content_Types].xml" in names:
         if any(n.endswith("vbaproject.bin") for n in lowered):
             raise ImportRefused(
@@ -161,7 +178,8 @@ def _inspect_zip(handle: IO[bytes], size: int, lim: FileLimits) -> str:
                 _("文件是启用宏的工作簿，已拒绝。请在 Excel 中另存为“Excel 工作簿(.xlsx)”后再导入。"),
                 code="macro_enabled",
             )
-        return "xlsx"
+        fits = _scan_xlsx(archive, entries, lim)
+        return FileInfo(format="xlsx", reader="calamine" if fits else "openpyxl")
     raise ImportRefused(_("文件不是 Excel 或 WPS 表格，无法导入。"), code="not_a_spreadsheet")
 
 
@@ -174,6 +192,264 @@ def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
             return member.read(limit)
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError):
         raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file") from None
+
+
+# --- What calamine would hold of an xlsx ---------------------------------------------------------
+
+_SCAN_CHUNK = 1024 * 1024
+# Text between two tags longer than this is not a cell Excel writes (32,767 characters at most).
+_MAX_TEXT_RUN = 1024 * 1024
+# calamine's sizes (Rust): a cell value in the grid, and a cell with its position while the sheet
+# is read (a vector that doubles as it grows, hence twice).
+_GRID_CELL_BYTES = 32
+_READ_CELL_BYTES = 2 * 40
+_DOCTYPE = b"<!DOCTYPE"
+_DOCTYPE_UTF16 = "<!DOCTYPE".encode("utf-16-le")[:-1]  # found in UTF-16-BE too, one byte on
+_UTF8_NAMES = {b"utf-8", b"utf8", b"us-ascii", b"ascii"}
+_DECLARATION = re.compile(rb"""(?:\xef\xbb\xbf)?<\?xml[^<>?]*\?>""")
+_DECLARED_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)""")
+# The markup spreadsheet programs write, which calamine and these patterns read alike: no comments,
+# CDATA or processing instructions, no "<" or ">" inside attribute values (quick-xml and a pattern
+# would end the tag at different places), every cell tag unprefixed (calamine matches local names),
+# starting with its reference and without a second one (calamine places a cell at its last ``r``,
+# or after the previous cell without one), and plain <v> and <si>.
+# Possessive quantifiers: one pass, no backtracking. A number of 16 digits or more in a <v> is an
+# ID number a program wrote as a number: calamine reads it as a float and loses digits openpyxl keeps.
+_NAME = rb"""[^\s=<>/"'!?]+"""
+_ATTRIBUTE = rb"""\s+[^\s=<>/"'!?]+\s*=\s*(?:"[^"<>]*+"|'[^'<>]*+')"""
+_OTHER = rb"""<(?!(?:[^\s=<>/"'!?:]+:)?(?:c|v|si)[\s/>])""" + _NAME + rb"(?:" + _ATTRIBUTE + rb")*+\s*/?>"
+_CELL_ATTRIBUTES = rb"(?:(?=\s++(?!r\s*=))" + _ATTRIBUTE + rb")*+\s*/?>"
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_markup(last_column: int = 0, last_row: int = 0) -> re.Pattern[bytes]:
+    """The pattern a piece of plain markup matches, cells within (last_column, last_row) if given."""
+    if last_column and last_row:
+        reference = _up_to(last_column, _column_letters) + _up_to(last_row, str)
+    else:
+        reference = b"[A-Z]{1,3}[1-9][0-9]{0,6}"
+    cell = b'<c r="' + reference + b'"' + _CELL_ATTRIBUTES
+    tag = rb"</" + _NAME + rb"\s*>|<v>(?!-?[0-9]{16})|" + cell + b"|" + _OTHER + rb"|<v\s*/>|<si>"
+    return re.compile(rb"(?:[^<]*+(?:" + tag + rb"))*+[^<]*+")
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _up_to(last: int, spell: Callable[[int], str]) -> bytes:
+    """A pattern for the numbers 1..last as ``spell`` writes them (decimal, or column letters):
+    every shorter spelling, and the spellings as long as ``last`` that sort before or equal it."""
+    text = spell(last)
+    low, high = ("1", "9") if spell is str else ("A", "Z")
+    first_low = low
+    zero = "0" if spell is str else "A"
+    options = []
+    if len(text) > 1:
+        options.append(f"[{first_low}-{high}][{zero}-{high}]{{0,{len(text) - 2}}}")
+    for i, char in enumerate(text):
+        floor = first_low if i == 0 else zero
+        if char > floor:
+            options.append(f"{text[:i]}[{floor}-{chr(ord(char) - 1)}][{zero}-{high}]{{{len(text) - i - 1}}}")
+    options.append(text)
+    return ("(?:" + "|".join(options) + ")").encode()
+
+
+_DIMENSION = re.compile(rb'<dimension ref="(?:[A-Z]{1,3}[0-9]{1,7}:)?([A-Z]{1,3})([0-9]{1,7})"')
+_CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})')
+_CELL_ROW = re.compile(rb'<c r="[A-Z]{1,3}([0-9]+)')
+_VALUE = re.compile(rb"<v>([^<]*)")
+# A "<" inside a tag, or a tag left open where the next piece begins.
+_LT_IN_TAG = re.compile(rb"<[^<>]*(?:<|$)")
+
+
+class _XlsxScan:
+    """One pass over every part of an xlsx: refuses a DTD, and estimates what calamine would hold.
+
+    The estimate is an upper bound for workbooks in plain markup (``_plain_markup``, UTF-8) whose
+    shared strings are not nested: there these patterns see the tags calamine sees. For anything
+    else ``vouched`` turns False and the workbook is left to openpyxl.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        self.vouched = True
+        self.estimate = 0
+        self.values = 0  # <v> elements: each may name a shared string
+        self.sheets: list[zipfile.ZipInfo] = []  # parts with cells
+        self.string_sizes: list[int] = []  # bytes from each <si> of xl/sharedStrings.xml to the next
+
+    def part(self, entry: zipfile.ZipInfo) -> None:
+        self.estimate += entry.file_size  # the part itself: inline strings, buffers
+        shared_strings = entry.filename.lower() == "xl/sharedstrings.xml"
+        if shared_strings and self.string_sizes:
+            self.vouched = False  # two shared-string tables: which one does calamine read?
+        with self.archive.open(entry) as member:
+            self._part(member, entry, shared_strings)
+
+    def _part(self, member: IO[bytes], entry: zipfile.ZipInfo, shared_strings: bool) -> None:
+        head = member.read(_SCAN_CHUNK)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b"<\x00", b"\x00<")):
+            self.vouched = False
+            self._utf16(head, member)
+            return
+        if b"\x00" in head[:512]:
+            # An image or another binary part; one that holds a sheet is left to openpyxl.
+            self._binary(head, member)
+            return
+        declaration = _DECLARATION.match(head)
+        if declaration:
+            encoding = _DECLARED_ENCODING.search(declaration.group())
+            if encoding and encoding.group(1).lower() not in _UTF8_NAMES:
+                self.vouched = False
+        # The declared extent, if any, is checked cell by cell by the pattern; cells beyond it (a
+        # wrong <dimension>) are measured one by one instead.
+        dimension = _DIMENSION.search(head)
+        width = _column_number(dimension.group(1)) if dimension else 0
+        height = int(dimension.group(2)) if dimension else 0
+        within = _plain_markup(width, height) if dimension else None
+        measured = sheet = False
+        columns: set[bytes] = set()
+        rows: set[bytes] = set()
+        cells = 0
+        sizes = self.string_sizes if shared_strings else []
+        closes = 0
+        carry, chunk = head[declaration.end() if declaration else 0 :], member.read(_SCAN_CHUNK)
+        while carry or chunk:
+            buffer = carry + chunk
+            # Cut before the last "<": no tag, and no <v> with its text, is split between pieces.
+            cut = buffer.rfind(b"<") if chunk else len(buffer)
+            if cut <= 0:
+                if len(buffer) > _MAX_TEXT_RUN:
+                    if buffer.startswith(_DOCTYPE):
+                        self._refuse()
+                    self.vouched = False
+                    buffer = b""
+                carry, chunk = buffer, member.read(_SCAN_CHUNK)
+                continue
+            piece, carry = buffer[:cut], buffer[cut:]
+            chunk = member.read(_SCAN_CHUNK) if chunk else b""
+            if _DOCTYPE in piece:
+                self._refuse()
+            if not self.vouched:
+                continue
+            # calamine reads cells after a <sheetData> only; other parts hold nothing it multiplies.
+            sheet = sheet or b"sheetData" in piece
+            if sheet and (within is None or not within.fullmatch(piece)):
+                if not _plain_markup().fullmatch(piece):
+                    self.vouched = False
+                    continue
+                measured = True
+            elif shared_strings and (b"<!" in piece or b"<?" in piece or _LT_IN_TAG.search(piece)):
+                self.vouched = False  # a <si> hidden from calamine, or one only these patterns see
+                continue
+            count = piece.count(b'<c r="')
+            if count:
+                cells += count
+                self.values += piece.count(b"<v>")
+                if measured:
+                    rows.update(_CELL_ROW.findall(piece))
+                    columns.update(_CELL_COLUMN.findall(piece))
+                if b' t="e"' in piece:
+                    # Error cells: calamine reads them as empty, openpyxl as their text (#N/A).
+                    self.vouched = False
+            if shared_strings:
+                # From each <si> to the next: one </si> in each, or they nest and calamine's i-th
+                # string may not be the i-th <si>.
+                first, *elements = piece.split(b"<si>")
+                if sizes:
+                    sizes[-1] += len(first)
+                    closes += first.count(b"</si>")
+                if elements:
+                    counts = list(map(bytes.count, elements, itertools.repeat(b"</si>")))
+                    if (sizes and closes != 1) or counts[:-1].count(1) != len(counts) - 1:
+                        self.vouched = False
+                    closes = counts[-1]
+                    sizes += map(len, elements)
+        if shared_strings and sizes and closes != 1:
+            self.vouched = False
+        if cells:
+            self.sheets.append(entry)
+            width = max(width, *(_column_number(c) for c in columns)) if columns else width
+            height = max(height, *(int(r) for r in rows)) if rows else height
+            self.estimate += width * height * _GRID_CELL_BYTES + cells * _READ_CELL_BYTES
+
+    def _binary(self, head: bytes, member: IO[bytes]) -> None:
+        chunk, tail = head, b""
+        while chunk:
+            if b"sheetData" in tail + chunk:
+                self.vouched = False
+                return
+            tail, chunk = chunk[-8:], member.read(_SCAN_CHUNK)
+
+    def _utf16(self, head: bytes, member: IO[bytes]) -> None:
+        chunk, tail = head, b""
+        while chunk:
+            if _DOCTYPE_UTF16 in tail + chunk:
+                self._refuse()
+            tail, chunk = chunk[-len(_DOCTYPE_UTF16) :], member.read(_SCAN_CHUNK)
+
+    @staticmethod
+    def _refuse() -> None:
+        # OOXML forbids DTDs (ECMA-376 Part 2, §8.1.4); a DTD here is an entity bomb or an XXE.
+        raise ImportRefused(_("文件含有不安全的内容（XML 实体），已拒绝。"), code="unsafe_content")
+
+    def strings_estimate(self, budget: int) -> int:
+        """Bytes of shared strings calamine copies into cells, each <v> taken as an index.
+
+        First as if every <v> named the longest string; when that is over ``budget``, counted: the
+        sheets are read again. calamine reads a text that is not a number as index 0; a number
+        beyond the table is not a string (or an error) and counts nothing.
+        """
+        sizes = self.string_sizes or [0]
+        rough = self.values * max(sizes)
+        if rough <= budget:
+            return rough
+        texts: collections.Counter[bytes] = collections.Counter()
+        for entry in self.sheets:
+            with self.archive.open(entry) as member:
+                carry = b""
+                for chunk in iter(lambda member=member: member.read(_SCAN_CHUNK), b""):
+                    buffer = carry + chunk
+                    cut = buffer.rfind(b"<")
+                    texts.update(_VALUE.findall(buffer, 0, max(cut, 0)))
+                    carry = buffer[max(cut, 0) :]
+                texts.update(_VALUE.findall(carry))
+        total = 0
+        for text, count in texts.items():
+            index = int(text) if text.isdigit() and len(text) < 19 else 0
+            total += count * (sizes[index] if index < len(sizes) else 0)
+        return total
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _scan_xlsx(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], lim: FileLimits) -> bool:
+    """Whether calamine may read this xlsx: refuses a DTD in any part, and answers False (openpyxl)
+    for a workbook it cannot vouch for or whose estimate exceeds ``lim.max_in_memory_mb``."""
+    scan = _XlsxScan(archive)
+    try:
+        for entry in entries:
+            scan.part(entry)
+        if not scan.vouched:
+            return False
+        budget = lim.max_in_memory_mb * 1024 * 1024
+        estimate = scan.estimate + scan.strings_estimate(budget - scan.estimate)
+    except ImportRefused:
+        raise
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError):
+        raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file") from None
+    log.debug("xlsx scan: calamine would hold about %.0f MB", estimate / 1024 / 1024)
+    return estimate <= budget
 
 
 def _inspect_ole(handle: IO[bytes]) -> str:
@@ -293,13 +569,13 @@ class SpreadsheetFile:
         self.lim = lim
         self._close: Callable[[], None] = lambda: None
         try:
-            if info.format == "xlsx":
+            if info.format == "xlsx" and info.reader != "calamine":
                 import openpyxl
 
                 book = openpyxl.load_workbook(handle, read_only=True, data_only=True, keep_links=False)
                 self._close = book.close
                 self.sheets: list[Sheet] = [XlsxSheet(ws) for ws in book.worksheets if ws.sheet_state == "visible"]
-            elif info.format in ("xls", "ods"):
+            elif info.format in ("xlsx", "xls", "ods"):
                 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
                 handle.seek(0)
@@ -388,6 +664,9 @@ def cell_text(value: object) -> str:
         if value.is_integer():
             return str(int(value))
         return repr(value)
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        # A date cell: openpyxl reads it as midnight, calamine as a date; both are the date Excel shows.
+        return value.date().isoformat()
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     return clean_text(value)
