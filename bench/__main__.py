@@ -180,7 +180,7 @@ def main() -> None:
             sections.append(section_from(child("sweep", env=pg_env)["section"]))
         if "transitions" in wanted:
             log("transitions")
-            n = "120" if args.quick else "400"
+            n = "120" if args.quick else "200"
             sections.append(section_from(child("transitions", "--referrals", n, env=pg_env)["section"]))
     elif {"lists", "sweep", "transitions"} & wanted:
         info["PostgreSQL runs"] = "skipped: no PostgreSQL answering on 127.0.0.1:5432"
