@@ -18,6 +18,9 @@ used by 100,000 cells, asks it for terabytes (and a failed allocation aborts the
 exception to catch). So before calamine opens an xlsx, ``_scan_xlsx`` reads every part once and
 works out what calamine would hold; a workbook whose cells it cannot vouch for, or that would not fit
 in ``FileLimits.max_in_memory_mb``, is read by openpyxl, whose memory does not grow with the sheet.
+An ods or xls has no such fallback: ``_scan_ods`` (content.xml, streamed through expat, repeats
+counted as calamine counts them) and ``_scan_xls`` (the cell records of the OLE Workbook stream) refuse
+one whose estimate is over that limit.
 """
 
 from __future__ import annotations
@@ -122,7 +125,9 @@ def inspect_file(handle: IO[bytes], name: str, size: int, lim: FileLimits) -> Fi
     if head.startswith(ZIP_SIGNATURE):
         return _inspect_zip(handle, size, lim)
     if head.startswith(OLE_SIGNATURE):
-        return FileInfo(format=_inspect_ole(handle))
+        kind = _inspect_ole(handle)
+        _scan_xls(handle, lim)
+        return FileInfo(format=kind)
     if ext in (".xlsx", ".xls", ".ods"):
         stripped = head.lstrip()[:20].lower()
         if stripped.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")):
@@ -167,6 +172,7 @@ def _inspect_zip(handle: IO[bytes], size: int, lim: FileLimits) -> FileInfo:
             raise ImportRefused(
                 _("不接受含宏的表格文件。请删除宏后另存为 .ods 或 .xlsx 再导入。"), code="macro_enabled"
             )
+        _scan_ods(archive, lim)
         return FileInfo(format="ods")
     if "[Content_Types].xml" in names:
         if any(n.endswith("vbaproject.bin") for n in lowered):
@@ -450,6 +456,337 @@ def _scan_xlsx(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], lim: Fi
         raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file") from None
     log.debug("xlsx scan: calamine would hold about %.0f MB", estimate / 1024 / 1024)
     return estimate <= budget
+
+
+def _too_large(estimate: int, lim: FileLimits) -> ImportRefused:
+    return ImportRefused(
+        _(
+            "表格的使用范围异常庞大（读取约需 %(mb).0f MB 内存，上限 %(max)d MB），"
+            "可能含有远处的单元格或大量重复的行列，已拒绝。请删除多余的行列，或拆分文件后再导入。"
+        )
+        % {"mb": estimate / 1024 / 1024, "max": lim.max_in_memory_mb},
+        code="too_many_rows",
+    )
+
+
+# --- What calamine would hold of an ods ----------------------------------------------------------
+
+# calamine (0.37, in python-calamine 0.9.1) reads content.xml into a vector of cells per row element
+# (every cell but a row's last run of empty ones, each a 32-byte value and a 24-byte formula string),
+# then builds the dense grid from the first to the last non-empty row and column, repeated rows
+# written out, keeping at most 1,048,576 rows and 16,384 columns. Measured: 53 to 61 bytes a cell,
+# 12 GB for one 803-byte file (a cell repeated 16,384 times in a row repeated 6,000 times), 17 GB for
+# 20,000 rows each of 16,000 empty cells followed by one more empty cell. Trailing empty cells and rows,
+# which LibreOffice writes in every file (``number-columns-repeated="16373"``,
+# ``number-rows-repeated="1048567"``), cost nothing and count nothing here.
+_ODS_CELL_BYTES = 56
+_ODS_STRING_BYTES = 16  # a text's allocation beyond its length, in each cell that holds a copy
+_ODS_MAX_ROWS = 1_048_576
+_ODS_MAX_COLUMNS = 16_384
+_ODS_CELLS = (b"table:table-cell", b"table:covered-table-cell")
+# Any of these makes a cell count as holding something (calamine: a value or a formula). Text or an
+# element inside a cell counts too: at worst the estimate is higher than what calamine holds.
+_ODS_VALUE_ATTRIBUTES = (
+    "office:value-type",
+    "office:value",
+    "office:string-value",
+    "office:date-value",
+    "office:time-value",
+    "office:boolean-value",
+    "table:formula",
+)
+
+
+def _repeat(attributes: dict[str, str], name: str) -> int:
+    value = attributes.get(name)
+    if value is None:
+        return 1
+    try:
+        return max(int(value), 0)
+    except ValueError:
+        return 1  # calamine refuses the file; nothing to estimate
+
+
+class _OdsScan:
+    """One streaming pass over content.xml (expat, no tree): refuses a DTD, and estimates what
+    calamine would hold, raising as soon as the estimate is over ``budget``."""
+
+    def __init__(self, lim: FileLimits) -> None:
+        self.lim = lim
+        self.budget = lim.max_in_memory_mb * 1024 * 1024
+        self.done = 0  # bytes of the tables already read
+        self.table = False
+        self._start_table()
+        self.in_row = False
+        self.cell_depth = 0  # 1 inside a cell, more inside its elements
+
+    def _start_table(self) -> None:
+        self.row = 0  # rows so far, repeats counted
+        self.pushed = 0  # cells calamine keeps while it reads the table
+        self.strings = 0  # bytes of text copies
+        self.last_row = -1
+        self.first_column = _ODS_MAX_COLUMNS
+        self.last_column = -1
+
+    def _table_estimate(self) -> int:
+        grid = 0
+        if self.last_row >= 0:
+            # From the first row: calamine's row numbers start at A1 (CalamineSheet pads nothing).
+            grid = (self.last_row + 1) * (self.last_column - self.first_column + 1)
+        return (self.pushed + grid) * _ODS_CELL_BYTES + self.strings
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        if self.cell_depth:
+            self.cell_depth += 1
+            self.filled = True
+            if name == "text:s":
+                self.text += _repeat(attributes, "text:c")
+            return
+        if name == "table:table":
+            self.table = True
+            self._start_table()
+        elif name == "table:table-row" and self.table:
+            self.in_row = True
+            self.rows = min(_repeat(attributes, "table:number-rows-repeated"), _ODS_MAX_ROWS - self.row)
+            self.column = 0
+            self.kept = 0  # cells of this row element calamine pushes
+            self.row_first = _ODS_MAX_COLUMNS
+            self.row_last = -1
+            self.row_strings = 0
+        elif self.in_row and name.encode() in _ODS_CELLS:
+            self.cell_depth = 1
+            self.kept = self.column  # a cell after an empty run: the run is pushed
+            self.cell_repeat = _repeat(attributes, "table:number-columns-repeated")
+            self.filled = any(a in attributes for a in _ODS_VALUE_ATTRIBUTES)
+            self.text = sum(len(attributes.get(a, "")) for a in ("office:string-value", "table:formula"))
+
+    def characters(self, data: str) -> None:
+        if self.cell_depth:
+            self.filled = True
+            self.text += len(data.encode("utf-8", "replace"))
+
+    def end(self, name: str) -> None:
+        if self.cell_depth:
+            self.cell_depth -= 1
+            if self.cell_depth:
+                return
+            width = max(min(self.cell_repeat, _ODS_MAX_COLUMNS - self.column), 0)
+            if self.filled and width:
+                self.kept = self.column + width
+                self.row_first = min(self.row_first, self.column)
+                self.row_last = self.column + width - 1
+                self.row_strings += width * (self.text + _ODS_STRING_BYTES if self.text else 0)
+            self.column = min(self.column + self.cell_repeat, _ODS_MAX_COLUMNS)
+        elif name == "table:table-row" and self.in_row:
+            self.in_row = False
+            self.pushed += self.kept
+            # A text is copied into each cell of the row element, then into each row of the grid.
+            self.strings += self.row_strings * (1 + self.rows)
+            if self.row_last >= 0 and self.rows:
+                self.last_row = self.row + self.rows - 1
+                self.first_column = min(self.first_column, self.row_first)
+                self.last_column = max(self.last_column, self.row_last)
+            self.row += self.rows
+            estimate = self.done + self._table_estimate()
+            if estimate > self.budget:
+                raise _too_large(estimate, self.lim)
+        elif name == "table:table" and self.table:
+            self.table = self.in_row = False
+            self.done += self._table_estimate()
+            self._start_table()
+
+    @staticmethod
+    def doctype(*args) -> None:
+        # ODF has no DTD either; a DTD here is an entity bomb or an XXE.
+        _XlsxScan._refuse()
+
+
+def _scan_ods(archive: zipfile.ZipFile, lim: FileLimits) -> None:
+    """Refuse an ods whose content.xml has a DTD, or whose sheets calamine would hold in more than
+    ``lim.max_in_memory_mb`` (there is no streaming reader to fall back on, as openpyxl is for xlsx)."""
+    import xml.parsers.expat
+
+    scan = _OdsScan(lim)
+    parser = xml.parsers.expat.ParserCreate()
+    parser.StartElementHandler = scan.start
+    parser.EndElementHandler = scan.end
+    parser.CharacterDataHandler = scan.characters
+    parser.StartDoctypeDeclHandler = scan.doctype
+    parser.EntityDeclHandler = scan.doctype
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        with archive.open("content.xml") as member:
+            since_tag_end = 0
+            for chunk in iter(lambda: member.read(_SCAN_CHUNK), b""):
+                # expat holds a whole tag, or a whole text, until it ends: a run this long without a
+                # ">" is not a sheet, and must not be held.
+                end = chunk.rfind(b">")
+                since_tag_end = len(chunk) - end - 1 if end >= 0 else since_tag_end + len(chunk)
+                if since_tag_end > _MAX_TEXT_RUN:
+                    raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file")
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except ImportRefused:
+        raise
+    except KeyError:
+        raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file") from None
+    except (xml.parsers.expat.ExpatError, zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError):
+        raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file") from None
+    log.debug("ods scan: calamine would hold about %.0f MB", scan.done / 1024 / 1024)
+
+
+# --- What calamine would hold of an xls ----------------------------------------------------------
+
+# calamine reads an xls sheet's cell records into a list, then makes the dense grid from the first to
+# the last row and column any cell names (not from the DIMENSIONS record). A BIFF8 cell record holds
+# its row and column as 16-bit numbers, so a 7.7 KB file with one cell moved to column 16,383 (which
+# Excel never writes; its limit is 256) asks for a 34 GB grid, and one at row 65,535, column 255
+# holds 1 GB. The cells are found by walking the records of the Workbook stream inside the OLE
+# (compound file) container, which ``_ole_stream`` reads.
+_XLS_CELL_BYTES = 64  # 32 in the grid; python-calamine copies the sheet's range when it is opened
+_XLS_RECORD_BYTES = 40  # a cell with its position, while the sheet is read
+_BIFF_BOF = 0x0809
+_BIFF_EOF = 0x000A
+# FORMULA, LABELSST, NUMBER, RK, LABEL, BOOLERR, RSTRING; MULRK spans columns. calamine leaves BLANK and
+# MULBLANK (formatted empty cells, which Excel writes up to column IV) out of the grid: so does this.
+_BIFF_CELLS = {0x0006, 0x0406, 0x00FD, 0x0203, 0x027E, 0x0204, 0x0205, 0x00D6}
+_BIFF_MULTI = {0x00BD}
+_ENDOFCHAIN = 0xFFFFFFFE
+
+
+def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes | None:
+    """A stream of a compound file (MS-CFB), by name; ``None`` if there is none. Raises ValueError,
+    IndexError or struct.error on a malformed container. Every chain is bounded by the file's size."""
+    import struct
+
+    if len(data) < 512:
+        raise ValueError("short header")
+    shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+    if not (7 <= shift <= 16 and mini_shift < shift):
+        raise ValueError("sector size")
+    size = 1 << shift
+    sectors = (len(data) - 512 + size - 1) // size + 1
+    first_dir, _tx, cutoff, first_minifat, _n_minifat, first_difat, n_difat = struct.unpack_from("<IIIIIII", data, 0x30)
+
+    def sector(number: int) -> bytes:
+        start = 512 + number * size if shift == 9 else (number + 1) * size
+        if number >= sectors or start >= len(data):
+            raise ValueError("sector out of range")
+        return data[start : start + size]
+
+    difat = list(struct.unpack_from("<109I", data, 0x4C))
+    next_difat = first_difat
+    for _sector in range(min(n_difat, sectors)):
+        if next_difat >= _ENDOFCHAIN:
+            break
+        entries = struct.unpack(f"<{size // 4}I", sector(next_difat))
+        difat += entries[:-1]
+        next_difat = entries[-1]
+    fat: list[int] = []
+    for number in difat:
+        if number >= _ENDOFCHAIN - 2:  # free, end of chain, FAT or DIFAT sector marks
+            continue
+        fat.extend(struct.unpack(f"<{size // 4}I", sector(number)))
+        if len(fat) > sectors * 2 + size:
+            raise ValueError("FAT larger than the file")
+
+    def chain(first: int, table: list[int], read: Callable[[int], bytes]) -> bytes:
+        out, number, seen = [], first, 0
+        while number < _ENDOFCHAIN - 4:
+            out.append(read(number))
+            number = table[number]
+            seen += 1
+            if seen > len(table):
+                raise ValueError("sector chain loops")
+        return b"".join(out)
+
+    directory = chain(first_dir, fat, sector)
+    entries = [directory[i : i + 128] for i in range(0, len(directory) - 127, 128)]
+    root = entries[0]
+    wanted = None
+    for entry in entries:
+        length = struct.unpack_from("<H", entry, 64)[0]
+        name = entry[: max(length - 2, 0)].decode("utf-16-le", "replace")
+        if entry[66] == 2 and name in names:
+            wanted = entry
+            break
+    if wanted is None:
+        return None
+    start, length = struct.unpack_from("<II", wanted, 116)
+    if length >= cutoff:
+        stream = chain(start, fat, sector)
+    else:
+        mini_stream = chain(struct.unpack_from("<I", root, 116)[0], fat, sector)
+        minifat: list[int] = []
+        if first_minifat < _ENDOFCHAIN:
+            table = chain(first_minifat, fat, sector)
+            minifat = list(struct.unpack(f"<{len(table) // 4}I", table))
+        mini = 1 << mini_shift
+
+        def mini_sector(number: int) -> bytes:
+            if (number + 1) * mini > len(mini_stream):
+                raise ValueError("mini sector out of range")
+            return mini_stream[number * mini : (number + 1) * mini]
+
+        stream = chain(start, minifat, mini_sector)
+    return stream[:length]
+
+
+class _XlsSheet:
+    def __init__(self) -> None:
+        self.cells = 0
+        self.rows = self.columns = (1 << 16, -1)
+
+    def add(self, row: int, first: int, last: int, count: int) -> None:
+        self.cells += count
+        self.rows = (min(self.rows[0], row), max(self.rows[1], row))
+        self.columns = (min(self.columns[0], first), max(self.columns[1], last))
+
+    def estimate(self) -> int:
+        if not self.cells:
+            return 0
+        grid = (self.rows[1] - self.rows[0] + 1) * (self.columns[1] - self.columns[0] + 1)
+        return grid * _XLS_CELL_BYTES + self.cells * _XLS_RECORD_BYTES
+
+
+def _scan_xls(handle: IO[bytes], lim: FileLimits) -> None:
+    """Refuse an xls whose sheets calamine would hold in more than ``lim.max_in_memory_mb``."""
+    import struct
+
+    handle.seek(0)
+    data = handle.read()
+    handle.seek(0)
+    try:
+        stream = _ole_stream(data, ("Workbook", "Book"))
+    except (ValueError, IndexError, struct.error):
+        raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file") from None
+    if stream is None:
+        return  # not a workbook; calamine says so
+    budget = lim.max_in_memory_mb * 1024 * 1024
+    done = estimate = 0
+    sheet = _XlsSheet()
+    position, end = 0, len(stream) - 4
+    while position <= end:
+        kind, length = struct.unpack_from("<HH", stream, position)
+        body = position + 4
+        position = body + length
+        if kind == _BIFF_BOF:
+            sheet = _XlsSheet()
+        elif kind in _BIFF_CELLS and length >= 4:
+            row, column = struct.unpack_from("<HH", stream, body)
+            sheet.add(row, column, column, 1)
+        elif kind in _BIFF_MULTI and length >= 6 and position <= len(stream):
+            row, first = struct.unpack_from("<HH", stream, body)
+            last = struct.unpack_from("<H", stream, position - 2)[0]
+            sheet.add(row, min(first, last), max(first, last), abs(last - first) + 1)
+        elif kind != _BIFF_EOF:
+            continue
+        estimate = done + sheet.estimate()
+        if estimate > budget:
+            raise _too_large(estimate, lim)
+        if kind == _BIFF_EOF:
+            done, sheet = estimate, _XlsSheet()
+    log.debug("xls scan: calamine would hold about %.0f MB", max(done, estimate) / 1024 / 1024)
 
 
 def _inspect_ole(handle: IO[bytes]) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import struct
+import time
 import zipfile
 
 import openpyxl
@@ -253,3 +255,99 @@ def test_a_panic_of_calamine_halfway_through_is_a_refusal(people, monkeypatch):
     with pytest.raises(ImportRefused) as exc:
         apply(people.supervisor, b.xlsx_bytes([b.person(1)]))
     assert exc.value.code == "corrupt_file"
+
+
+# --- What calamine must not be handed: ods and xls, which have no streaming reader -----------------
+
+T, E, R = b.ods_text_cell, b.ods_empty_cells, b.ods_row
+SPACES = b'<text:s text:c="100000000"/>'
+
+
+def import_as(user, data: bytes, name: str):
+    return RosterImporter(user=user, dry_run=False).run(io.BytesIO(data), name)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        # Measured with python-calamine 0.9.1 under a 1 GB RLIMIT_AS: abort ("memory allocation failed").
+        R(T("x", repeat=16384), repeat=2000),  # 32 million cells: 4 GB, 15 s
+        R(T("x", repeat=1000), repeat=1048576),
+        # Empty rows between two cells are written out: 1,048,571 rows of 16,383 columns.
+        R(T("a")) + R(E(1), repeat=1048570) + R(E(16382), T("z")),
+        # Empty cells followed by another empty cell are kept, row by row: 17 GB for a 1x1 sheet.
+        R(T("a")) + R(E(16000), E(1)) * 20000,
+        # One cell, 100 million spaces.
+        R(b'<table:table-cell office:value-type="string"><text:p>%s</text:p></table:table-cell>' % SPACES),
+        R(T("x" * 10000, repeat=1000), repeat=100),  # a long text copied into every cell: 2 GB
+        # The same in the second sheet.
+        R(T("a")) + b"</table:table><table:table table:name='2'>" + R(T("x", repeat=16384), repeat=2000),
+    ],
+    ids=["wide rows repeated", "rows repeated", "far cell", "empty runs", "spaces", "long text", "second sheet"],
+)
+def test_an_ods_calamine_would_blow_up_in_memory_is_refused_quickly(people, table):
+    data = b.ods_bytes(table)
+    assert len(data) < 20_000
+    started = time.monotonic()
+    with PeakMemory() as memory, pytest.raises(ImportRefused) as exc:
+        import_as(people.supervisor, data, "花名册.ods")
+    assert exc.value.code == "too_many_rows" and "异常庞大" in exc.value.message
+    assert memory.rise_mb < 64
+    assert time.monotonic() - started < 5
+
+
+def test_a_dtd_in_an_ods_is_refused_before_any_parser_runs():
+    data = b.ods_bytes(R(T("a")), prolog=b'<!DOCTYPE x [<!ENTITY e "x">]>')
+    with pytest.raises(ImportRefused) as exc:
+        inspect_file(io.BytesIO(data), "花名册.ods", len(data), FileLimits())
+    assert exc.value.code == "unsafe_content"
+
+
+def test_the_libreoffice_ods_with_its_trailing_empty_cells_and_rows_still_imports(people):
+    data = b.fixture("roster.ods")
+    # LibreOffice squares every sheet off to XFD1048576 with repeated empty cells and rows.
+    assert b'number-rows-repeated="1048567"' in zipfile.ZipFile(io.BytesIO(data)).read("content.xml")
+    assert inspect_file(io.BytesIO(data), "花名册.ods", len(data), FileLimits()).format == "ods"
+    report = RosterImporter(user=people.supervisor, dry_run=True).run(io.BytesIO(data), "花名册.ods")
+    assert report.total_rows > 0
+
+
+def test_a_large_ods_roster_in_libreoffice_style_is_not_refused(people):
+    rows = [b.person(n) for n in range(1, 3001)]
+    data = b.ods_roster(rows)
+    report = import_as(people.supervisor, data, "花名册.ods")
+    assert (report.error_count, report.created) == (0, 3000)
+    # The 50,000-row limit: still estimated under the 128 MB calamine may hold.
+    big = b.ods_roster([b.person(n) for n in range(1, 50_001)])
+    assert inspect_file(io.BytesIO(big), "花名册.ods", len(big), FileLimits()).format == "ods"
+
+
+def xls_with_cell_moved(row: int, column: int) -> bytes:
+    """roster.xls with its last LABELSST cell record moved to (row, column): a 16-bit row and column."""
+    data = bytearray(b.fixture("roster.xls"))
+    at = data.rfind(b"\xfd\x00\x0a\x00")
+    struct.pack_into("<HH", data, at + 4, row, column)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(("row", "column"), [(65535, 255), (65535, 16383), (5000, 5000)])
+def test_an_xls_with_a_far_cell_is_refused_quickly(people, row, column):
+    # calamine: 1 GB, an abort on a 34 GB allocation, 1.5 GB.
+    data = xls_with_cell_moved(row, column)
+    with PeakMemory() as memory, pytest.raises(ImportRefused) as exc:
+        import_as(people.supervisor, data, "花名册.xls")
+    assert exc.value.code == "too_many_rows"
+    assert memory.rise_mb < 64
+
+
+def test_an_xls_with_formatted_empty_cells_far_away_still_imports(people):
+    # MULBLANK (formatted empty cells) to column 200, and a DIMENSIONS record claiming the whole sheet:
+    # calamine ignores both, and so does the scan.
+    data = bytearray(b.fixture("roster.xls"))
+    mulblank = data.find(b"\xbe\x00\x1c\x00")
+    struct.pack_into("<H", data, mulblank + 4 + 0x1C - 2, 200)
+    dimensions = data.find(b"\x00\x02\x0e\x00")
+    struct.pack_into("<IIHH", data, dimensions + 4, 0, 65536, 0, 256)
+    assert inspect_file(io.BytesIO(bytes(data)), "花名册.xls", len(data), FileLimits()).format == "xls"
+    near = xls_with_cell_moved(300, 11)  # a cell a few hundred rows down is read as before
+    assert inspect_file(io.BytesIO(near), "花名册.xls", len(near), FileLimits()).format == "xls"
