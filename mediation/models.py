@@ -260,3 +260,35 @@ class SupervisionReminder(models.Model):
 
     order = models.OneToOneField(SupervisionOrder, on_delete=models.CASCADE, related_name="overdue_reminder")
     sent_at = models.DateTimeField(auto_now_add=True)
+
+
+class MediationCell(models.Model):
+    """Running totals of mediation's clock-free figures (agreements, latest follow-ups) per cell.
+
+    Keyed like ``referrals.StatsCell`` (township or "本级" region, category, month received,
+    origin office, draft or not: the cell of the referral the record belongs to) and kept the same
+    way: each step that changes a referral's current agreement or its follow-ups adds the
+    difference it makes (``referrals/rollup.py``, registered by ``mediation/stats.py``).
+    """
+
+    area = models.CharField(max_length=12)
+    category = models.CharField(max_length=32)
+    month = models.DateField()
+    origin_id = models.BigIntegerField()
+    draft = models.BooleanField()
+    agreements = models.IntegerField(default=0)
+    agreements_written = models.IntegerField(default=0)
+    agreements_oral = models.IntegerField(default=0)
+    agreements_performed = models.IntegerField(default=0)
+    judicially_confirmed = models.IntegerField(default=0)
+    amount_involved = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    followups_visited = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    dissatisfied = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area", "category", "month", "origin_id", "draft"], name="mediation_cell_key"
+            )
+        ]

@@ -12,11 +12,13 @@ import datetime
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.signals import post_migrate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mediation.models import Agreement, FollowUp, MediationSession, SupervisionOrder
+from mediation.models import Agreement, FollowUp, MediationCell, MediationSession, SupervisionOrder
+from referrals import rollup
 from referrals.models import Referral
 from referrals.permissions import region_range
 from referrals.stats import AMOUNT, RATE, Figure, Item, ItemList, StatsSource, register_source
@@ -170,25 +172,25 @@ FIGURES = (
 )
 
 
-def compute(referrals: QuerySet[Referral], now: datetime.datetime, area: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Every mediation figure of the scoped referrals, in four queries.
+def compute(
+    referrals: QuerySet[Referral], now: datetime.datetime, area: tuple[str, ...] = (), cells: Q | None = None
+) -> dict[str, Any]:
+    """Every mediation figure of the scoped referrals, in four queries (three from the totals).
 
     ``area``, when the scope is a region, narrows the records by their own indexed region code
-    first (the result is the same: they also belong to scoped referrals).
+    first (the result is the same: they also belong to scoped referrals). ``cells``, when the
+    scope is one the running totals answer exactly (``Scope.uses_rollup``), picks its cells: the
+    agreement and follow-up figures are then summed from ``MediationCell``.
     """
     scoped = referrals.values("pk")
     here = region_range(area, field="region_code") if area else Q()
-    values: dict[str, Any] = (
-        current_agreements()
-        .filter(here, referral__in=scoped)
-        .aggregate(amount_involved=Sum("amount"), **{k: Count("pk", filter=q) for k, q in AGREEMENT_KINDS.items()})
-    )
-    values["amount_involved"] = values["amount_involved"] or 0
-    values |= (
-        latest_followups()
-        .filter(here, referral__in=scoped)
-        .aggregate(**{k: Count("pk", filter=q) for k, q in FOLLOWUP_KINDS.items()})
-    )
+    if cells is not None:
+        totals = MediationCell.objects.filter(cells).aggregate(**{c: Sum(c) for c in CELL_COUNTERS})
+        values: dict[str, Any] = {c: totals[c] or 0 for c in CELL_COUNTERS}
+    else:
+        values = current_agreements().filter(here, referral__in=scoped).aggregate(**_agreement_totals())
+        values["amount_involved"] = values["amount_involved"] or 0
+        values |= latest_followups().filter(here, referral__in=scoped).aggregate(**_followup_totals())
     values |= (
         overdue_orders(now).filter(referral__in=scoped).aggregate(supervision_overdue=Count("referral", distinct=True))
     )
@@ -198,6 +200,51 @@ def compute(referrals: QuerySet[Referral], now: datetime.datetime, area: tuple[s
         .aggregate(sessions_this_week=Count("referral", distinct=True))
     )
     return values
+
+
+# --- Running totals (``MediationCell``, kept by ``referrals/rollup.py``) ---------------------------
+
+
+def _agreement_totals() -> dict:
+    return {"amount_involved": Sum("amount"), **{k: Count("pk", filter=q) for k, q in AGREEMENT_KINDS.items()}}
+
+
+def _followup_totals() -> dict:
+    return {k: Count("pk", filter=q) for k, q in FOLLOWUP_KINDS.items()}
+
+
+CELL_COUNTERS = (*AGREEMENT_KINDS, "amount_involved", *FOLLOWUP_KINDS)
+
+
+def _cell_rows(pk: int | None):
+    """The contribution of referral ``pk`` (every referral: None) to the cells, by the figures'
+    own definitions: its current agreement and its latest follow-up, in its referral's cell."""
+    key = rollup.key_of("referral__")
+    for rows, totals in ((current_agreements(), _agreement_totals()), (latest_followups(), _followup_totals())):
+        if pk:
+            rows = rows.filter(referral_id=pk)
+        yield from rows.order_by().annotate(**key).values(*rollup.KEY).annotate(**totals).iterator(chunk_size=5000)
+
+
+rollup.register(rollup.Source("mediation", MediationCell, CELL_COUNTERS, _cell_rows))
+
+
+def _fill_cells(sender, app_config=None, using="default", **kwargs) -> None:
+    """A database with agreements or follow-ups but no cells (new table, a restored dump) gets them
+    computed once, so summaries are right from the first request."""
+    if app_config is None or app_config.label != "mediation":
+        return
+    from django.db import connections
+
+    if MediationCell._meta.db_table not in connections[using].introspection.table_names():
+        return  # migrated to a point before the cells existed
+    if MediationCell.objects.using(using).exists():
+        return
+    if Agreement.objects.using(using).exists() or FollowUp.objects.using(using).exists():
+        rollup.rebuild(sources=["mediation"])
+
+
+post_migrate.connect(_fill_cells, dispatch_uid="mediation_fill_cells")
 
 
 # --- Dashboard lists -----------------------------------------------------------------------------

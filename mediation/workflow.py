@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -30,7 +31,7 @@ from mediation.models import (
 )
 from notifications.models import Kind as NotificationKind
 from notifications.service import notify
-from referrals import permissions
+from referrals import permissions, rollup
 from referrals.deadlines import RULES
 from referrals.errors import InvalidInput, Missing
 from referrals.models import LegalRoute, Referral, TerminationReason
@@ -384,7 +385,9 @@ def record_agreement_progress(
         result.append(agreement)
         return Step(data={k: str(getattr(agreement, k)) for k in fields})
 
-    perform_record(referral, by=by, action="record_agreement_progress", event="agreement_progress", write=write)
+    perform_record(
+        referral, by=by, action="record_agreement_progress", event="agreement_progress", write=_tracked(write)
+    )
     return result[0]
 
 
@@ -437,7 +440,7 @@ def add_followup(
         created.append(followup)
         return Step(note=note, data={"satisfaction": satisfaction, "method": method})
 
-    perform_record(referral, by=by, action="followup", event="followup", write=write)
+    perform_record(referral, by=by, action="followup", event="followup", write=_tracked(write))
     return created[0]
 
 
@@ -558,8 +561,21 @@ def missing_session(referral: Referral) -> list[Missing]:
     return [Missing("session", _("至少一份调解记录(人民调解记录)"))]
 
 
+def _tracked(write: Callable[[Referral, datetime.datetime], Step]) -> Callable[[Referral, datetime.datetime], Step]:
+    """A record step that changes agreements or follow-ups, keeping mediation's running totals
+    (``MediationCell``) in step, in its transaction and under its row lock."""
+
+    def tracked_write(r: Referral, now: datetime.datetime) -> Step:
+        with rollup.tracked(r.pk, sources=["mediation"]):
+            return write(r, now)
+
+    return tracked_write
+
+
 def _no_longer_current(referral: Referral) -> None:
-    Agreement.objects.filter(referral=referral, current=True).update(current=False)
+    # Runs after the reopen step's own measurement, so it measures its change itself.
+    with rollup.tracked(referral.pk, sources=["mediation"]):
+        Agreement.objects.filter(referral=referral, current=True).update(current=False)
 
 
 def register() -> None:

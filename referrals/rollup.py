@@ -5,15 +5,21 @@ Each workflow step measures the referral's contribution to the cells before and 
 one referral — and adds the difference, in the step's own transaction. So the cells never
 disagree with a live count (the tests compare them), and ``rebuild()`` can recreate them from
 scratch (after a bulk load, or to repair).
+
+Later apps keep running totals of their own figures the same way: they register a ``Source``
+(a cell model keyed like ``StatsCell`` and the query that counts one referral's, or every
+referral's, contribution), and ``tracked()`` / ``rebuild()`` cover it too, without this module
+importing them (DESIGN.md §2; ``mediation/stats.py`` registers agreements and follow-ups).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Case, Count, F, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, F, Model, QuerySet, Sum, Value, When
 from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 
@@ -25,6 +31,49 @@ COUNTERS = tuple(f.name for f in StatsCell._meta.concrete_fields if f.name not i
 
 Vector = dict[str, float]
 Cells = dict[tuple, Vector]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Running totals kept per cell (``KEY``) in ``model``.
+
+    ``rows(pk)`` yields the contribution of referral ``pk`` (of every referral when ``pk`` is
+    None) as dicts with the ``KEY`` fields and the ``counters``; several rows may share a key
+    (they are added up).
+    """
+
+    name: str
+    model: type[Model]
+    counters: tuple[str, ...]
+    rows: Callable[[int | None], Iterable[dict]]
+
+    def cells(self, pk: int | None) -> Cells:
+        out: Cells = {}
+        for row in self.rows(pk):
+            vector = out.setdefault(tuple(row[k] for k in KEY), dict.fromkeys(self.counters, 0))
+            for c in self.counters:
+                vector[c] += row.get(c) or 0
+        return out
+
+
+SOURCES: dict[str, Source] = {}
+
+
+def register(source: Source) -> None:
+    SOURCES[source.name] = source
+
+
+def key_of(prefix: str = "") -> dict:
+    """The cell of a referral (``prefix``: the path to it, e.g. ``"referral__"`` from its records)."""
+    return {
+        "area": Substr(f"{prefix}region_code", 1, 9),
+        "category": F(f"{prefix}category"),
+        "month": TruncMonth(f"{prefix}received_on"),
+        "origin_id": F(f"{prefix}origin_id"),
+        "draft": Case(
+            When(**{f"{prefix}state": State.DRAFT}, then=Value(True)), default=Value(False), output_field=BooleanField()
+        ),
+    }
 
 
 def _aggregates() -> dict:
@@ -43,68 +92,85 @@ def _aggregates() -> dict:
 
 def contributions(qs: QuerySet[Referral]) -> QuerySet:
     """The cells of these referrals with their totals (one GROUP BY)."""
+    key = key_of()
     return (
         qs.order_by()
-        .annotate(
-            area=Substr("region_code", 1, 9),
-            month=TruncMonth("received_on"),
-            draft=Case(When(state=State.DRAFT, then=Value(True)), default=Value(False), output_field=BooleanField()),
-        )
+        .annotate(area=key["area"], month=key["month"], draft=key["draft"])
         .values(*KEY)
         .annotate(**_aggregates())
     )
 
 
+def _referral_rows(pk: int | None) -> Iterable[dict]:
+    qs = Referral.objects.filter(pk=pk) if pk else Referral.objects.all()
+    return contributions(qs).iterator(chunk_size=5000)
+
+
+register(Source("referrals", StatsCell, COUNTERS, _referral_rows))
+
+
 def _of(pk: int) -> Cells:
-    return {
-        tuple(row[k] for k in KEY): {c: row[c] or 0 for c in COUNTERS}
-        for row in contributions(Referral.objects.filter(pk=pk))
-    }
+    return SOURCES["referrals"].cells(pk)
 
 
-def _add(key: tuple, delta: Vector) -> None:
+def _add(key: tuple, delta: Vector, source: Source | None = None) -> None:
+    source = source or SOURCES["referrals"]
+    model = source.model
     where = dict(zip(KEY, key, strict=True))
     changes = {c: F(c) + d for c, d in delta.items() if d}
     if not changes:
         return
-    if StatsCell.objects.filter(**where).update(**changes):
+    if model.objects.filter(**where).update(**changes):
         return
     try:
         with transaction.atomic():
-            StatsCell.objects.create(**where, **{c: delta.get(c, 0) for c in COUNTERS})
+            model.objects.create(**where, **{c: delta.get(c, 0) for c in source.counters})
     except IntegrityError:  # another step created the cell meanwhile
-        StatsCell.objects.filter(**where).update(**changes)
+        model.objects.filter(**where).update(**changes)
 
 
-def apply(before: Cells, after: Cells) -> None:
+def apply(before: Cells, after: Cells, source: Source | None = None) -> None:
+    source = source or SOURCES["referrals"]
     for key in before.keys() | after.keys():
         old, new = before.get(key, {}), after.get(key, {})
-        _add(key, {c: new.get(c, 0) - old.get(c, 0) for c in COUNTERS})
+        _add(key, {c: new.get(c, 0) - old.get(c, 0) for c in source.counters}, source)
+
+
+def _sources(names: Iterable[str] | None) -> list[Source]:
+    return list(SOURCES.values()) if names is None else [SOURCES[n] for n in names]
 
 
 @contextmanager
-def tracked(pk: int | None) -> Iterator[None]:
-    """Wrap a change of one referral (``pk`` None: it does not exist yet, see ``record_new``)."""
-    before = _of(pk) if pk else {}
+def tracked(pk: int | None, sources: Iterable[str] | None = None) -> Iterator[None]:
+    """Wrap a change of one referral (``pk`` None: it does not exist yet, see ``record_new``).
+
+    Every registered source is measured unless ``sources`` names some (a later app's record
+    step, which changes only its own totals).
+    """
+    chosen = _sources(sources)
+    before = {s.name: s.cells(pk) for s in chosen} if pk else {}
     yield
     if pk:
-        apply(before, _of(pk))
+        for s in chosen:
+            apply(before[s.name], s.cells(pk), s)
 
 
 def record_new(pk: int) -> None:
-    apply({}, _of(pk))
+    for s in SOURCES.values():
+        apply({}, s.cells(pk), s)
 
 
-def rebuild(*, batch: int = 5000) -> int:
-    """Recreate every cell from the referrals; returns the number of cells."""
+def rebuild(*, batch: int = 5000, sources: Iterable[str] | None = None) -> int:
+    """Recreate every cell (of the named sources, else all) from scratch; returns the number of cells."""
+    created = 0
     with transaction.atomic():
-        StatsCell.objects.all().delete()
-        rows = []
-        created = 0
-        for row in contributions(Referral.objects.all()).iterator(chunk_size=batch):
-            rows.append(StatsCell(**{k: row[k] for k in KEY}, **{c: row[c] or 0 for c in COUNTERS}))
-            if len(rows) >= batch:
-                created += len(StatsCell.objects.bulk_create(rows))
-                rows = []
-        created += len(StatsCell.objects.bulk_create(rows))
+        for source in _sources(sources):
+            source.model.objects.all().delete()
+            rows = []
+            for key, vector in source.cells(None).items():
+                rows.append(source.model(**dict(zip(KEY, key, strict=True)), **vector))
+                if len(rows) >= batch:
+                    created += len(source.model.objects.bulk_create(rows))
+                    rows = []
+            created += len(source.model.objects.bulk_create(rows))
     return created

@@ -424,13 +424,15 @@ Lister = Callable[[QuerySet[Referral], datetime.datetime, int], ItemList]
 class StatsSource:
     """Figures another app computes (agreements, follow-ups...) over the same scoped referrals.
 
-    ``compute(referrals, now, area=...)`` returns ``{figure key: value}`` in a fixed number of queries;
+    ``compute(referrals, now, area=..., cells=...)`` returns ``{figure key: value}`` in a fixed number
+    of queries; ``cells``, when not None, picks the scope's running-totals cells (``Scope.cells``:
+    the scope is one they answer exactly, see ``referrals/rollup.py`` for keeping a source's own);
     ``lists`` are dashboard lists by name (e.g. ``supervision_overdue``).
     """
 
     name: str
     figures: Sequence[Figure]
-    compute: Callable[..., dict[str, Any]]  # (referrals, now, area=region codes or ()) → {key: value}
+    compute: Callable[..., dict[str, Any]]  # (referrals, now, area=codes or (), cells=Q or None) → {key: value}
     lists: Mapping[str, Lister] = field(default_factory=dict)
 
 
@@ -547,6 +549,23 @@ class Scope:
             and bool(self.area())
             and supervises_area(self.user, self.area())
         )
+
+    def cells(self) -> Q:
+        """The running-totals cells of this scope (any cell table keyed like ``StatsCell``); only
+        meaningful when ``uses_rollup()``."""
+        q = region_range(self.area(), field="area")
+        if not self.user.is_superuser:
+            mine = grants_of(self.user).orgs("view_org_referrals")
+            q &= Q(draft=False) | Q(origin_id__in=mine)
+        if self.date_from:
+            q &= Q(month__gte=self.date_from)
+        if self.date_to:
+            q &= Q(month__lte=self.date_to)
+        if self.category:
+            q &= Q(category=self.category)
+        if self.origin:
+            q &= Q(origin_id=self.origin)
+        return q
 
     def with_params(self, **changes) -> Scope:
         return dataclasses.replace(self, **changes)
@@ -675,7 +694,10 @@ class Figures:
     *cells* — and the headline and every breakdown are sums of those cells, so a summary reads the
     scoped referrals once, however many breakdowns it shows. The rest: the medians (one query on
     PostgreSQL, two elsewhere), the two timeliness counts (one each), each registered source's
-    figures (mediation: four) and the regions of the township table (one).
+    figures (mediation: four) and the regions of the township table (one). A scope the running
+    totals answer (``Scope.uses_rollup``) sums ``StatsCell`` in SQL by each breakdown's dimension
+    instead (four small queries) and counts only the clock's figures live (``clock``); mediation's
+    agreement and follow-up figures then come from its own running totals too (``cells=``).
     """
 
     def __init__(self, scope: Scope, now: datetime.datetime | None = None) -> None:
@@ -688,8 +710,8 @@ class Figures:
 
     @cached_property
     def cells(self) -> list[dict[str, Any]]:
-        if self.scope.uses_rollup():
-            return self._cells_from_rollup()
+        """The counts per (township, category, month received), from one GROUP BY over the scope's
+        referrals (a scope the running totals answer sums them per dimension instead, ``_sums``)."""
         return list(
             self.referrals.annotate(area=Substr("region_code", 1, 9), month=TruncMonth("received_on"))
             .values("area", "category", "month")
@@ -703,67 +725,62 @@ class Figures:
             .order_by()
         )
 
-    def _cells_from_rollup(self) -> list[dict[str, Any]]:
-        """The same cells, from the running totals (``StatsCell``) plus the clock's two figures.
+    @cached_property
+    def rollup(self) -> bool:
+        """Whether the running totals answer this scope (``Scope.uses_rollup``)."""
+        return self.scope.uses_rollup()
 
-        Two small queries instead of one over every referral of the area: the totals of the
-        area's cells, and overdue / due soon counted live over the referrals that have a deadline.
-        """
-        from referrals import rollup
-
-        scope = self.scope
-        cells = StatsCell.objects.filter(region_range(scope.area(), field="area"))
-        if not scope.user.is_superuser:
-            mine = grants_of(scope.user).orgs("view_org_referrals")
-            cells = cells.filter(Q(draft=False) | Q(origin_id__in=mine))
-        if scope.date_from:
-            cells = cells.filter(month__gte=scope.date_from)
-        if scope.date_to:
-            cells = cells.filter(month__lte=scope.date_to)
-        if scope.category:
-            cells = cells.filter(category=scope.category)
-        if scope.origin:
-            cells = cells.filter(origin_id=scope.origin)
-        names = {
-            "days_to_accept": "_days_to_accept",
-            "n_to_accept": "_n_to_accept",
-            "days_to_conclude": "_days_to_conclude",
-            "n_to_conclude": "_n_to_conclude",
-        }
-        rows = {}
-        for row in (
-            cells.values("area", "category", "month").annotate(**{c: Sum(c) for c in rollup.COUNTERS}).order_by()
-        ):
-            key = (row["area"], row["category"], row["month"])
-            rows[key] = {
-                "area": key[0],
-                "category": key[1],
-                "month": key[2],
-                "overdue": 0,
-                "due_soon": 0,
-                **{names.get(c, c): row[c] or 0 for c in rollup.COUNTERS},
-            }
-        live = (
+    @cached_property
+    def clock(self) -> list[dict[str, Any]]:
+        """Overdue / due soon per cell, counted live over the referrals that have a deadline (the
+        figures of the clock, which no running total can keep)."""
+        return list(
             self.referrals.filter(due_at__isnull=False)
             .annotate(area=Substr("region_code", 1, 9), month=TruncMonth("received_on"))
             .values("area", "category", "month")
             .annotate(**_counts(("overdue", "due_soon"), self.now))
             .order_by()
         )
-        for row in live:
-            key = (row["area"], row["category"], row["month"])
-            if key in rows:
-                rows[key]["overdue"], rows[key]["due_soon"] = row["overdue"], row["due_soon"]
-        return list(rows.values())
 
-    def _sums(self, key: Callable[[dict[str, Any]], Any]) -> dict[Any, dict[str, Any]]:
-        """The cells summed by ``key(cell)``: {group: {figure: sum}}."""
+    def _sums_from_rollup(self, dimension: str | None) -> dict[Any, dict[str, Any]]:
+        """The running totals (``StatsCell``) of the scope summed by ``dimension`` in SQL (a few
+        dozen rows, whatever the number of cells), plus the clock's two figures counted live."""
+        from referrals import rollup
+
+        names = {
+            "days_to_accept": "_days_to_accept",
+            "n_to_accept": "_n_to_accept",
+            "days_to_conclude": "_days_to_conclude",
+            "n_to_conclude": "_n_to_conclude",
+        }
+        # A breakdown row shows only ROW_FIGURES; the headline every counter.
+        counters = rollup.COUNTERS if dimension is None else [c for c in rollup.COUNTERS if c in ROW_FIGURES]
+        totals = {c: Sum(c) for c in counters}
+        cells = StatsCell.objects.filter(self.scope.cells())
+        found = [cells.aggregate(**totals)] if dimension is None else cells.values(dimension).annotate(**totals)
+        groups: dict[Any, dict[str, Any]] = {}
+        for row in found.order_by() if dimension else found:
+            group = row[dimension] if dimension else None
+            groups[group] = {"overdue": 0, "due_soon": 0, **{names.get(c, c): row[c] or 0 for c in counters}}
+        for row in self.clock:
+            group = groups.get(row[dimension] if dimension else None)
+            if group is not None:  # always there: a referral with a deadline is in its cell
+                group["overdue"] += row["overdue"]
+                group["due_soon"] += row["due_soon"]
+        return groups
+
+    def _sums(self, dimension: str | None) -> dict[Any, dict[str, Any]]:
+        """The cells summed by ``dimension`` ("area", "category", "month"; None: all of them):
+        {group: {figure: sum}}."""
+        if self.rollup:
+            return self._sums_from_rollup(dimension)
         measures = [k for k in (self.cells[0] if self.cells else {}) if k not in ("area", "category", "month")]
         groups: dict[Any, dict[str, Any]] = {}
         for cell in self.cells:
-            group = groups.get(key(cell))
+            key = cell[dimension] if dimension else None
+            group = groups.get(key)
             if group is None:
-                groups[key(cell)] = {m: cell[m] or 0 for m in measures}
+                groups[key] = {m: cell[m] or 0 for m in measures}
             else:
                 for m in measures:
                     group[m] += cell[m] or 0
@@ -774,14 +791,15 @@ class Figures:
         """Every single-number figure of the scope."""
         values: dict[str, Any] = dict.fromkeys(_counts(HEADLINE_COUNTS, self.now), 0)
         values |= {"_days_to_accept": 0, "_n_to_accept": 0, "_days_to_conclude": 0, "_n_to_conclude": 0}
-        values |= self._sums(lambda cell: None).get(None, {})
+        values |= self._sums(None).get(None, {})
         _derive(values)
         for name in ("accept", "conclude"):
             n = values[f"_n_to_{name}"]
             values[f"avg_days_to_{name}"] = _round(values[f"_days_to_{name}"] / n) if n else None
         values |= self.medians(values["_n_to_accept"], values["_n_to_conclude"])
+        cells = self.scope.cells() if self.rollup else None
         for source in SOURCES.values():
-            values.update(source.compute(self.referrals, self.now, area=self.scope.area()))
+            values.update(source.compute(self.referrals, self.now, area=self.scope.area(), cells=cells))
         for figure in FIGURES.values():
             if figure.ratio:
                 values[figure.key] = _ratio(values, figure)
@@ -802,7 +820,7 @@ class Figures:
     def by_region(self) -> list[dict[str, Any]]:
         """One row per township (villages count in theirs) and per county or city "本级", in code
         order; every township of the area is listed, one without referrals with zeros."""
-        counts = {area: _row(values) for area, values in self._sums(lambda cell: cell["area"]).items()}
+        counts = {area: _row(values) for area, values in self._sums("area").items()}
         wanted = Q(code__in=list(counts))
         for code in self.scope.area():
             wanted |= Q(code__startswith=code, level=Region.Level.TOWNSHIP)
@@ -826,13 +844,13 @@ class Figures:
     @cached_property
     def by_category(self) -> list[dict[str, Any]]:
         """One row per dispute category, in the standard order, zeros included."""
-        counts = self._sums(lambda cell: cell["category"])
+        counts = self._sums("category")
         return [{"code": c.value, "name": str(c.label), **_row(counts.get(c.value, {}))} for c in Category]
 
     @cached_property
     def by_month(self) -> list[dict[str, Any]]:
         """One row per month received, from the first month with referrals to the last."""
-        counts = self._sums(lambda cell: cell["month"])
+        counts = self._sums("month")
         if not counts:
             return []
         return [{"month": m.strftime("%Y-%m"), **_row(counts.get(m, {}))} for m in months(min(counts), max(counts))]
