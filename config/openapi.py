@@ -42,3 +42,18 @@ MEANINGS = {
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     """``{status: the error body}`` for ``extend_schema(responses=...)``."""
     return {code: OpenApiResponse(ErrorSerializer, description=MEANINGS[code]) for code in codes}
+
+
+def document_unsupported_media_type(result, generator, request, public):
+    """Every operation that reads a body can answer 415: DRF refuses a body its parsers cannot read
+    (a malformed multipart header included) before the view runs, so no view can leave it out.
+    A drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS)."""
+    response = {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "description": MEANINGS[415],
+    }
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("415", response)
+    return result

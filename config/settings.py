@@ -290,6 +290,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.document_unsupported_media_type",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "PartyKindEnum": "referrals.models.Party.Kind",
         "OrganisationKindEnum": "townships.models.Organisation.Kind",
