@@ -117,7 +117,8 @@ def run(repeat: int, label: str) -> Section:
                             ref.append((time.perf_counter() - started) * 1000)
                 figure.reference_name = "the page's main query, run directly"
                 figure.reference_median = round(summarise(ref)[0], 1)
-            if figure.budget:
+            # The budget is for PostgreSQL at 10⁶; the SQLite figures show it for comparison only.
+            if figure.budget and connection.vendor == "postgresql":
                 figure.verdict = "met" if p95 <= 150 else "missed"
             section.figures.append(figure)
     return section

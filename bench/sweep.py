@@ -57,7 +57,8 @@ def make_fresh(n: int) -> list[int]:
     now = timezone.now()
     ids = list(
         Referral.objects.open()
-        .filter(state="mediating", due_at__gt=now + datetime.timedelta(days=5))
+        # Not yet due soon: on a reused dataset, an earlier run's picks already are (and announced).
+        .filter(state="mediating", due_at__gt=now + datetime.timedelta(days=5), due_soon_at__gt=now)
         .values_list("pk", flat=True)[:n]
     )
     Referral.objects.filter(pk__in=ids).update(due_soon_at=now - datetime.timedelta(minutes=1))
