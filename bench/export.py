@@ -15,8 +15,9 @@ production settings, DEBUG off; the caller's DATABASE_URL/REDIS_URL/VAR_DIR are 
   and reused (``--fresh`` rebuilds it; about 12 s for 50,000).
 - ``--postgres``: the same on PostgreSQL database ``fangdiao_bench_export`` (rebuilt each run, one
   timed export: about 60 s more). Off by default to keep ``make bench`` short.
-- ``--quick``: 10,000 referrals, one timed export (≈ 20 s); full: 50,000 referrals, median of 3
-  exports plus one breakdown pass (≈ 2 minutes on the 2-core reference machine).
+- ``--quick``: 10,000 referrals, one timed export (≈ 20 s); full: 50,000 referrals, one timed export
+  plus one breakdown pass (≈ 80 s on the 2-core reference machine; ``--repeat 3`` for a median, at
+  30 s more an export, which ``make bench`` cannot spare within its 15 minutes).
 
 Figures: ``GET /api/exports/referrals.xlsx`` through Django's test client (full middleware stack,
 session auth) as the city supervisor (bench-city, sees every submitted referral), body read to
@@ -362,7 +363,7 @@ def main() -> None:
         return
     section = run(
         n=args.n or (10_000 if args.quick else 50_000),
-        repeat=args.repeat or (1 if args.quick else 3),
+        repeat=args.repeat or 1,
         postgres=args.postgres,
         fresh=args.fresh,
         what_if=not args.quick,
