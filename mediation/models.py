@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from referrals.models import LegalRoute, Referral, TerminationReason
+from referrals.models import CellKey, LegalRoute, Referral, TerminationReason
 from townships.calendar import calendar_period_end
 from townships.models import Mediator, Organisation
 
@@ -262,20 +262,15 @@ class SupervisionReminder(models.Model):
     sent_at = models.DateTimeField(auto_now_add=True)
 
 
-class MediationCell(models.Model):
+class MediationCell(CellKey):
     """Running totals of mediation's clock-free figures (agreements, latest follow-ups) per cell.
 
-    Keyed like ``referrals.StatsCell`` (township or "本级" region, category, month received,
-    origin office, draft or not: the cell of the referral the record belongs to) and kept the same
-    way: each step that changes a referral's current agreement or its follow-ups adds the
-    difference it makes (``referrals/rollup.py``, registered by ``mediation/stats.py``).
+    Keyed like ``referrals.StatsCell`` (``CellKey``: the cell of the referral the record belongs
+    to) and kept the same way: each step that changes a referral's current agreement or its
+    follow-ups adds the difference it makes (``referrals/rollup.py``, registered by
+    ``mediation/stats.py``).
     """
 
-    area = models.CharField(max_length=12)
-    category = models.CharField(max_length=32)
-    month = models.DateField()
-    origin_id = models.BigIntegerField()
-    draft = models.BooleanField()
     agreements = models.IntegerField(default=0)
     agreements_written = models.IntegerField(default=0)
     agreements_oral = models.IntegerField(default=0)
@@ -287,8 +282,4 @@ class MediationCell(models.Model):
     dissatisfied = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["area", "category", "month", "origin_id", "draft"], name="mediation_cell_key"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=CellKey.KEY, name="mediation_cell_key")]

@@ -12,7 +12,6 @@ import datetime
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.signals import post_migrate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -227,24 +226,6 @@ def _cell_rows(pk: int | None):
 
 
 rollup.register(rollup.Source("mediation", MediationCell, CELL_COUNTERS, _cell_rows))
-
-
-def _fill_cells(sender, app_config=None, using="default", **kwargs) -> None:
-    """A database with agreements or follow-ups but no cells (new table, a restored dump) gets them
-    computed once, so summaries are right from the first request."""
-    if app_config is None or app_config.label != "mediation":
-        return
-    from django.db import connections
-
-    if MediationCell._meta.db_table not in connections[using].introspection.table_names():
-        return  # migrated to a point before the cells existed
-    if MediationCell.objects.using(using).exists():
-        return
-    if Agreement.objects.using(using).exists() or FollowUp.objects.using(using).exists():
-        rollup.rebuild(sources=["mediation"])
-
-
-post_migrate.connect(_fill_cells, dispatch_uid="mediation_fill_cells")
 
 
 # --- Dashboard lists -----------------------------------------------------------------------------

@@ -596,21 +596,32 @@ class DeadlineReminder(models.Model):
         ]
 
 
-class StatsCell(models.Model):
-    """Running totals of the clock-free statistics of the referrals in one cell.
+class CellKey(models.Model):
+    """The cell a referral counts in for running totals: township or "本级" region, category, month
+    received, origin office, draft or not. ``StatsCell`` and other apps' totals (mediation's
+    ``MediationCell``) share it, so ``referrals/rollup.py`` keeps them all the same way."""
 
-    A cell is (township or "本级" region, category, month received, origin office, draft or not).
-    The workflow adds each referral's change to its cells in the transaction that makes it
-    (``referrals/rollup.py``), with the same figure definitions the live count uses; an area's
-    summary then sums a few thousand cells instead of reading a hundred thousand referrals.
-    Deadline figures (overdue, due soon) change with the clock and are always counted live.
-    """
+    KEY = ("area", "category", "month", "origin_id", "draft")
 
     area = models.CharField(max_length=12)
     category = models.CharField(max_length=32)
     month = models.DateField()
     origin_id = models.BigIntegerField()
     draft = models.BooleanField()
+
+    class Meta:
+        abstract = True
+
+
+class StatsCell(CellKey):
+    """Running totals of the clock-free statistics of the referrals in one cell (``CellKey``).
+
+    The workflow adds each referral's change to its cells in the transaction that makes it
+    (``referrals/rollup.py``), with the same figure definitions the live count uses; an area's
+    summary then sums a few thousand cells instead of reading a hundred thousand referrals.
+    Deadline figures (overdue, due soon) change with the clock and are always counted live.
+    """
+
     total = models.IntegerField(default=0)
     submitted = models.IntegerField(default=0)
     accepted = models.IntegerField(default=0)
@@ -637,7 +648,7 @@ class StatsCell(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["area", "category", "month", "origin_id", "draft"], name="stats_cell_key"),
+            models.UniqueConstraint(fields=CellKey.KEY, name="stats_cell_key"),
         ]
 
 

@@ -23,9 +23,9 @@ from django.db.models import BooleanField, Case, Count, F, Model, QuerySet, Sum,
 from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 
-from referrals.models import Referral, State, StatsCell
+from referrals.models import CellKey, Referral, State, StatsCell
 
-KEY = ("area", "category", "month", "origin_id", "draft")
+KEY = CellKey.KEY
 SUMS = {"days_to_accept", "n_to_accept", "days_to_conclude", "n_to_conclude"}
 COUNTERS = tuple(f.name for f in StatsCell._meta.concrete_fields if f.name not in (*KEY, "id"))
 
@@ -109,12 +109,7 @@ def _referral_rows(pk: int | None) -> Iterable[dict]:
 register(Source("referrals", StatsCell, COUNTERS, _referral_rows))
 
 
-def _of(pk: int) -> Cells:
-    return SOURCES["referrals"].cells(pk)
-
-
-def _add(key: tuple, delta: Vector, source: Source | None = None) -> None:
-    source = source or SOURCES["referrals"]
+def _add(key: tuple, delta: Vector, source: Source) -> None:
     model = source.model
     where = dict(zip(KEY, key, strict=True))
     changes = {c: F(c) + d for c, d in delta.items() if d}
@@ -129,8 +124,7 @@ def _add(key: tuple, delta: Vector, source: Source | None = None) -> None:
         model.objects.filter(**where).update(**changes)
 
 
-def apply(before: Cells, after: Cells, source: Source | None = None) -> None:
-    source = source or SOURCES["referrals"]
+def apply(before: Cells, after: Cells, source: Source) -> None:
     for key in before.keys() | after.keys():
         old, new = before.get(key, {}), after.get(key, {})
         _add(key, {c: new.get(c, 0) - old.get(c, 0) for c in source.counters}, source)
@@ -174,3 +168,17 @@ def rebuild(*, batch: int = 5000, sources: Iterable[str] | None = None) -> int:
                     rows = []
             created += len(source.model.objects.bulk_create(rows))
     return created
+
+
+def fill_empty(app_label: str, using: str = "default") -> None:
+    """After migrating ``app_label``: its sources' cells, if their table is new or empty (new
+    columns, a restored dump), are computed once, so summaries are right from the first request."""
+    from django.db import connections
+
+    tables = connections[using].introspection.table_names()
+    for source in SOURCES.values():
+        model = source.model
+        if model._meta.app_label != app_label or model._meta.db_table not in tables:
+            continue  # another app's, or migrated to a point before the cells existed
+        if not model.objects.using(using).exists():
+            rebuild(sources=[source.name])

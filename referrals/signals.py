@@ -23,19 +23,12 @@ def calendar_changed(sender, raw: bool = False, **kwargs) -> None:
 
 @receiver(post_migrate)
 def fill_statistics_cells(sender, app_config=None, using="default", **kwargs) -> None:
-    """A database that has referrals but no statistics cells (new columns, a restored dump) gets
-    them computed once, so summaries are right from the first request."""
-    if app_config is None or app_config.label != "referrals":
+    """Running totals that are missing after a migration (every app's: ``rollup.SOURCES``)."""
+    if app_config is None:
         return
-    from django.db import connections
-
     from referrals import rollup
-    from referrals.models import Referral, StatsCell
 
-    if StatsCell._meta.db_table not in connections[using].introspection.table_names():
-        return  # migrated to a point before the cells existed
-    if not StatsCell.objects.using(using).exists() and Referral.objects.using(using).exists():
-        rollup.rebuild()
+    rollup.fill_empty(app_config.label, using)
 
 
 @receiver(roster_exported)

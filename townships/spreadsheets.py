@@ -152,7 +152,7 @@ def _inspect_zip(handle: IO[bytes], size: int, lim: FileLimits) -> FileInfo:
         archive = zipfile.ZipFile(handle)
         entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file") from None
+        raise _corrupt() from None
     if len(entries) > lim.max_zip_entries:
         raise ImportRefused(_("文件结构异常（包含过多部件），已拒绝。"), code="zip_bomb")
     unpacked = sum(e.file_size for e in entries)
@@ -197,7 +197,7 @@ def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
         with archive.open(name) as member:
             return member.read(limit)
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError):
-        raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file") from None
+        raise _corrupt() from None
 
 
 # --- What calamine would hold of an xlsx ---------------------------------------------------------
@@ -332,7 +332,7 @@ class _XlsxScan:
             if cut <= 0:
                 if len(buffer) > _MAX_TEXT_RUN:
                     if buffer.startswith(_DOCTYPE):
-                        self._refuse()
+                        raise _unsafe()
                     self.vouched = False
                     buffer = b""
                 carry, chunk = buffer, member.read(_SCAN_CHUNK)
@@ -340,7 +340,7 @@ class _XlsxScan:
             piece, carry = buffer[:cut], buffer[cut:]
             chunk = member.read(_SCAN_CHUNK) if chunk else b""
             if _DOCTYPE in piece:
-                self._refuse()
+                raise _unsafe()
             if not self.vouched:
                 continue
             # calamine reads cells after a <sheetData> only; other parts hold nothing it multiplies.
@@ -396,13 +396,8 @@ class _XlsxScan:
         chunk, tail = head, b""
         while chunk:
             if _DOCTYPE_UTF16 in tail + chunk:
-                self._refuse()
+                raise _unsafe()
             tail, chunk = chunk[-len(_DOCTYPE_UTF16) :], member.read(_SCAN_CHUNK)
-
-    @staticmethod
-    def _refuse() -> None:
-        # OOXML forbids DTDs (ECMA-376 Part 2, §8.1.4); a DTD here is an entity bomb or an XXE.
-        raise ImportRefused(_("文件含有不安全的内容（XML 实体），已拒绝。"), code="unsafe_content")
 
     def strings_estimate(self, budget: int) -> int:
         """Bytes of shared strings calamine copies into cells, each <v> taken as an index.
@@ -453,9 +448,18 @@ def _scan_xlsx(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], lim: Fi
     except ImportRefused:
         raise
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError):
-        raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file") from None
+        raise _corrupt() from None
     log.debug("xlsx scan: calamine would hold about %.0f MB", estimate / 1024 / 1024)
     return estimate <= budget
+
+
+def _corrupt() -> ImportRefused:
+    return ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file")
+
+
+def _unsafe() -> ImportRefused:
+    # OOXML forbids DTDs (ECMA-376 Part 2, §8.1.4) and ODF uses none: a DTD is an entity bomb or an XXE.
+    return ImportRefused(_("文件含有不安全的内容（XML 实体），已拒绝。"), code="unsafe_content")
 
 
 def _too_large(estimate: int, lim: FileLimits) -> ImportRefused:
@@ -598,7 +602,7 @@ class _OdsScan:
     @staticmethod
     def doctype(*args) -> None:
         # ODF has no DTD either; a DTD here is an entity bomb or an XXE.
-        _XlsxScan._refuse()
+        raise _unsafe()
 
 
 def _scan_ods(archive: zipfile.ZipFile, lim: FileLimits) -> None:
@@ -623,15 +627,15 @@ def _scan_ods(archive: zipfile.ZipFile, lim: FileLimits) -> None:
                 end = chunk.rfind(b">")
                 since_tag_end = len(chunk) - end - 1 if end >= 0 else since_tag_end + len(chunk)
                 if since_tag_end > _MAX_TEXT_RUN:
-                    raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file")
+                    raise _corrupt()
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
     except ImportRefused:
         raise
     except KeyError:
-        raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file") from None
+        raise _corrupt() from None
     except (xml.parsers.expat.ExpatError, zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError):
-        raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file") from None
+        raise _corrupt() from None
     log.debug("ods scan: calamine would hold about %.0f MB", scan.done / 1024 / 1024)
 
 
@@ -759,7 +763,7 @@ def _scan_xls(handle: IO[bytes], lim: FileLimits) -> None:
     try:
         stream = _ole_stream(data, ("Workbook", "Book"))
     except (ValueError, IndexError, struct.error):
-        raise ImportRefused(_("文件已损坏，无法打开。"), code="corrupt_file") from None
+        raise _corrupt() from None
     if stream is None:
         return  # not a workbook; calamine says so
     budget = lim.max_in_memory_mb * 1024 * 1024
@@ -971,7 +975,7 @@ def _unreadable(exc: BaseException) -> ImportRefused:
     if name == "PasswordError":
         return ImportRefused(_("文件设置了密码（已加密），无法读取。请取消密码后另存再导入。"), code="encrypted")
     if "Forbidden" in name or "DTD" in name or "Entities" in name:
-        return ImportRefused(_("文件含有不安全的内容（XML 实体），已拒绝。"), code="unsafe_content")
+        return _unsafe()
     log.info("unreadable roster file: %s: %s", name, exc)
     return ImportRefused(_("文件已损坏或不是有效的表格文件，无法读取。"), code="corrupt_file")
 
