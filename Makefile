@@ -1,4 +1,4 @@
-# Fangdiao — the commands a newcomer relies on (DESIGN.md §4).
+# Fangdiao — the commands a newcomer relies on (docs/architecture.md#commands).
 # `make run` and `make test` work on a fresh machine with only Python 3.11+.
 
 PYTHON ?= python3
@@ -7,9 +7,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# `make test` runs on this many pytest-xdist workers (TEST_WORKERS=0: in this process, one test at a time).
+TEST_WORKERS ?= 2
 export DEBUG ?= 1
 
-.PHONY: run serve install install-dev migrate seed test test-postgres e2e lint format migrations-check bench fuzz messages check-python clean
+.PHONY: run serve install install-dev migrate seed test test-postgres e2e screenshots lint format migrations-check bench fuzz messages check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "). Set PYTHON=python3.12 or similar.")'
@@ -44,11 +46,15 @@ serve: install
 
 ## test: the whole suite on SQLite + in-memory layer (or PostgreSQL/Redis with DATABASE_URL/REDIS_URL)
 test: install-dev
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e and not slow" $(PYTEST_ARGS)
 
 ## e2e: browser journeys with Playwright driving Debian's Chromium
 e2e: install-dev
 	$(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
+## screenshots: the browser journeys again, writing each role's pages (desktop and phone) into docs/screenshots/
+screenshots: install-dev
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -64,9 +70,9 @@ migrations-check: install-dev
 bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-## fuzz: the property, fuzz and schema tests with many more examples than `make test` uses
+## fuzz: the property, fuzz and schema tests with many more examples than `make test` uses, and the slow proofs
 fuzz: install-dev
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -m "fuzz" tests $(PYTEST_ARGS)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -m "fuzz or slow" tests $(PYTEST_ARGS)
 
 messages: install-dev
 	$(BIN)/python manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=bench --ignore=var --ignore=staticfiles

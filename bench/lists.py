@@ -68,7 +68,7 @@ def run(repeat: int, label: str) -> Section:
             ("Statistics summary", "/api/stats/summary/", "GROUP BY"),
         ]
         for title, url, marker in pages:
-            # DESIGN.md §8's list budget is the target for a county's summary (issue 7).
+            # docs/architecture.md#performance-budgets's list budget is the target for a county's summary (issue 7).
             county_summary = title == "Statistics summary" and username == "bench-county"
 
             def call(url=url, client=client):

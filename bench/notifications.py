@@ -1,6 +1,6 @@
 """Notifications from commit to a connected WebSocket client, with 100 and 1,000 sockets open.
 
-DESIGN.md §8: p95 ≤ 500 ms from commit to a connected browser with 1,000 open sockets.
+docs/architecture.md#performance-budgets: p95 ≤ 500 ms from commit to a connected browser with 1,000 open sockets.
 
 How to call it
 --------------
@@ -29,7 +29,7 @@ When Redis or PostgreSQL does not answer, the section says so and has no figures
 What is measured (one process holds every client: the ``websockets`` package on one asyncio loop):
 
 - N users, members (role mediator) of one committee, each with an API token; each client connects
-  to ``/ws/notifications/`` and authenticates with ``{"type": "auth", "token": ...}`` (DESIGN.md §7).
+  to ``/ws/notifications/`` and authenticates with ``{"type": "auth", "token": ...}`` (docs/api.md#websocket).
 - personal: ``notifications.service.notify([user])`` inside ``transaction.atomic()`` in this
   process (same PostgreSQL and Redis layer as the server), one user at a time, spread over the N.
 - organisation-wide: ``notify()`` to all N members at once (N personal messages), and

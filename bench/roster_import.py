@@ -1,7 +1,7 @@
 """Roster import: a 20,000-row xlsx through our importer, beside bare readers and django-import-export.
 
-DESIGN.md §8: end to end ≤ 1.5 × the time openpyxl alone takes to read the same file, and ≥ 10 ×
-faster than django-import-export on the same file and database.
+docs/architecture.md#performance-budgets: end to end ≤ 1.5 × the time openpyxl alone takes to read
+the same file, and ≥ 10 × faster than django-import-export on the same file and database.
 
 How to call it
 --------------
@@ -28,7 +28,7 @@ Each step (``--step NAME --file PATH --repeat N``, run by the parent) times N ru
 importer in a fresh process and reports every sample, the resident memory before the first run
 and the peak during the runs (VmHWM, reset after Django's start-up). The importer reads this file
 with python-calamine (``townships/spreadsheets.py``: an xlsx as spreadsheet programs write it); the
-budget's reference stays openpyxl read-only, as DESIGN.md §8 defines it.
+budget's reference stays openpyxl read-only, as docs/architecture.md#performance-budgets defines it.
 """
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ def instrumented_apply(path: Path) -> dict[str, float]:
     (calamine reads the shared strings and the sheet), handing out the rows, validating them, the
     batches (existing entries looked up, new ones written) and the rest (header, transaction).
     """
-    import townships.importers as importers
+    import townships.roster_import.importer as importers
 
     clock = {"checks": 0.0, "open": 0.0, "rows": 0.0, "validate": 0.0, "batches": 0.0}
     originals = (importers.SpreadsheetFile, importers.guarded, importers.RosterImporter._validate)
@@ -325,7 +325,7 @@ def instrumented_apply(path: Path) -> dict[str, float]:
 
 def step_ours(path: Path, repeat: int, *, mode: str) -> tuple[list[float], dict]:
     """``RosterImporter.run`` as the upload view runs it: dry run, apply, or apply again."""
-    from townships.importers import RosterImporter
+    from townships.roster_import.importer import RosterImporter
 
     dry_run = mode == "dry"
     if mode == "reapply":
@@ -355,8 +355,8 @@ def step_ours(path: Path, repeat: int, *, mode: str) -> tuple[list[float], dict]
     parts = instrumented_apply(path) if mode == "apply" else None
     if last.error_count:
         raise RuntimeError(f"the generated roster has errors: {[e.as_dict() for e in last.errors[:5]]}")
-    from townships.importers import limits
-    from townships.spreadsheets import inspect_file
+    from lib.spreadsheets import inspect_file
+    from townships.roster_import.importer import limits
 
     with path.open("rb") as handle:
         reader = inspect_file(handle, FILE_NAME, path.stat().st_size, limits()).reader
@@ -384,8 +384,8 @@ def _iexport_resource():
     """
     from import_export import fields, resources, widgets
 
-    from townships.importers import speciality_lookup
     from townships.models import Mediator, Organisation
+    from townships.roster_import.rows import speciality_lookup
 
     class LabelWidget(widgets.Widget):
         def __init__(self, choices) -> None:

@@ -38,7 +38,7 @@ def prepare(n: int) -> tuple[list[int], str, str, int]:
     from rest_framework.authtoken.models import Token
 
     from bench.dataset import ensure_people
-    from referrals import workflow
+    from referrals import intake, workflow
     from referrals.models import Exclusion, Party
     from referrals.permissions import forget_grants
     from townships.models import Mediator, Organisation
@@ -55,7 +55,7 @@ def prepare(n: int) -> tuple[list[int], str, str, int]:
     ids = []
     for i in range(n):
         parties = [
-            workflow.PartyInput(
+            intake.PartyInput(
                 role=role,
                 kind=Party.Kind.PERSON,
                 name=name,
@@ -65,7 +65,7 @@ def prepare(n: int) -> tuple[list[int], str, str, int]:
             )
             for k, (role, name) in enumerate((("petitioner", "王大明"), ("respondent", "李小红")))
         ]
-        data = workflow.ReferralInput(
+        data = intake.ReferralInput(
             received_on=today,
             category="neighbour",
             summary=f"并发测试 {i}",
@@ -75,7 +75,7 @@ def prepare(n: int) -> tuple[list[int], str, str, int]:
             exclusions_absent=list(Exclusion.values),
             parties=parties,
         )
-        referral = workflow.create_referral(by=officer, origin=origin, data=data)
+        referral = intake.create_referral(by=officer, origin=origin, data=data)
         ids.append(workflow.submit_referral(referral, by=officer).pk)
     lead = Mediator.objects.get(user_id=people["bench-mediator"]).pk
     token = Token.objects.get(user_id=people["bench-mediator"]).key

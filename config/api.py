@@ -1,4 +1,4 @@
-"""API conventions shared by every app: the error body of DESIGN.md §6."""
+"""API conventions shared by every app: the error body of docs/api.md."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import DomainError
 
 
 class Pagination(PageNumberPagination):
@@ -69,9 +71,7 @@ def _flatten(detail) -> list[str]:
 
 def exception_handler(exc, context):
     """Every error answers ``{"detail", "code", ...}``; validation errors add ``errors``."""
-    from referrals.errors import WorkflowError
-
-    if isinstance(exc, WorkflowError):
+    if isinstance(exc, DomainError):
         # Missing elements (400 + "missing"), Forbidden (403), NotAvailable (409), InvalidInput (400 + "errors").
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, Http404):

@@ -18,8 +18,8 @@ class LoginRequiredExceptApiMiddleware(LoginRequiredMiddleware):
         return super().process_view(request, view_func, view_args, view_kwargs)
 
 
-class WorkflowErrorMiddleware:
-    """Turn a workflow refusal raised in a page view into its status: 403, 409 or 400."""
+class DomainErrorMiddleware:
+    """Turn a domain refusal raised in a page view into its status (403, 409, 400) and its message."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -30,9 +30,9 @@ class WorkflowErrorMiddleware:
     def process_exception(self, request, exception):
         from django.shortcuts import render
 
-        from referrals.errors import WorkflowError
+        from core.errors import DomainError
 
-        if not isinstance(exception, WorkflowError) or request.path_info.startswith("/api/"):
+        if not isinstance(exception, DomainError) or request.path_info.startswith("/api/"):
             return None
         return render(
             request, "error.html", {"status": exception.status, "message": exception.message}, status=exception.status

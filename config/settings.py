@@ -8,6 +8,7 @@ without a real ``SECRET_KEY``.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +31,9 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
     )
 if not DEBUG and len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY is too short for production: use at least 32 random characters.")
+# Django's own deployment check asks for at least 5 different characters: "aaaa…ab" is long, not random.
+if not DEBUG and len(set(SECRET_KEY)) < 5:
+    raise ImproperlyConfigured("SECRET_KEY has too few different characters: use a long random string.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
@@ -54,10 +58,14 @@ INSTALLED_APPS = [
     "django_fsm",
     "django_tasks",
     "django_tasks_db",
+    "core",
+    "accounts",
     "townships",
     "referrals",
     "mediation",
     "notifications",
+    # The top layer: the home page and each role's workbench, which may use every app above.
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -68,10 +76,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Restarts the idle clock on the person's own requests, not on an open page's live refreshes.
+    "accounts.middleware.IdleSessionMiddleware",
+    # Before any view reads a parameter: NUL bytes and lone surrogates never reach the database.
+    "core.middleware.RejectUnstorableTextMiddleware",
     "config.middleware.LoginRequiredExceptApiMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idempotency-Key (API) and form_token (pages): a repeated creating POST gets the first answer.
+    "core.middleware.IdempotencyMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.middleware.WorkflowErrorMiddleware",
+    "config.middleware.DomainErrorMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during authentication into its page.
     "axes.middleware.AxesMiddleware",
@@ -186,6 +201,9 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Batched fan-out and membership checks through channels-redis internals (notifications/redis_layer.py),
+# checked against the pinned version at start-up; off: plain group_send / group_add.
+NOTIFY_REDIS_INTERNALS = env_bool("NOTIFY_REDIS_INTERNALS", True)
 
 # --- Background tasks ------------------------------------------------------------------------
 _TASK_BACKENDS = {
@@ -201,6 +219,8 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 # only a process holding the sockets can reach them through the in-memory channel layer.
 REMINDER_LOOP_IN_SERVER = env_bool("REMINDER_LOOP_IN_SERVER", not REDIS_URL)
 REMINDER_INTERVAL_SECONDS = env_int("REMINDER_INTERVAL_SECONDS", 60, minimum=1)
+# How the roster pages run an import and tell its uploader (townships may not import notifications).
+ROSTER_IMPORT_RUNNER = "config.roster_imports.run"
 
 # --- Authentication and permissions ----------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -221,6 +241,16 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The address of the person, not of the proxy in front of the application (core/net.py): with the
+# proxy's address every user shares one, and a stranger's wrong passwords would lock the victim out.
+AXES_CLIENT_IP_CALLABLE = "core.net.client_address"
+# Addresses (or networks) of the reverse proxies whose X-Forwarded-For is believed (docs/deploy.md).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network.") from None
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 AXES_VERBOSE = False
 LOGIN_URL = "login"
@@ -263,9 +293,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: DRF takes the first class's WWW-Authenticate header, and with one an anonymous
-    # call answers 401 (as DESIGN.md §6 says) instead of 403.
+    # call answers 401 (as docs/api.md says) instead of 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -283,16 +313,21 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "访调对接 Fangdiao API",
-    "DESCRIPTION": "Petition-to-mediation referrals (DESIGN.md §6).",
+    "DESCRIPTION": "Petition-to-mediation referrals (docs/api.md).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its browsable docs describe every endpoint and parameter: in production only
+    # for people who are logged in (the development server keeps them open for tools).
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny" if DEBUG else "rest_framework.permissions.IsAuthenticated"
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.openapi.document_unsupported_media_type",
+        "core.openapi.document_unsupported_media_type",
     ],
     "ENUM_NAME_OVERRIDES": {
         "PartyKindEnum": "referrals.models.Party.Kind",
@@ -301,12 +336,17 @@ SPECTACULAR_SETTINGS = {
         "DossierItemEnum": "mediation.models.DossierItem",
         "ConsentMethodEnum": "referrals.models.Party.ConsentMethod",
         "FollowUpMethodEnum": "mediation.models.FollowUp.Method",
+        "DeadlineStatusEnum": "referrals.models.DeadlineStatus",
     },
 }
 
 # --- Sessions and security -------------------------------------------------------------------
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 2 * 3600, minimum=300)
-SESSION_SAVE_EVERY_REQUEST = True  # inactivity expiry: the clock restarts on every request
+# Inactivity expiry: accounts.middleware.IdleSessionMiddleware restarts the clock on every request
+# the person makes — not on the refreshes an open page makes by itself after a push.
+SESSION_SAVE_EVERY_REQUEST = False
+# API tokens last this many days after their last use (accounts/tokens.py).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30, minimum=1)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -335,7 +375,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# --- Domain clocks (DOMAIN.md §4). Each is a default an administrator may change. ------------
+# --- Domain clocks (docs/domain.md#workflow). Each is a default an administrator may change. ------------
 FANGDIAO = {
     "REFER_DAYS": env_int("CLOCK_REFER_DAYS", 15, minimum=1),
     "ACCEPT_WORKING_DAYS": env_int("CLOCK_ACCEPT_WORKING_DAYS", 3, minimum=1),
@@ -343,7 +383,13 @@ FANGDIAO = {
     "EXTENSION_MAX_DAYS": env_int("CLOCK_EXTENSION_MAX_DAYS", 30, minimum=1),
     "EXTENSIONS_MAX_TOTAL_DAYS": env_int("CLOCK_EXTENSIONS_MAX_TOTAL_DAYS", 60, minimum=1),
     "REVIEW_WORKING_DAYS": env_int("CLOCK_REVIEW_WORKING_DAYS", 5, minimum=1),
+    # 退回补正: the committee sends the dossier papers the reviewer asked for within this many working days.
+    "CORRECTION_WORKING_DAYS": env_int("CLOCK_CORRECTION_WORKING_DAYS", 3, minimum=1),
+    # The petition's own clock (信访工作条例 2022): the office decides within 15 days of receipt whether it
+    # accepts, then handles it within 60 days of acceptance, extendable once by at most 30 days (Art. 34).
+    "PETITION_ACCEPT_DAYS": env_int("CLOCK_PETITION_ACCEPT_DAYS", 15, minimum=1),
     "PETITION_DAYS": env_int("CLOCK_PETITION_DAYS", 60, minimum=1),
+    "PETITION_EXTENSION_MAX_DAYS": env_int("CLOCK_PETITION_EXTENSION_MAX_DAYS", 30, minimum=1),
     "FOLLOWUP_DAYS": env_int("CLOCK_FOLLOWUP_DAYS", 30, minimum=1),
     "CONFIRMATION_DAYS": env_int("CLOCK_CONFIRMATION_DAYS", 30, minimum=1),
     # How early "due soon" starts, per clock unit: working-day clocks warn one working day ahead,
@@ -352,6 +398,12 @@ FANGDIAO = {
     "DUE_SOON_DAYS": env_int("CLOCK_DUE_SOON_DAYS", 3, minimum=0),
     "CONFIRMATION_REMIND_DAYS": env_int("CLOCK_CONFIRMATION_REMIND_DAYS", 5, minimum=0),
     "NUMBER_PREFIX_DEFAULT": env_str("REFERRAL_NUMBER_PREFIX", "JM"),
+    # Parties one referral may name (the form's rows and the API's list alike).
+    "MAX_PARTIES": env_int("MAX_PARTIES", 20, minimum=2),
+    # The repeat check (referrals/repeats.py): how long a closed referral still counts, and how many
+    # drafts a day may ask whether their parties have cases the officer cannot see.
+    "REPEAT_WINDOW_MONTHS": env_int("REPEAT_WINDOW_MONTHS", 12, minimum=1),
+    "REPEAT_HINTS_PER_DAY": env_int("REPEAT_HINTS_PER_DAY", 20, minimum=0),
 }
 
 # Names and titles shown in the page header.

@@ -5,10 +5,10 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config import views
+from dashboard import views as dashboard_views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", dashboard_views.dashboard, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The language switch works on the login page too.
@@ -16,8 +16,10 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("referrals/", include("mediation.urls")),
     path("notifications/", include("notifications.urls")),
+    path("account/", include("accounts.urls")),
     path("rosters/", include("townships.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("accounts.api_urls")),
     path("api/", include("referrals.api_urls")),
     path("api/", include("mediation.api_urls")),
     path("api/", include("notifications.api_urls")),

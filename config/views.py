@@ -1,4 +1,4 @@
-"""The home page (each role's workbench, filled by the dashboard) and the site's error handlers."""
+"""The site's error handlers."""
 
 from __future__ import annotations
 
@@ -11,15 +11,9 @@ from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-from referrals.dashboard import dashboard
-
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return dashboard(request)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

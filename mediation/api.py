@@ -1,4 +1,4 @@
-"""API of the mediation records, nested under ``/api/referrals/{id}/`` (DESIGN.md §6)."""
+"""API of the mediation records, nested under ``/api/referrals/{id}/`` (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import error_responses
+from core.audit import log_access
+from core.models import AccessLog
+from core.openapi import error_responses
 from mediation import workflow
 from mediation.dossier import AS_NEEDED, MISSING, MUST, NOT_NEEDED, PRESENT, dossier
 from mediation.models import Attachment, FollowUp, MediationSession, SupervisionOrder
@@ -25,10 +27,6 @@ from mediation.serializers import (
     SupervisionSerializer,
 )
 from referrals import permissions
-from referrals.api import workflow_error_response
-from referrals.audit import log_access
-from referrals.errors import WorkflowError
-from referrals.models import AccessLog
 
 READ_ERRORS = error_responses(401, 404)
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
@@ -65,13 +63,10 @@ class _Nested(APIView):
 
     def post(self, request, pk: int):
         referral = _visible(request, pk)
-        try:
-            permissions.require(request.user, referral, self.action)
-            serializer = self.serializer_class(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            record = self.create(request, referral, serializer.validated_data)
-        except WorkflowError as exc:
-            return workflow_error_response(exc)
+        permissions.require(request.user, referral, self.action)
+        serializer = self.serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = self.create(request, referral, serializer.validated_data)
         return Response(self.serializer_class(record).data, status=status.HTTP_201_CREATED)
 
 
@@ -106,22 +101,19 @@ class SessionDetail(APIView):
             session = MediationSession.objects.get(pk=sid, referral=referral)
         except MediationSession.DoesNotExist:
             raise Http404 from None
-        try:
-            permissions.require(request.user, referral, "record_session")
-            serializer = SessionSerializer(session, data=request.data, partial=True)
-            serializer.is_valid(raise_exception=True)
-            data = serializer.validated_data
-            workflow.update_session(
-                session,
-                by=request.user,
-                held_on=data.get("held_on", session.held_on),
-                location=data.get("location", session.location),
-                participants=data.get("participants", session.participants),
-                record=data.get("record", session.record),
-                mediators=data.get("mediators") or None,
-            )
-        except WorkflowError as exc:
-            return workflow_error_response(exc)
+        permissions.require(request.user, referral, "update_session")
+        serializer = SessionSerializer(session, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        workflow.update_session(
+            session,
+            by=request.user,
+            held_on=data.get("held_on", session.held_on),
+            location=data.get("location", session.location),
+            participants=data.get("participants", session.participants),
+            record=data.get("record", session.record),
+            mediators=data.get("mediators") or None,
+        )
         return Response(SessionSerializer(session).data)
 
 
@@ -129,7 +121,7 @@ class SessionDetail(APIView):
 class FollowUps(_Nested):
     serializer_class = FollowUpSerializer
     model = FollowUp
-    action = "followup"
+    action = "add_followup"
 
     def records(self, referral):
         return super().records(referral).select_related("by")
@@ -142,7 +134,7 @@ class FollowUps(_Nested):
 class Supervisions(_Nested):
     serializer_class = SupervisionSerializer
     model = SupervisionOrder
-    action = "supervise"
+    action = "issue_supervision"
 
     def records(self, referral):
         return super().records(referral).select_related("issued_by", "responded_by", "addressed_to")
@@ -159,13 +151,10 @@ class RespondSupervision(APIView):
             order = SupervisionOrder.objects.get(pk=sid, referral=referral)
         except SupervisionOrder.DoesNotExist:
             raise Http404 from None
-        try:
-            permissions.require(request.user, referral, "respond_supervision")
-            serializer = ResponseSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            workflow.respond_supervision(order, by=request.user, response=serializer.validated_data["response"])
-        except WorkflowError as exc:
-            return workflow_error_response(exc)
+        permissions.require(request.user, referral, "respond_supervision")
+        serializer = ResponseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = workflow.respond_supervision(order, by=request.user, response=serializer.validated_data["response"])
         return Response(SupervisionSerializer(order).data)
 
 
@@ -173,13 +162,10 @@ class AgreementProgress(APIView):
     @extend_schema(request=AgreementProgressSerializer, responses={200: AgreementSerializer, **WRITE_ERRORS})
     def post(self, request, pk: int):
         referral = _visible(request, pk)
-        try:
-            permissions.require(request.user, referral, "record_agreement_progress")
-            serializer = AgreementProgressSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            agreement = workflow.record_agreement_progress(referral, by=request.user, **serializer.validated_data)
-        except WorkflowError as exc:
-            return workflow_error_response(exc)
+        permissions.require(request.user, referral, "record_agreement_progress")
+        serializer = AgreementProgressSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        agreement = workflow.record_agreement_progress(referral, by=request.user, **serializer.validated_data)
         return Response(AgreementSerializer(agreement).data)
 
 
@@ -198,18 +184,15 @@ class Attachments(APIView):
     )
     def post(self, request, pk: int):
         referral = _visible(request, pk)
-        try:
-            permissions.require(request.user, referral, "attach")
-            serializer = AttachmentUploadSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            attachment = workflow.add_attachment(
-                referral,
-                by=request.user,
-                kind=serializer.validated_data["kind"],
-                upload=serializer.validated_data["file"],
-            )
-        except WorkflowError as exc:
-            return workflow_error_response(exc)
+        permissions.require(request.user, referral, "add_attachment")
+        serializer = AttachmentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachment = workflow.add_attachment(
+            referral,
+            by=request.user,
+            kind=serializer.validated_data["kind"],
+            upload=serializer.validated_data["file"],
+        )
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
 

@@ -7,6 +7,10 @@ class MediationConfig(AppConfig):
     verbose_name = _("调解")
 
     def ready(self) -> None:
-        from mediation import extensions
+        from mediation.extensions import extension
+        from mediation.notices import Notice
+        from notifications import kinds
+        from referrals.registry import registry
 
-        extensions.register()
+        registry.register(extension())
+        kinds.register(Notice)

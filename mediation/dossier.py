@@ -1,7 +1,9 @@
 """The case dossier (卷宗): each standard item's status, and the must-items that block closing.
 
 The petition bureau's own report names missing elements in case files as a failure to prevent, so
-a concluded referral cannot be closed while a must-item is missing (DOMAIN.md §5).
+a concluded referral cannot be closed while a must-item is missing (docs/domain.md#required-elements). What the
+committee still has to add after concluding — those must-items and the papers a reviewer asked for
+(退回补正, ``CorrectionRequest``) — is its task on the referral page and its home page (``Pending``).
 """
 
 from __future__ import annotations
@@ -9,11 +11,20 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from mediation.models import Agreement, Attachment, DossierItem, FollowUp, MediationSession, Termination
+from mediation.models import (
+    Agreement,
+    Attachment,
+    CorrectionRequest,
+    DossierItem,
+    FollowUp,
+    MediationSession,
+    Termination,
+)
 from referrals.errors import Missing
-from referrals.models import Referral, State
+from referrals.models import Party, Referral, State
 
 PRESENT = "present"
 MISSING = "missing"
@@ -32,13 +43,67 @@ class Entry:
     source: str
 
 
-def dossier(referral: Referral) -> list[Entry]:
-    attachments = Counter(Attachment.objects.filter(referral=referral).values_list("kind", flat=True))
-    sessions = MediationSession.objects.filter(referral=referral, round=referral.round).count()
-    agreement = Agreement.objects.filter(referral=referral, round=referral.round).first()
-    termination = Termination.objects.filter(referral=referral, round=referral.round).first()
-    followups = FollowUp.objects.filter(referral=referral).count()
-    parties = list(referral.parties.all())
+@dataclass
+class Facts:
+    """What the dossier of one referral is judged from (its current round's records)."""
+
+    attachments: Counter
+    sessions: int
+    agreement: Agreement | None
+    termination: Termination | None
+    followups: int
+    parties: list
+
+
+def facts_of(referral: Referral) -> Facts:
+    return Facts(
+        attachments=Counter(Attachment.objects.filter(referral=referral).values_list("kind", flat=True)),
+        sessions=MediationSession.objects.filter(referral=referral, round=referral.round).count(),
+        agreement=Agreement.objects.filter(referral=referral, round=referral.round).first(),
+        termination=Termination.objects.filter(referral=referral, round=referral.round).first(),
+        followups=FollowUp.objects.filter(referral=referral).count(),
+        parties=list(referral.parties.all()),
+    )
+
+
+def facts_for(referrals: list[Referral]) -> dict[int, Facts]:
+    """The facts of many referrals' dossiers in a fixed number of queries (for lists)."""
+    ids = [r.pk for r in referrals]
+    rounds = {r.pk: r.round for r in referrals}
+    facts = {pk: Facts(Counter(), 0, None, None, 0, []) for pk in ids}
+    for pk, kind, n in (
+        Attachment.objects.filter(referral_id__in=ids)
+        .values_list("referral_id", "kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        facts[pk].attachments[kind] += n
+    for pk, round_, n in (
+        MediationSession.objects.filter(referral_id__in=ids)
+        .values_list("referral_id", "round")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        if round_ == rounds[pk]:
+            facts[pk].sessions += n
+    for agreement in Agreement.objects.filter(referral_id__in=ids):
+        if agreement.round == rounds[agreement.referral_id]:
+            facts[agreement.referral_id].agreement = agreement
+    for termination in Termination.objects.filter(referral_id__in=ids):
+        if termination.round == rounds[termination.referral_id]:
+            facts[termination.referral_id].termination = termination
+    followups = FollowUp.objects.filter(referral_id__in=ids).values_list("referral_id").annotate(n=Count("id"))
+    for pk, n in followups.order_by():
+        facts[pk].followups = n
+    for party in Party.objects.filter(referral_id__in=ids).order_by("referral_id", "id"):
+        facts[party.referral_id].parties.append(party)
+    return facts
+
+
+def dossier(referral: Referral, facts: Facts | None = None) -> list[Entry]:
+    f = facts or facts_of(referral)
+    attachments, sessions, agreement, termination = f.attachments, f.sessions, f.agreement, f.termination
+    followups, parties = f.followups, f.parties
     succeeded = referral.state == State.SUCCEEDED or (referral.state == State.CLOSED and agreement is not None)
     failed = referral.state == State.FAILED or (referral.state == State.CLOSED and termination is not None)
     entries: list[Entry] = []
@@ -129,12 +194,81 @@ def dossier(referral: Referral) -> list[Entry]:
     return entries
 
 
-def missing_for_close(referral: Referral) -> list[Missing]:
+def missing_entries(referral: Referral, facts: Facts | None = None) -> list[Entry]:
     """The must-items still missing from a concluded referral's dossier (nothing for a return)."""
     if referral.state not in (State.SUCCEEDED, State.FAILED):
         return []
-    return [
-        Missing(f"dossier:{e.item}", _("卷宗材料：%s") % e.label)
-        for e in dossier(referral)
-        if e.requirement == MUST and e.status == MISSING
-    ]
+    return [e for e in dossier(referral, facts) if e.requirement == MUST and e.status == MISSING]
+
+
+def missing_for_close(referral: Referral) -> list[Missing]:
+    """What 审核办结 still lacks from the dossier, each as a required element."""
+    return [Missing(f"dossier:{e.item}", _("卷宗材料：%s") % e.label) for e in missing_entries(referral)]
+
+
+# What a reviewer may ask the committee for (退回补正): every paper of the dossier but those the
+# system itself makes (the acceptance register form, the back cover).
+REQUESTABLE = tuple(i for i in DossierItem.values if i not in (DossierItem.REGISTER_FORM, DossierItem.BACK_COVER))
+
+
+def label(item: str) -> str:
+    return str(DossierItem(item).label)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What the committee still has to add to a concluded referral's dossier: the must-items it lacks
+    and what the reviewer asked for and has not received yet (``CorrectionRequest``), in that order of
+    the dossier list, once each."""
+
+    referral: Referral
+    missing: tuple[str, ...]  # dossier item codes of missing must-items
+    request: CorrectionRequest | None  # the open 退回补正 of the current round
+
+    @property
+    def items(self) -> list[str]:
+        asked = self.request.outstanding if self.request else []
+        wanted = set(self.missing) | set(asked)
+        return [i for i in DossierItem.values if i in wanted]
+
+    @property
+    def labels(self) -> list[str]:
+        return [label(i) for i in self.items]
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def open_request(referral: Referral) -> CorrectionRequest | None:
+    """The 退回补正 of the referral's current round still waiting for papers, while it awaits review."""
+    if referral.state not in (State.SUCCEEDED, State.FAILED):
+        return None
+    return (
+        CorrectionRequest.objects.filter(referral=referral, round=referral.round, answered_at__isnull=True)
+        .order_by("requested_at")
+        .first()
+    )
+
+
+def pending(referral: Referral) -> Pending:
+    return Pending(referral, tuple(e.item for e in missing_entries(referral)), open_request(referral))
+
+
+def pending_for(referrals: list[Referral]) -> list[Pending]:
+    """``pending`` of many concluded referrals, in a fixed number of queries; only those lacking something."""
+    concluded = [r for r in referrals if r.state in (State.SUCCEEDED, State.FAILED)]
+    facts = facts_for(concluded)
+    requests: dict[int, CorrectionRequest] = {}
+    for request in CorrectionRequest.objects.filter(
+        referral_id__in=[r.pk for r in concluded], answered_at__isnull=True
+    ).order_by("-requested_at"):
+        requests[request.referral_id] = request  # the earliest open one wins
+    out = []
+    for r in concluded:
+        request = requests.get(r.pk)
+        if request is not None and request.round != r.round:
+            request = None
+        found = Pending(r, tuple(e.item for e in missing_entries(r, facts[r.pk])), request)
+        if found:
+            out.append(found)
+    return out

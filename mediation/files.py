@@ -58,6 +58,27 @@ def _ooxml_type(data: bytes) -> str:
     raise UploadRejected(_("不支持的文件类型：只接受 PDF、JPEG、PNG 和 Office 文档。"))
 
 
+def _refuse_legacy_macros(data: bytes) -> None:
+    """Legacy .doc/.xls/.ppt (OLE) files may carry VBA or Excel 4 (XLM) macros, which run when a
+    colleague opens the scan's "original": oletools, the maintained analyser, looks for both."""
+    import logging
+
+    from oletools.olevba import VBA_Parser
+
+    # olevba logs every file it opens at INFO; an upload is not worth a log line.
+    logging.getLogger("olevba").setLevel(logging.WARNING)
+    try:
+        parser = VBA_Parser("upload", data=data)
+        try:
+            found = parser.detect_vba_macros() or parser.detect_xlm_macros()
+        finally:
+            parser.close()
+    except Exception:  # not an Office file oletools can read: nobody can vouch for it
+        raise UploadRejected(_("无法识别的 Office 文档，请另存为 PDF 后上传。")) from None
+    if found:
+        raise UploadRejected(_("含宏的 Office 文档不予接收，请另存为不含宏的格式（如 PDF 或 .docx）。"))
+
+
 def sniff(upload) -> tuple[bytes, str]:
     """The file's bytes and its real content type; ``UploadRejected`` with a Chinese message otherwise."""
     data = _read(upload)
@@ -70,6 +91,7 @@ def sniff(upload) -> tuple[bytes, str]:
     if data.startswith(ZIP):
         return data, _ooxml_type(data)
     if data.startswith(OLE):
+        _refuse_legacy_macros(data)
         return data, "application/vnd.ms-office"
     raise UploadRejected(_("不支持的文件类型：只接受 PDF、JPEG、PNG 和 Office 文档。"))
 

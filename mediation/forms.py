@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mediation.dossier import REQUESTABLE, missing_entries
 from mediation.models import Agreement, DossierItem, FollowUp, SupervisionOrder
 from mediation.workflow import AgreementInput
 from referrals.forms import ActionForm, DateInput
@@ -17,11 +18,9 @@ from townships.validators import validate_plausible_date
 
 
 class RecordForm(ActionForm):
-    """A form of the referral page, whose field ids carry the form's name.
-
-    The page holds several forms at once with fields of the same name (note, reason); without the
-    name a label would point at another form's field.
-    """
+    """A form of the referral page, whose field ids carry its action's name (as ``referral_action``
+    gives them): the page holds several forms with fields of the same name (note, reason), and a
+    label must point at its own form's field."""
 
     record_name = ""
 
@@ -51,10 +50,18 @@ class SucceedForm(RecordForm):
         label=_("签订日期(书面协议)"), required=False, widget=DateInput(), validators=[validate_plausible_date]
     )
     note = forms.CharField(label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # The dossier's must-item for a written agreement, invited here so that it is not forgotten.
+    scan = forms.FileField(
+        label=_("签字盖章的调解协议书(扫描件)"),
+        required=False,
+        help_text=_("书面协议须有各方当事人、调解员签名并加盖调委会印章的扫描件，卷宗必备；也可稍后在卷宗中上传。"),
+    )
 
     def payload(self) -> dict:
         d = self.cleaned_data
+        scan = {"scan": d["scan"]} if d.get("scan") else {}
         return {
+            **scan,
             "agreement": AgreementInput(
                 form=d["form"],
                 terms=d.get("terms") or "",
@@ -85,7 +92,7 @@ class FailForm(RecordForm):
 
 
 class SessionForm(RecordForm):
-    record_name = "session"
+    record_name = "record_session"
 
     held_on = forms.DateField(label=_("调解日期"), widget=DateInput(), validators=[validate_plausible_date])
     location = forms.CharField(label=_("地点"), max_length=200)
@@ -116,7 +123,7 @@ class SessionForm(RecordForm):
 
 
 class AgreementProgressForm(RecordForm):
-    record_name = "progress"
+    record_name = "record_agreement_progress"
 
     performance = forms.ChoiceField(
         label=_("履行情况"), choices=[("", "—")] + list(Agreement.Performance.choices), required=False
@@ -141,7 +148,7 @@ class AgreementProgressForm(RecordForm):
 
 
 class FollowUpForm(RecordForm):
-    record_name = "followup"
+    record_name = "add_followup"
 
     visited_on = forms.DateField(label=_("回访日期"), widget=DateInput(), validators=[validate_plausible_date])
     method = forms.ChoiceField(label=_("回访方式"), choices=FollowUp.Method.choices)
@@ -161,7 +168,7 @@ class FollowUpForm(RecordForm):
 
 
 class SupervisionForm(RecordForm):
-    record_name = "supervise"
+    record_name = "issue_supervision"
 
     kind = forms.ChoiceField(label=_("督办方式"), choices=SupervisionOrder.Kind.choices)
     note = forms.CharField(label=_("督办事项"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
@@ -173,16 +180,54 @@ class SupervisionForm(RecordForm):
 
 
 class ResponseForm(RecordForm):
-    record_name = "respond"
+    record_name = "respond_supervision"
 
     response = forms.CharField(label=_("办理情况回复"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class AttachmentForm(RecordForm):
-    record_name = "attach"
+    record_name = "add_attachment"
 
     kind = forms.ChoiceField(label=_("材料类别"), choices=DossierItem.choices)
     file = forms.FileField(label=_("文件"), help_text=_("PDF、JPEG、PNG 或 Office 文档，不超过20MB。"))
 
     def payload(self) -> dict:
         return {"kind": self.cleaned_data["kind"], "upload": self.cleaned_data["file"]}
+
+
+class DossierTaskForm(AttachmentForm):
+    """The upload of the committee's "卷宗待补充" task: only the papers still wanted. Posted to the
+    ``add_attachment`` action like the dossier panel's form, with ids of its own on the same page."""
+
+    record_name = "dossier_task"
+
+    def __init__(self, *args, items: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(i, DossierItem(i).label) for i in items]
+        self.fields["kind"].label = _("补充的材料")
+
+
+class CorrectionForm(RecordForm):
+    """退回补正: the papers the committee must add (the dossier's missing must-items ticked)."""
+
+    record_name = "request_correction"
+
+    items = forms.MultipleChoiceField(
+        label=_("待补正的卷宗材料"), choices=(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(
+        label=_("补正说明"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("如：身份证明复印件不清晰，请重新扫描上传。"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        missing = {e.item for e in missing_entries(self.referral)}
+        self.fields["items"].choices = [
+            (i, f"{DossierItem(i).label}（{_('缺')}）" if i in missing else DossierItem(i).label) for i in REQUESTABLE
+        ]
+        if not self.is_bound:
+            self.fields["items"].initial = [i for i in REQUESTABLE if i in missing]

@@ -1,5 +1,5 @@
 """What mediators record once they accept a referral: sessions, agreements, terminations, follow-up
-visits, supervision orders and the dossier's attachments (人民调解法; DOMAIN.md §4–§6)."""
+visits, supervision orders and the dossier's attachments (人民调解法; docs/domain.md#workflow)."""
 
 from __future__ import annotations
 
@@ -101,13 +101,22 @@ class Agreement(models.Model):
         return f"{self.referral_id} {self.get_form_display()}"
 
     @property
-    def confirmation_deadline(self) -> datetime.date:
+    def confirmable(self) -> bool:
+        """Judicial confirmation (人民调解法 Art. 33) is for written agreements: a court confirms a
+        document the parties signed, and an oral agreement has none."""
+        return self.form == self.Form.WRITTEN
+
+    @property
+    def confirmation_deadline(self) -> datetime.date | None:
         """Last day to apply for judicial confirmation: 30 days after the agreement takes effect
-        (人民调解法 Art. 33), rolled past rest days like any period."""
+        (人民调解法 Art. 33), rolled past rest days like any period. None for an oral agreement."""
+        if not self.confirmable:
+            return None
         return calendar_period_end(self.effective_on, settings.FANGDIAO["CONFIRMATION_DAYS"]).date
 
     def confirmation_window_open(self, today: datetime.date) -> bool:
-        return self.confirmation_applied_on is None and today <= self.confirmation_deadline
+        deadline = self.confirmation_deadline
+        return deadline is not None and self.confirmation_applied_on is None and today <= deadline
 
 
 class Termination(models.Model):
@@ -206,7 +215,7 @@ class SupervisionOrder(models.Model):
 
 
 class DossierItem(models.TextChoices):
-    """The standard people's-mediation dossier (卷宗) list (DOMAIN.md §5)."""
+    """The standard people's-mediation dossier (卷宗) list (docs/domain.md#required-elements)."""
 
     CONSENT = "consent", _("当事人同意调解材料")
     REGISTER_FORM = "register_form", _("受理登记表")
@@ -246,6 +255,50 @@ class Attachment(models.Model):
         verbose_name = _("材料")
         verbose_name_plural = _("材料")
         ordering = ["referral_id", "uploaded_at"]
+
+
+class CorrectionRequest(models.Model):
+    """退回补正: the petition office's reviewer asks the committee for missing dossier papers.
+
+    The referral keeps its state (concluded, awaiting review); the request has its own short clock
+    (``CLOCK_CORRECTION_WORKING_DAYS``) and is answered item by item by the uploads of the papers
+    it names (``mediation/workflow.py`` ``add_attachment``).
+    """
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="correction_requests")
+    round = models.PositiveSmallIntegerField(default=1)
+    items = models.JSONField(_("待补正材料"), default=list)  # DossierItem codes
+    received = models.JSONField(_("已补正材料"), default=list)  # those of ``items`` uploaded since
+    note = models.TextField(_("补正说明"), max_length=2000, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    due_on = models.DateField(_("补正期限"))
+    due_provisional = models.BooleanField(default=False)
+    answered_at = models.DateTimeField(_("补正完成时间"), null=True, blank=True)
+    # The sweep's exactly-once claim of the overdue reminder (a conditional UPDATE sets it).
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("退回补正")
+        verbose_name_plural = _("退回补正")
+        ordering = ["referral_id", "requested_at"]
+        indexes = [
+            models.Index(fields=["due_on"], name="correction_open", condition=models.Q(answered_at__isnull=True)),
+        ]
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_at is not None
+
+    @property
+    def outstanding(self) -> list[str]:
+        return [i for i in self.items if i not in self.received]
+
+    def labels(self, items: list[str] | None = None) -> list[str]:
+        return [str(DossierItem(i).label) for i in (self.items if items is None else items) if i in DossierItem.values]
+
+    def overdue(self, today: datetime.date) -> bool:
+        return not self.answered and today > self.due_on
 
 
 class ConfirmationReminder(models.Model):

@@ -1,4 +1,4 @@
-"""JSON shapes of the mediation records (DESIGN.md §6)."""
+"""JSON shapes of the mediation records (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from mediation.dossier import REQUESTABLE
 from mediation.models import Agreement, Attachment, DossierItem, FollowUp, MediationSession, SupervisionOrder
 from mediation.workflow import AgreementInput
 from referrals.models import LegalRoute, TerminationReason
@@ -89,7 +90,9 @@ class FailSerializer(serializers.Serializer):
 
 
 class AgreementSerializer(serializers.ModelSerializer):
-    confirmation_deadline = serializers.DateField(read_only=True)
+    confirmation_deadline = serializers.DateField(
+        read_only=True, allow_null=True, help_text="null for an oral agreement: only a written one can be confirmed"
+    )
 
     class Meta:
         model = Agreement
@@ -206,6 +209,20 @@ class AttachmentSerializer(serializers.ModelSerializer):
         from django.urls import reverse
 
         return reverse("mediation:attachment", args=[obj.referral_id, obj.pk])
+
+
+class CorrectionSerializer(serializers.Serializer):
+    """``request_correction`` (退回补正): the dossier papers wanted, and why."""
+
+    # Not required here, so that an empty request gets the workflow's own words.
+    items = serializers.ListField(
+        child=serializers.ChoiceField(choices=[(i, DossierItem(i).label) for i in REQUESTABLE]),
+        required=False,
+        default=list,
+        max_length=len(REQUESTABLE),
+        help_text="dossier item codes (not register_form or back_cover, which the system makes)",
+    )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class AttachmentUploadSerializer(serializers.Serializer):

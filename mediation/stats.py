@@ -1,7 +1,7 @@
 """Mediation's figures for the statistics (agreements, follow-ups, supervision orders, sessions).
 
-``referrals/stats.py`` may not import this app (DESIGN.md §2), so these figures register there as a
-``StatsSource``; ``mediation/extensions.py`` imports this module once at start-up. Each figure's
+``referrals.stats`` may not import this app, so these figures reach it as a ``StatsSource`` (``SOURCE``)
+and a running-totals ``Source`` (``CELLS``) in mediation's ``Extension`` (``mediation/extensions.py``). Each figure's
 rows are defined once, by a queryset function below, and used both to count (aggregates over the
 scoped referrals' records) and to pick the referrals a number links to (``?figure=<key>``).
 """
@@ -11,16 +11,19 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mediation.models import Agreement, FollowUp, MediationCell, MediationSession, SupervisionOrder
 from referrals import rollup
-from referrals.models import Referral
-from referrals.permissions import region_range
-from referrals.stats import AMOUNT, RATE, Figure, Item, ItemList, StatsSource, register_source
+from referrals.deadlines import followup_overdue_q
+from referrals.models import Referral, State
+from referrals.stats import AMOUNT, RATE, Figure, Item, ItemList, StatsSource
+from townships import regions
 
 # --- The rows behind each figure -------------------------------------------------------------
 
@@ -155,6 +158,19 @@ FIGURES = (
         source="mediation",
     ),
     Figure(
+        "followup_overdue",
+        gettext_lazy("回访逾期"),
+        format_lazy(
+            gettext_lazy(
+                "调解结束（达成协议或终止调解）后应在{days}日内回访（末日为休息日的顺延至下一个工作日），"
+                "期限已过仍未回访的案件；重新调解的案件待本轮再次结束后重新计算。"
+            ),
+            days=settings.FANGDIAO["FOLLOWUP_DAYS"],
+        ),
+        where=followup_overdue_q,
+        source="mediation",
+    ),
+    Figure(
         "supervision_overdue",
         gettext_lazy("督办逾期未复"),
         gettext_lazy("有督办单已过回复期限仍未回复的案件。"),
@@ -182,7 +198,7 @@ def compute(
     agreement and follow-up figures are then summed from ``MediationCell``.
     """
     scoped = referrals.values("pk")
-    here = region_range(area, field="region_code") if area else Q()
+    here = regions.within(area, field="region_code") if area else Q()
     if cells is not None:
         totals = MediationCell.objects.filter(cells).aggregate(**{c: Sum(c) for c in CELL_COUNTERS})
         values: dict[str, Any] = {c: totals[c] or 0 for c in CELL_COUNTERS}
@@ -193,6 +209,8 @@ def compute(
     values |= (
         overdue_orders(now).filter(referral__in=scoped).aggregate(supervision_overdue=Count("referral", distinct=True))
     )
+    # A clock figure: counted live, on the referral's own follow-up columns.
+    values["followup_overdue"] = referrals.filter(followup_overdue_q(now)).count()
     values |= (
         sessions_this_week(now)
         .filter(referral__in=scoped)
@@ -225,7 +243,7 @@ def _cell_rows(pk: int | None):
         yield from rows.order_by().annotate(**key).values(*rollup.KEY).annotate(**totals).iterator(chunk_size=5000)
 
 
-rollup.register(rollup.Source("mediation", MediationCell, CELL_COUNTERS, _cell_rows))
+CELLS = rollup.Source("mediation", MediationCell, CELL_COUNTERS, _cell_rows)
 
 
 # --- Dashboard lists -----------------------------------------------------------------------------
@@ -268,6 +286,28 @@ def dissatisfied_list(referrals: QuerySet[Referral], now: datetime.datetime, lim
     return ItemList(("dissatisfied",), rows.count(), items)
 
 
+def followup_overdue_list(referrals: QuerySet[Referral], now: datetime.datetime, limit: int) -> ItemList:
+    """The referrals whose follow-up is overdue (``followup_overdue``), the longest overdue first."""
+    rows = referrals.filter(followup_overdue_q(now))
+    today = timezone.localdate(now)
+    items = [
+        Item(
+            referral_id=r.pk,
+            number=r.number,
+            text=f"{State(r.state).label} · {_excerpt(r.summary)}",
+            meta=_("回访期限 %(day)s · 超期 %(late)d 天 · %(org)s")
+            % {
+                "day": r.followup_due_on.isoformat(),
+                "late": (today - r.followup_due_on).days,
+                "org": r.target.name if r.target else "",
+            },
+            tone="bad",
+        )
+        for r in rows.select_related("target").order_by("followup_due_on", "pk")[:limit]
+    ]
+    return ItemList(("followup_overdue",), rows.count(), items)
+
+
 def sessions_this_week_list(referrals: QuerySet[Referral], now: datetime.datetime, limit: int) -> ItemList:
     sessions = sessions_this_week(now).filter(referral__in=referrals.values("pk"))
     count = sessions.aggregate(n=Count("referral", distinct=True))["n"]
@@ -290,8 +330,7 @@ SOURCE = StatsSource(
     lists={
         "supervision_overdue": supervision_overdue_list,
         "dissatisfied": dissatisfied_list,
+        "followup_overdue": followup_overdue_list,
         "sessions_this_week": sessions_this_week_list,
     },
 )
-
-register_source(SOURCE)

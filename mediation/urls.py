@@ -5,9 +5,8 @@ from mediation import views
 app_name = "mediation"
 
 urlpatterns = [
-    path("<int:pk>/records/<slug:record>/", views.add_record, name="record"),
     path("<int:pk>/sessions/<int:sid>/edit/", views.update_session, name="update_session"),
-    path("<int:pk>/supervisions/<int:sid>/respond/", views.respond_supervision, name="respond"),
+    path("<int:pk>/supervisions/<int:sid>/respond/", views.respond_supervision, name="respond_supervision"),
     path("<int:pk>/attachments/<int:aid>/", views.download_attachment, name="attachment"),
     path("<int:pk>/print/<slug:document>/", views.print_document, name="print"),
 ]

@@ -10,58 +10,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.audit import log_access
+from core.models import AccessLog
 from mediation import api, workflow
 from mediation.dossier import dossier
 from mediation.forms import (
-    AgreementProgressForm,
-    AttachmentForm,
-    FollowUpForm,
     ResponseForm,
     SessionForm,
-    SupervisionForm,
 )
 from mediation.models import Agreement, MediationSession, SupervisionOrder
 from referrals import permissions
-from referrals.audit import log_access
 from referrals.errors import InvalidInput, MissingElements
-from referrals.models import AccessLog
-from referrals.views import referral_detail
-
-# record name → (permission action, form, workflow function, success message)
-RECORDS = {
-    "session": ("record_session", SessionForm, workflow.record_session, gettext_lazy("已保存调解记录。")),
-    "progress": (
-        "record_agreement_progress",
-        AgreementProgressForm,
-        workflow.record_agreement_progress,
-        gettext_lazy("已登记履行与司法确认情况。"),
-    ),
-    "followup": ("followup", FollowUpForm, workflow.add_followup, gettext_lazy("已保存回访记录。")),
-    "supervise": ("supervise", SupervisionForm, workflow.issue_supervision, gettext_lazy("已发出督办。")),
-    "attach": ("attach", AttachmentForm, workflow.add_attachment, gettext_lazy("已上传材料。")),
-}
-
-
-def add_record(request: HttpRequest, pk: int, record: str) -> HttpResponse:
-    """POST one of the record forms of the referral page."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    if record not in RECORDS:
-        raise Http404
-    referral = permissions.get_referral_for_user(request.user, pk)
-    action, form_class, run, done = RECORDS[record]
-    permissions.require(request.user, referral, action)
-    form = form_class(request.POST, request.FILES, referral=referral, user=request.user)
-    if form.is_valid():
-        try:
-            run(referral, by=request.user, **form.payload())
-        except (InvalidInput, MissingElements) as exc:
-            _copy_errors(form, exc)
-        else:
-            messages.success(request, done)
-            return redirect("referrals:detail", pk=pk)
-    request.record_forms = {record: form}
-    return referral_detail(request, pk, bound_action=f"record:{record}", bound_form=form)
+from referrals.views import copy_errors, referral_detail
 
 
 def update_session(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
@@ -71,7 +31,7 @@ def update_session(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
         session = MediationSession.objects.get(pk=sid, referral=referral)
     except MediationSession.DoesNotExist:
         raise Http404 from None
-    permissions.require(request.user, referral, "record_session")
+    permissions.require(request.user, referral, "update_session")
     status = 200
     if request.method == "POST":
         form = SessionForm(request.POST, referral=referral, user=request.user)
@@ -79,7 +39,7 @@ def update_session(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
             try:
                 workflow.update_session(session, by=request.user, **form.payload())
             except InvalidInput as exc:
-                _copy_errors(form, exc)
+                copy_errors(form, exc)
             else:
                 messages.success(request, _("已修改调解记录。"))
                 return redirect(reverse("referrals:detail", args=[pk]) + "#sessions")
@@ -113,23 +73,12 @@ def respond_supervision(request: HttpRequest, pk: int, sid: int) -> HttpResponse
     if form.is_valid():
         try:
             workflow.respond_supervision(order, by=request.user, response=form.cleaned_data["response"])
-        except InvalidInput as exc:
-            _copy_errors(form, exc)
+        except (InvalidInput, MissingElements) as exc:
+            copy_errors(form, exc)
         else:
             messages.success(request, _("已回复督办。"))
             return redirect("referrals:detail", pk=pk)
-    request.record_forms = {f"respond:{sid}": form}
-    return referral_detail(request, pk, bound_action=f"record:respond:{sid}", bound_form=form)
-
-
-def _copy_errors(form, exc) -> None:
-    if isinstance(exc, MissingElements):
-        for m in exc.missing:
-            form.add_error(None, m.message)
-        return
-    for field, msgs in exc.errors.items():
-        for msg in msgs:
-            form.add_error(field if field in form.fields else None, msg)
+    return referral_detail(request, pk, bound={f"respond_supervision:{sid}": form})
 
 
 def download_attachment(request: HttpRequest, pk: int, aid: int):

@@ -1,16 +1,15 @@
 """Mediation steps: sessions, conclusion (agreement or termination), performance and judicial
 confirmation, follow-up visits, supervision orders and attachments.
 
-Concluding drives the referral's ``succeed``/``fail`` transitions through ``referrals.workflow.perform``
-(lock, permission, elements, timeline, deadline, notifications); records that do not change the
-state go through ``perform_record``.
+Each function is one step (``referrals/steps.py``: lock, permission, elements, deadline, save,
+timeline, live push); concluding drives the referral's ``succeed``/``fail`` transitions, the records
+leave its state as it is.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,32 +17,28 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mediation.dossier import missing_for_close
+from mediation.dossier import REQUESTABLE
+from mediation.dossier import label as item_label
 from mediation.files import UploadRejected, sniff
 from mediation.models import (
     Agreement,
     Attachment,
+    CorrectionRequest,
     DossierItem,
     FollowUp,
     MediationSession,
     SupervisionOrder,
     Termination,
 )
-from notifications.models import Kind as NotificationKind
+from mediation.notices import Notice
 from notifications.service import notify
-from referrals import permissions, rollup
-from referrals.deadlines import RULES
-from referrals.errors import InvalidInput, Missing
-from referrals.models import LegalRoute, Referral, TerminationReason
-from referrals.workflow import (
-    Step,
-    perform,
-    perform_record,
-    referral_url,
-    register_after_step,
-    register_element_check,
-    tell,
-)
+from referrals import permissions
+from referrals.deadlines import RULES, correction_due
+from referrals.errors import InvalidInput, Missing, NotAvailable
+from referrals.models import CONCLUDED_STATES, LegalRoute, Referral, TerminationReason
+from referrals.notices import Notice as ReferralNotice
+from referrals.steps import referral_url, step, tell
+from referrals.workflow import end_suspension
 from townships.models import Mediator
 
 
@@ -82,9 +77,8 @@ def record_session(
 ) -> MediationSession:
     """Add a mediation record (人民调解记录). While mediating; by a mediator of the handling committee."""
     _not_future(held_on, "held_on")
-    created: list[MediationSession] = []
-
-    def write(r: Referral, now: datetime.datetime) -> Step:
+    with step(referral, by=by, action="record_session") as s:
+        r = s.referral
         _check_held_on(r, held_on)
         people = mediators or ([r.lead_mediator] if r.lead_mediator_id else [])
         _check_session_mediators(r, people)
@@ -98,14 +92,9 @@ def record_session(
             created_by=by,
         )
         session.mediators.set(people)
-        created.append(session)
-        return Step(
-            note=_("%(date)s 于%(place)s调解") % {"date": held_on.isoformat(), "place": location},
-            data={"session": session.pk},
-        )
-
-    perform_record(referral, by=by, action="record_session", event="session", write=write)
-    return created[0]
+        s.note = _("%(date)s 于%(place)s调解") % {"date": held_on.isoformat(), "place": location}
+        s.data = {"session": session.pk}
+    return session
 
 
 def update_session(
@@ -123,8 +112,8 @@ def update_session(
     Records of an earlier round are history and stay as they were written.
     """
     _not_future(held_on, "held_on")
-
-    def write(r: Referral, now: datetime.datetime) -> Step:
+    with step(session.referral, by=by, action="update_session") as s:
+        r = s.referral
         if session.referral_id != r.pk or session.round != r.round:
             raise InvalidInput({"session": [_("只能修改本轮调解的记录。")]})
         _check_held_on(r, held_on)
@@ -139,9 +128,8 @@ def update_session(
         session.save(update_fields=["held_on", "location", "participants", "record", "updated_at"])
         if mediators is not None:
             session.mediators.set(mediators)
-        return Step(note=_("修改 %s 的调解记录") % held_on.isoformat(), data={"session": session.pk})
-
-    perform_record(session.referral_id, by=by, action="record_session", event="session_edit", write=write)
+        s.note = _("修改 %s 的调解记录") % held_on.isoformat()
+        s.data = {"session": session.pk}
     return session
 
 
@@ -160,8 +148,8 @@ class AgreementInput:
 
 
 def missing_for_agreement(referral: Referral, agreement: AgreementInput) -> list[Missing]:
-    """人民调解法 Art. 29 and DOMAIN.md §5 "Conclude with agreement": the agreement's own elements
-    (the session record is ``missing_session``, checked before the form is even filled in)."""
+    """人民调解法 Art. 29: the agreement's own elements (the session record is ``missing_session``,
+    registered for the action, so the referral page lists it before the form is filled in)."""
     missing: list[Missing] = []
     if agreement.form not in Agreement.Form.values:
         missing.append(Missing("agreement_form", _("协议形式(书面或口头)")))
@@ -176,23 +164,26 @@ def missing_for_agreement(referral: Referral, agreement: AgreementInput) -> list
     return missing
 
 
-def conclude_with_agreement(referral: Referral, *, by, agreement: AgreementInput, note: str = "") -> Referral:
+def succeed_referral(referral: Referral, *, by, agreement: AgreementInput, note: str = "", scan=None) -> Referral:
     """Mediation succeeded (调解成功). From: mediating. Who: a mediator of the handling committee.
 
     Needs a session record of this round and a complete agreement. A written agreement takes
     effect on signature, an oral one when recorded; the judicial-confirmation window starts then.
+    ``scan``, the signed and sealed agreement (an upload, optional), goes into the dossier with it.
     """
     _not_future(agreement.signed_on, "signed_on")
     if agreement.amount is not None and agreement.amount < 0:
         raise InvalidInput({"amount": [_("金额不能为负数。")]})
-
-    def change(r: Referral, now: datetime.datetime) -> Step:
+    signed = _read_upload(scan, "scan") if scan is not None else None
+    with step(referral, by=by, action="succeed", missing=lambda r: missing_for_agreement(r, agreement)) as s:
+        r = s.referral
         if agreement.signed_on and agreement.signed_on < timezone.localtime(r.mediation_started_at).date():
             raise InvalidInput({"signed_on": [_("签订日期不能早于本轮调解开始日期。")]})
-        effective = agreement.signed_on if agreement.form == Agreement.Form.WRITTEN else timezone.localtime(now).date()
+        written = agreement.form == Agreement.Form.WRITTEN
+        effective = agreement.signed_on if written else timezone.localtime(s.now).date()
         if agreement.performance_due < effective:
             raise InvalidInput({"performance_due": [_("履行期限不能早于协议生效日期(%s)。") % effective.isoformat()]})
-        r.succeed(at=now)
+        r.succeed(at=s.now)
         created = Agreement.objects.create(
             referral=r,
             region_code=r.region_code,
@@ -207,33 +198,23 @@ def conclude_with_agreement(referral: Referral, *, by, agreement: AgreementInput
             effective_on=effective,
             created_by=by,
         )
-        return Step(
-            note=note,
-            data={
-                "agreement": created.pk,
-                "form": agreement.form,
-                "amount": str(agreement.amount) if agreement.amount is not None else None,
-            },
-        )
-
-    def after(r: Referral, step: Step, now: datetime.datetime) -> None:
+        s.note = note
+        s.data = {
+            "agreement": created.pk,
+            "form": agreement.form,
+            "amount": str(agreement.amount) if agreement.amount is not None else None,
+        }
+        if signed is not None:
+            s.data["scan"] = _store_attachment(r, by=by, kind=DossierItem.AGREEMENT, upload=scan, read=signed).pk
         tell(
             r,
             "origin",
-            NotificationKind.REFERRAL_CONCLUDED,
+            ReferralNotice.REFERRAL_CONCLUDED,
             _("%s 调解成功，达成协议") % r.number,
             agreement.terms[:120],
             by=by,
         )
-
-    return perform(
-        referral,
-        by=by,
-        action="succeed",
-        change=change,
-        check=lambda r: missing_for_agreement(r, agreement),
-        after=after,
-    )
+    return r
 
 
 def missing_for_termination(referral: Referral, reason: str, routes: list[str], no_session_note: str) -> list[Missing]:
@@ -247,7 +228,7 @@ def missing_for_termination(referral: Referral, reason: str, routes: list[str], 
     return missing
 
 
-def terminate_mediation(
+def fail_referral(
     referral: Referral,
     *,
     by,
@@ -259,7 +240,7 @@ def terminate_mediation(
     """Mediation ended without agreement (终止调解). From: mediating. Who: the handling committee.
 
     Needs a reason code, the legal routes explained to the parties, and a session record or a
-    note why none was held.
+    note why none was held. A pause still open (中止) ends with it.
     """
     routes = list(dict.fromkeys(routes_explained or []))
     if reason and reason not in TerminationReason.values:
@@ -269,9 +250,13 @@ def terminate_mediation(
         raise InvalidInput({"routes_explained": [_("未知的救济途径：%s") % "、".join(unknown)]})
     if reason == TerminationReason.OTHER and not note.strip():
         raise InvalidInput({"note": [_("终止原因为“其他”时须填写说明。")]})
-
-    def change(r: Referral, now: datetime.datetime) -> Step:
-        r.fail(at=now)
+    with step(
+        referral, by=by, action="fail", missing=lambda r: missing_for_termination(r, reason, routes, no_session_note)
+    ) as s:
+        r = s.referral
+        if r.is_suspended:
+            end_suspension(r, by=by, at=s.now)
+        r.fail(at=s.now)
         Termination.objects.create(
             referral=r,
             round=r.round,
@@ -281,28 +266,11 @@ def terminate_mediation(
             no_session_note=no_session_note,
             created_by=by,
         )
-        return Step(
-            note=note, data={"reason": reason, "reason_label": str(TerminationReason(reason).label), "routes": routes}
-        )
-
-    def after(r: Referral, step: Step, now: datetime.datetime) -> None:
-        tell(
-            r,
-            "origin",
-            NotificationKind.REFERRAL_CONCLUDED,
-            _("%s 终止调解，未达成协议") % r.number,
-            step.data["reason_label"],
-            by=by,
-        )
-
-    return perform(
-        referral,
-        by=by,
-        action="fail",
-        change=change,
-        check=lambda r: missing_for_termination(r, reason, routes, no_session_note),
-        after=after,
-    )
+        label = str(TerminationReason(reason).label)
+        s.note = note
+        s.data = {"reason": reason, "reason_label": label, "routes": routes}
+        tell(r, "origin", ReferralNotice.REFERRAL_CONCLUDED, _("%s 终止调解，未达成协议") % r.number, label, by=by)
+    return r
 
 
 # --- After the agreement ---------------------------------------------------------------------
@@ -338,10 +306,8 @@ def record_agreement_progress(
         raise InvalidInput({"performance": [_("未知的履行情况：%s") % performance]})
     if confirmation_result and confirmation_result not in Agreement.ConfirmationResult.values:
         raise InvalidInput({"confirmation_result": [_("未知的司法确认结果：%s") % confirmation_result]})
-    result: list[Agreement] = []
-
-    def write(r: Referral, now: datetime.datetime) -> Step:
-        agreement = current_agreement(r)
+    with step(referral, by=by, action="record_agreement_progress") as s:
+        agreement = current_agreement(s.referral)
         if agreement is None:
             raise InvalidInput({"agreement": [_("本案没有调解协议。")]})
         fields = []
@@ -352,6 +318,14 @@ def record_agreement_progress(
             agreement.performance_recorded_on = performance_recorded_on or timezone.localdate()
             fields += ["performance", "performance_recorded_on"]
         if confirmation_applied_on:
+            if not agreement.confirmable:
+                raise InvalidInput(
+                    {
+                        "confirmation_applied_on": [
+                            _("口头调解协议不能申请司法确认：人民调解法第三十三条要求书面调解协议。")
+                        ]
+                    }
+                )
             if confirmation_applied_on < agreement.effective_on:
                 raise InvalidInput({"confirmation_applied_on": [_("申请日期不能早于协议生效日期。")]})
             if confirmation_applied_on > agreement.confirmation_deadline:
@@ -382,13 +356,8 @@ def record_agreement_progress(
         if not fields:
             raise InvalidInput({"performance": [_("请至少填写一项履行或司法确认情况。")]})
         agreement.save(update_fields=fields)
-        result.append(agreement)
-        return Step(data={k: str(getattr(agreement, k)) for k in fields})
-
-    perform_record(
-        referral, by=by, action="record_agreement_progress", event="agreement_progress", write=_tracked(write)
-    )
-    return result[0]
+        s.data = {k: str(getattr(agreement, k)) for k in fields}
+    return agreement
 
 
 def add_followup(
@@ -404,15 +373,14 @@ def add_followup(
     """Record a follow-up visit (回访). After conclusion; by the committee or the petition office.
 
     A dissatisfied party is brought to the petition office's reviewers, who may reopen in one step.
+    The first visit after the round's conclusion satisfies its follow-up clock (``followed_up_on``).
     """
     _not_future(visited_on, "visited_on")
-    created: list[FollowUp] = []
-
-    def write(r: Referral, now: datetime.datetime) -> Step:
+    with step(referral, by=by, action="add_followup") as s:
+        r = s.referral
         if r.concluded_at and visited_on < timezone.localtime(r.concluded_at).date():
             raise InvalidInput({"visited_on": [_("回访日期不能早于调解结束日期。")]})
-        actor = permissions.Actor.of(by, r)
-        org_id = r.target_id if actor.target_handler else r.origin_id
+        org_id = r.target_id if permissions.Actor.of(by, r).target_handler else r.origin_id
         followup = FollowUp.objects.create(
             referral=r,
             region_code=r.region_code,
@@ -424,6 +392,9 @@ def add_followup(
             by=by,
             organisation_id=org_id,
         )
+        # The round's first visit satisfies the follow-up clock (referrals/deadlines.py).
+        if r.followup_due_on is not None and (r.followed_up_on is None or visited_on < r.followed_up_on):
+            r.followed_up_on = visited_on
         if performance:
             Agreement.objects.filter(referral=r, round=r.round).update(
                 performance=performance, performance_recorded_on=visited_on
@@ -432,16 +403,14 @@ def add_followup(
             tell(
                 r,
                 "origin_reviewers",
-                NotificationKind.FOLLOWUP_DISSATISFIED,
+                Notice.FOLLOWUP_DISSATISFIED,
                 _("%s 回访不满意，可重新调解") % r.number,
                 note[:120],
                 by=by,
             )
-        created.append(followup)
-        return Step(note=note, data={"satisfaction": satisfaction, "method": method})
-
-    perform_record(referral, by=by, action="followup", event="followup", write=_tracked(write))
-    return created[0]
+        s.note = note
+        s.data = {"satisfaction": satisfaction, "method": method}
+    return followup
 
 
 # --- Supervision -----------------------------------------------------------------------------
@@ -458,9 +427,8 @@ def issue_supervision(
         raise InvalidInput({"respond_by": [_("回复期限不能早于今天。")]})
     if kind not in SupervisionOrder.Kind.values:
         raise InvalidInput({"kind": [_("未知的督办方式：%s") % kind]})
-    created: list[SupervisionOrder] = []
-
-    def write(r: Referral, now: datetime.datetime) -> Step:
+    with step(referral, by=by, action="issue_supervision") as s:
+        r = s.referral
         rule = RULES.get(r.state)
         responsible = rule.responsible if rule else "origin"
         addressed = r.target if responsible == "target" else r.origin
@@ -470,88 +438,185 @@ def issue_supervision(
         tell(
             r,
             responsible,
-            NotificationKind.SUPERVISION_ORDER,
+            Notice.SUPERVISION_ORDER,
             _("%(number)s 督办：请于%(date)s前回复") % {"number": r.number, "date": respond_by.isoformat()},
             note[:120],
             by=by,
         )
-        created.append(order)
-        return Step(
-            note=note,
-            data={
-                "order": order.pk,
-                "kind": kind,
-                "respond_by": respond_by.isoformat(),
-                "addressed_to": addressed.name,
-            },
-        )
-
-    perform_record(referral, by=by, action="supervise", event="supervision", write=write)
-    return created[0]
+        s.note = note
+        s.data = {"order": order.pk, "kind": kind, "respond_by": respond_by.isoformat(), "addressed_to": addressed.name}
+    return order
 
 
 def respond_supervision(order: SupervisionOrder, *, by, response: str) -> SupervisionOrder:
-    """Answer a supervision order (回复督办). By the organisation it is addressed to."""
+    """Answer a supervision order (回复督办). By the organisation it is addressed to
+    (``mediation.rules.may_answer``)."""
     if not response.strip():
         raise InvalidInput({"response": [_("请填写办理情况。")]})
-
-    def write(r: Referral, now: datetime.datetime) -> Step:
+    with step(order.referral, by=by, action="respond_supervision") as s:
         fresh = SupervisionOrder.objects.select_for_update().get(pk=order.pk)
         if fresh.answered:
             raise InvalidInput({"response": [_("该督办已回复。")]})
-        if fresh.addressed_to_id not in permissions.grants_of(by).orgs("view_org_referrals"):
+        if not may_answer(by, fresh):
             raise permissions.Forbidden(_("该督办不是发给您单位的。"))
-        fresh.response, fresh.responded_by, fresh.responded_at = response.strip(), by, now
+        fresh.response, fresh.responded_by, fresh.responded_at = response.strip(), by, s.now
         fresh.save(update_fields=["response", "responded_by", "responded_at"])
-        order.__dict__.update(fresh.__dict__)
         notify(
             [fresh.issued_by_id],
-            kind=NotificationKind.SUPERVISION_RESPONSE,
-            title=_("%s 督办已回复") % r.number,
+            kind=Notice.SUPERVISION_RESPONSE,
+            title=_("%s 督办已回复") % s.referral.number,
             body=response[:120],
-            url=referral_url(r),
-            referral_id=r.pk,
+            url=referral_url(s.referral),
+            referral_id=s.referral.pk,
             exclude=[by.pk],
         )
-        return Step(note=response, data={"order": fresh.pk})
+        s.note = response
+        s.data = {"order": fresh.pk}
+    return fresh
 
-    perform_record(order.referral_id, by=by, action="respond_supervision", event="supervision_response", write=write)
-    return order
+
+def may_answer(user, order: SupervisionOrder) -> bool:
+    """A supervision order is answered by a member of the organisation it was addressed to, which may
+    have routed the case on since (the action's rule only says the user has to do with the case)."""
+    return order.addressed_to_id in permissions.grants_of(user).orgs("view_org_referrals")
 
 
 # --- Attachments -----------------------------------------------------------------------------
 
 
+def _read_upload(upload, field: str = "file") -> tuple[bytes, str]:
+    """The upload's bytes and type, judged by content, not by name (``mediation/files.py``)."""
+    try:
+        return sniff(upload)
+    except UploadRejected as exc:
+        raise InvalidInput({field: [exc.message]}) from None
+
+
+def _store_attachment(referral: Referral, *, by, kind: str, upload, read: tuple[bytes, str]) -> Attachment:
+    """One paper of the dossier, inside the caller's step. The file is written before the row commits;
+    if the step is refused the file stays behind, unreferenced and named by its hash, which costs
+    disk space but never exposes anything."""
+    content, content_type = read
+    digest = hashlib.sha256(content).hexdigest()
+    attachment = Attachment(
+        referral=referral,
+        kind=kind,
+        original_name=(upload.name or "file")[-200:],
+        content_type=content_type,
+        size=len(content),
+        sha256=digest,
+        uploaded_by=by,
+    )
+    attachment.file.save(digest, ContentFile(content), save=False)
+    attachment.save()
+    return attachment
+
+
 def add_attachment(referral: Referral, *, by, kind: str, upload) -> Attachment:
-    """Store a scanned document of the dossier. Type and size are checked by content, not by name."""
+    """Store a scanned document of the dossier. Type and size are checked by content, not by name.
+
+    Who: the origin office (officers and reviewers) or the handling committee; not once closed. A
+    paper the reviewer asked for (退回补正) counts as received; with the last one the request is
+    answered and the office's reviewers are told.
+    """
     if kind not in DossierItem.values:
         raise InvalidInput({"kind": [_("未知的材料类别：%s") % kind]})
-    try:
-        content, content_type = sniff(upload)
-    except UploadRejected as exc:
-        raise InvalidInput({"file": [exc.message]}) from None
-    digest = hashlib.sha256(content).hexdigest()
-    created: list[Attachment] = []
-    # The file is written before the row commits; if the step is refused the file stays behind,
-    # unreferenced and named by its hash, which costs disk space but never exposes anything.
+    read = _read_upload(upload)
+    with step(referral, by=by, action="add_attachment") as s:
+        attachment = _store_attachment(s.referral, by=by, kind=kind, upload=upload, read=read)
+        s.note = attachment.original_name
+        s.data = {"attachment": attachment.pk, "kind": kind, "sha256": attachment.sha256}
+        request = _receive_correction(s.referral, kind, by=by, at=s.now)
+        if request is not None:
+            s.note += "\n" + _("补正：%s") % item_label(kind)
+            s.data |= {"correction": request.pk, "answered": request.answered}
+    return attachment
 
-    def write(r: Referral, now: datetime.datetime) -> Step:
-        attachment = Attachment(
+
+# --- Corrections (退回补正) ------------------------------------------------------------------
+
+
+def request_correction(referral: Referral, *, by, items: list[str], note: str = "") -> CorrectionRequest:
+    """Send a concluded referral's dossier back to the committee for papers it lacks (退回补正).
+
+    From: succeeded or failed; the referral keeps its state and the review clock keeps running. Who:
+    a reviewer of the origin office. Needs at least one dossier paper (``REQUESTABLE``); one request
+    at a time per round. The committee has ``CLOCK_CORRECTION_WORKING_DAYS`` (3) working days
+    (``deadlines.correction_due``) and is told; each upload of a paper asked for answers it item by
+    item (``add_attachment``).
+    """
+    items = list(dict.fromkeys(items))
+    if not items:
+        raise InvalidInput({"items": [_("请选择需要补正的卷宗材料。")]})
+    unknown = [i for i in items if i not in REQUESTABLE]
+    if unknown:
+        raise InvalidInput({"items": [_("不能要求补正的材料：%s") % "、".join(unknown)]})
+    note = note.strip()
+    with step(referral, by=by, action="request_correction") as s:
+        r = s.referral
+        earlier = _open_correction(r)
+        if earlier is not None:
+            raise NotAvailable(
+                _("本案已有一次退回补正尚未补齐（期限%s），请待补齐后再提出，或自行上传材料。")
+                % earlier.due_on.isoformat()
+            )
+        due = correction_due(timezone.localtime(s.now).date())
+        request = CorrectionRequest.objects.create(
             referral=r,
-            kind=kind,
-            original_name=(upload.name or "file")[-200:],
-            content_type=content_type,
-            size=len(content),
-            sha256=digest,
-            uploaded_by=by,
+            round=r.round,
+            items=items,
+            note=note,
+            requested_by=by,
+            requested_at=s.now,
+            due_on=due.date,
+            due_provisional=due.provisional,
         )
-        attachment.file.save(digest, ContentFile(content), save=False)
-        attachment.save()
-        created.append(attachment)
-        return Step(note=attachment.original_name, data={"attachment": attachment.pk, "kind": kind, "sha256": digest})
+        labels = "、".join(item_label(i) for i in items)
+        s.note = _("待补正：%s") % labels + (f"\n{note}" if note else "")
+        s.data = {"correction": request.pk, "items": items, "due_on": due.date.isoformat()}
+        tell(
+            r,
+            "target",
+            Notice.CORRECTION_REQUESTED,
+            _("%(number)s 退回补正：请于%(date)s前补充卷宗材料") % {"number": r.number, "date": due.date.isoformat()},
+            labels + (f"。{note}" if note else ""),
+            by=by,
+        )
+    return request
 
-    perform_record(referral, by=by, action="attach", event="attachment", write=write)
-    return created[0]
+
+def _open_correction(referral: Referral) -> CorrectionRequest | None:
+    """The referral's unanswered request of this round, locked (inside a step), while it awaits review."""
+    if referral.state not in CONCLUDED_STATES:
+        return None
+    return (
+        CorrectionRequest.objects.select_for_update()
+        .filter(referral=referral, round=referral.round, answered_at__isnull=True)
+        .order_by("requested_at")
+        .first()
+    )
+
+
+def _receive_correction(referral: Referral, kind: str, *, by, at) -> CorrectionRequest | None:
+    """An upload of a paper the open request is waiting for: received; the last one answers it."""
+    request = _open_correction(referral)
+    if request is None or kind not in request.outstanding:
+        return None
+    request.received = [*request.received, kind]
+    fields = ["received"]
+    if not request.outstanding:
+        request.answered_at = at
+        fields.append("answered_at")
+        tell(
+            referral,
+            "origin_reviewers",
+            Notice.CORRECTION_ANSWERED,
+            _("%s 已补正卷宗材料，可审核办结") % referral.number,
+            "、".join(request.labels()),
+            by=by,
+        )
+    request.save(update_fields=fields)
+    return request
 
 
 def missing_session(referral: Referral) -> list[Missing]:
@@ -561,27 +626,6 @@ def missing_session(referral: Referral) -> list[Missing]:
     return [Missing("session", _("至少一份调解记录(人民调解记录)"))]
 
 
-def _tracked(write: Callable[[Referral, datetime.datetime], Step]) -> Callable[[Referral, datetime.datetime], Step]:
-    """A record step that changes agreements or follow-ups, keeping mediation's running totals
-    (``MediationCell``) in step, in its transaction and under its row lock."""
-
-    def tracked_write(r: Referral, now: datetime.datetime) -> Step:
-        with rollup.tracked(r.pk, sources=["mediation"]):
-            return write(r, now)
-
-    return tracked_write
-
-
-def _no_longer_current(referral: Referral) -> None:
-    # Runs after the reopen step's own measurement, so it measures its change itself.
-    with rollup.tracked(referral.pk, sources=["mediation"]):
-        Agreement.objects.filter(referral=referral, current=True).update(current=False)
-
-
-def register() -> None:
-    """Closing needs the dossier's must-items (DOMAIN.md §5); registered on the referral workflow."""
-    register_element_check("close", missing_for_close)
-    # Registered rather than checked with the form's data, so the referral page lists it before
-    # the mediator fills in the agreement.
-    register_element_check("succeed", missing_session)
-    register_after_step("reopen", _no_longer_current)
+def agreement_no_longer_current(referral: Referral) -> None:
+    """After a reopening the earlier round's agreement is history (the step keeps the totals)."""
+    Agreement.objects.filter(referral=referral, current=True).update(current=False)

@@ -1,4 +1,4 @@
-"""``/api/notifications/``: a user's own notifications (DESIGN.md §6).
+"""``/api/notifications/``: a user's own notifications (docs/api.md).
 
 Nobody sees or marks anyone else's: another user's notification answers 404, as if it did not exist.
 """
@@ -13,7 +13,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import error_responses
+from core.openapi import error_responses
 from notifications.models import Notification
 from notifications.service import mark_all_read, mark_read, notifications_of, unread_count
 
@@ -23,7 +23,7 @@ _FALSE = {"0", "false", "no", ""}
 
 class NotificationSerializer(serializers.ModelSerializer):
     referral = serializers.IntegerField(source="referral_id", allow_null=True, read_only=True)
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_label = serializers.CharField(read_only=True)
 
     class Meta:
         model = Notification

@@ -7,4 +7,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("通知")
 
     def ready(self) -> None:
-        from notifications import signals  # noqa: F401
+        from notifications import redis_layer, signals  # noqa: F401
+
+        redis_layer.check_version()

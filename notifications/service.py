@@ -1,19 +1,16 @@
 """``notify()``: write notification rows in the caller's transaction, push them after commit.
 
 Callers decide who hears about what (``referrals/permissions.py`` for referrals) and pass the
-people here; this module knows users and organisations, never referrals (DESIGN.md §2).
+people here; this module knows users and organisations, never referrals (docs/architecture.md#layout).
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections import defaultdict
 from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
@@ -21,6 +18,7 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from notifications import redis_layer
 from notifications.models import EmailPreference, Notification
 
 log = logging.getLogger(__name__)
@@ -50,8 +48,8 @@ def _send_many(messages: list[tuple[str, dict]]) -> None:
         return
 
     async def push() -> None:
-        if isinstance(layer, RedisChannelLayer) and len(messages) > 1:
-            await _redis_group_send_many(layer, messages)
+        if len(messages) > 1 and redis_layer.batches(layer):
+            await redis_layer.group_send_many(layer, messages)
             return
         for group, message in messages:
             try:
@@ -63,102 +61,6 @@ def _send_many(messages: list[tuple[str, dict]]) -> None:
         async_to_sync(push)()
     except Exception:
         log.warning("could not push %d messages", len(messages), exc_info=True)
-
-
-# The members of many groups in one command: a pipeline of 2,000 ZREMRANGEBYSCORE/ZRANGE took ~30 ms
-# of redis-py's packing and parsing for 1,000 groups, this ~8 ms. Expired members are dropped
-# first, as group_send does.
-_MEMBERS_LUA = """
-local out = {}
-for i = 1, #KEYS do
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, tonumber(ARGV[1]))
-    out[i] = redis.call('ZRANGE', KEYS[i], 0, -1)
-end
-return out
-"""
-
-# One script per Redis host for every socket process at once; the same checks as channels-redis's
-# own group_send: drop expired messages, honour capacity, keep the key expiring.
-_ENQUEUE_LUA = """
-local now = tonumber(ARGV[#ARGV - 1])
-local expiry = tonumber(ARGV[#ARGV])
-local over_capacity = 0
-for i = 1, #KEYS do
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, math.floor(now) - expiry)
-    if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[i + #KEYS]) then
-        redis.call('ZADD', KEYS[i], now, ARGV[i])
-        redis.call('EXPIRE', KEYS[i], expiry)
-    else
-        over_capacity = over_capacity + 1
-    end
-end
-return over_capacity
-"""
-
-
-async def _redis_group_send_many(layer: RedisChannelLayer, messages: list[tuple[str, dict]]) -> None:
-    """``group_send`` for many groups: two commands per Redis host instead of four per group.
-
-    An organisation-wide notify() is one message per member's personal group: sent one by one
-    that took ~1.4 s for 1,000 members, and each worker process then popped, acknowledged and
-    dispatched a Redis message per socket. Here all the groups' members are read in one script,
-    and each worker process (all its sockets share one Redis key) gets a single ``bundle`` that
-    says which of the messages goes to which of its channels; the consumer dispatches its own as
-    if they had come one by one (``NotificationConsumer.bundle``). Who hears what is exactly what
-    group_send would do: a channel gets the messages of the groups it is in, nothing else.
-
-    Uses channels-redis internals (group keys, key of a process-local channel, host hashing,
-    serializer) — checked against channels-redis 4.3; tests/notifications/test_fan_out.py runs it
-    against Redis.
-    """
-    now = time.time()
-    groups = list(dict.fromkeys(group for group, _message in messages))
-    by_host: dict[int, list[str]] = defaultdict(list)
-    for group in groups:
-        by_host[layer.consistent_hash(group)].append(group)
-    members: dict[str, list[str]] = {}
-    for index, host_groups in by_host.items():
-        replies = await layer.connection(index).eval(
-            _MEMBERS_LUA,
-            len(host_groups),
-            *(layer._group_key(group) for group in host_groups),
-            int(now) - layer.group_expiry,
-        )
-        for group, channels in zip(host_groups, replies, strict=True):
-            members[group] = [c.decode() for c in channels]
-
-    # Per Redis key (one per worker process): the messages it needs and which channel gets which.
-    bundles: dict[str, dict] = {}
-    for position, (group, _message) in enumerate(messages):
-        for channel in members[group]:
-            local = layer.non_local_name(channel) if "!" in channel else channel
-            key = layer.prefix + local
-            bundle = bundles.get(key)
-            if bundle is None:
-                bundle = bundles[key] = {
-                    "index": layer.consistent_hash(local),
-                    "capacity": layer.get_capacity(channel),
-                    "positions": {},
-                    "to": defaultdict(list),
-                }
-            slot = bundle["positions"].setdefault(position, len(bundle["positions"]))
-            bundle["to"][channel].append(slot)
-
-    by_index: dict[int, list[tuple[str, bytes, int]]] = defaultdict(list)
-    for key, bundle in bundles.items():
-        payload = {
-            "type": "bundle",
-            "messages": [messages[position][1] for position in bundle["positions"]],
-            "to": dict(bundle["to"]),
-            "__asgi_channel__": list(bundle["to"]),
-        }
-        by_index[bundle["index"]].append((key, layer.serialize(payload), bundle["capacity"]))
-    for index, entries in by_index.items():
-        keys = [key for key, _payload, _capacity in entries]
-        args = [payload for _key, payload, _capacity in entries] + [capacity for *_rest, capacity in entries]
-        over = await layer.connection(index).eval(_ENQUEUE_LUA, len(keys), *keys, *args, now, layer.expiry)
-        if over:
-            log.warning("%d of %d socket processes over channel capacity: messages dropped", over, len(keys))
 
 
 def notify(
@@ -252,6 +154,17 @@ def broadcast_referral_changed(organisation_ids: Iterable[int], referral_id: int
 def push_import_progress(user_id: int, import_id: int, done: int, total: int) -> None:
     """Progress is transient: pushed at once, never stored."""
     _send(user_group(user_id), {"type": "import.progress", "import": import_id, "done": done, "total": total})
+
+
+def close_token_sockets(user_id: int, token_ids: Iterable) -> None:
+    """After commit, close the sockets that authenticated with these (revoked) tokens of the user."""
+    message = {"type": "token.revoked", "tokens": [str(token_id) for token_id in token_ids]}
+    transaction.on_commit(lambda: _send(user_group(user_id), message))
+
+
+def recheck_session_sockets(user_id: int) -> None:
+    """After commit, have the user's browser sockets check that their session still holds (a password change)."""
+    transaction.on_commit(lambda: _send(user_group(user_id), {"type": "session.check"}))
 
 
 def notifications_of(user) -> QuerySet[Notification]:

@@ -2,18 +2,8 @@
 
 from django.contrib import admin
 
-from referrals.models import AccessLog, Party, Referral, TimelineEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from core.admin import ReadOnlyAdmin
+from referrals.models import Party, Referral, TimelineEvent
 
 
 class PartyInline(admin.TabularInline):
@@ -43,10 +33,3 @@ class TimelineEventAdmin(ReadOnlyAdmin):
     list_filter = ["action"]
     search_fields = ["referral__number"]
     list_select_related = ["referral", "actor"]
-
-
-@admin.register(AccessLog)
-class AccessLogAdmin(ReadOnlyAdmin):
-    list_display = ["at", "username", "action", "referral_number", "region_code", "ip_address"]
-    list_filter = ["action"]
-    search_fields = ["username", "referral_number"]

@@ -1,44 +1,34 @@
-"""REST API for referrals, organisations, rosters and timelines (DESIGN.md §6)."""
+"""REST API for referrals, organisations, rosters and timelines (docs/api.md)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import generics, serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.pagination import CursorPagination, PageNumberPagination
-from rest_framework.permissions import AllowAny
+from rest_framework import generics, serializers
+from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from config.openapi import error_responses
-from referrals import permissions, workflow
-from referrals.audit import log_access, log_list_access
-from referrals.errors import WorkflowError
-from referrals.extensions import ACTION_HANDLERS, ActionHandler, section_prefetches
+from core.audit import log_access, log_list_access
+from core.models import AccessLog
+from core.openapi import error_responses
+from referrals import intake, listing, permissions
+from referrals.actions import perform
 from referrals.filters import FilterError, filter_referrals
-from referrals.models import AccessLog, TimelineEvent
+from referrals.models import TimelineEvent
+from referrals.registry import STEP, registry
 from referrals.serializers import (
-    AcceptSerializer,
-    CloseSerializer,
-    DeclineSerializer,
-    EmptySerializer,
-    ExtendSerializer,
+    ExtensionConsentSerializer,
     MediatorSerializer,
-    NoteSerializer,
     OrganisationSerializer,
-    ReasonSerializer,
     ReferralSerializer,
     ReferralWriteSerializer,
-    TargetSerializer,
     TimelineEventSerializer,
 )
 from townships.models import Mediator, Organisation
-
-
-def workflow_error_response(exc: WorkflowError) -> Response:
-    return Response(exc.as_dict(), status=exc.status)
+from townships.roles import committees_viewable_by, may_manage_some_roster, roster_search
 
 
 def referral_queryset(user):
@@ -46,7 +36,7 @@ def referral_queryset(user):
     return (
         permissions.referrals_visible_to(user)
         .select_related("origin", "target", "target__region", "region", "lead_mediator")
-        .prefetch_related("parties", "mediators", *section_prefetches())
+        .prefetch_related("parties", "mediators", *(p for s in registry.sections.values() for p in s.prefetch))
     )
 
 
@@ -61,25 +51,105 @@ FILTER_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="received on or after (YYYY-MM-DD)"),
     OpenApiParameter("to", OpenApiTypes.DATE, description="received on or before (YYYY-MM-DD)"),
     OpenApiParameter("figure", str, description="the referrals behind statistics figures (keys, commas)"),
-    OpenApiParameter("search", str, description="number, petition number, summary or party name (≤ 100)"),
+    OpenApiParameter(
+        "search",
+        str,
+        description="≤ 100 characters: a referral number whole or any tail of it (000015, 2026-000015) or its "
+        "head (JM-2026); a petition number exactly; a party's whole ID number or credit code (18 characters, "
+        "never a part of one); or text in the summary or a party's name",
+    ),
 ]
 
 
-class ReferralCursorPagination(CursorPagination):
+# The list's orders (referrals/listing.py): each ends with the id, so pages never skip or repeat a row.
+SORT_PARAMETER = OpenApiParameter(
+    "sort",
+    str,
+    enum=list(listing.SORTS),
+    description="order of the list: recent (newest registered first, the default), deadline (the current "
+    "stage's deadline soonest first; none last), received_newest / received_oldest (received date), "
+    "township (by region code: county, then township); ties by id. Another value: 400",
+)
+
+
+class ReferralPagination(BasePagination):
+    """Keyset pages in the order asked for (``sort``), with the ``count`` of every matching referral.
+
+    ``next`` and ``previous`` carry a cursor: the sort values of the page's last (first) row, so a
+    page starts right after the one before it whatever was added meanwhile.
+    """
+
     page_size = 25
     max_page_size = 100
-    page_size_query_param = "page_size"
-    # The id is unique and indexed with every scope column (origin, target, region, state).
-    ordering = "-id"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            sort = listing.parse_sort(request.query_params)
+            self.count, self.count_more = listing.count(queryset)
+            size = listing.page_size(request.query_params.get("page_size"), default=self.page_size)
+            self.page = listing.paginate(queryset, sort, request.query_params.get("cursor"), size)
+        except FilterError as exc:
+            raise serializers.ValidationError(exc.errors) from None
+        self.url = request.build_absolute_uri()
+        return self.page.rows
+
+    def _link(self, cursor: str | None) -> str | None:
+        return replace_query_param(self.url, "cursor", cursor) if cursor else None
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.count,
+                "count_more": self.count_more,
+                "next": self._link(self.page.next),
+                "previous": self._link(self.page.previous),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["count", "count_more", "next", "previous", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "description": f"the referrals matching the filters, counted up to {listing.COUNT_LIMIT:,}",
+                },
+                "count_more": {"type": "boolean", "description": f"more than {listing.COUNT_LIMIT:,} match"},
+                "next": link,
+                "previous": link,
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "cursor",
+                "required": False,
+                "in": "query",
+                "description": "page position, from next or previous",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "page_size",
+                "required": False,
+                "in": "query",
+                "description": f"rows per page (default {self.page_size}, at most {self.max_page_size})",
+                "schema": {"type": "integer"},
+            },
+        ]
 
 
 class ReferralListCreate(generics.GenericAPIView):
     serializer_class = ReferralSerializer
-    pagination_class = ReferralCursorPagination
+    pagination_class = ReferralPagination
 
     @extend_schema(
         operation_id="list_referrals",
-        parameters=FILTER_PARAMETERS,
+        parameters=[*FILTER_PARAMETERS, SORT_PARAMETER],
         responses={200: ReferralSerializer(many=True), **error_responses(400, 401, 404)},
     )
     def get(self, request):
@@ -100,12 +170,9 @@ class ReferralListCreate(generics.GenericAPIView):
         origin = _origin_for(request.user, request.data.get("origin") if isinstance(request.data, dict) else None)
         serializer = ReferralWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            referral = workflow.create_referral(by=request.user, origin=origin, data=serializer.to_input())
-        except WorkflowError as exc:
-            return workflow_error_response(exc)
+        referral = intake.create_referral(by=request.user, origin=origin, data=serializer.to_input())
         referral = referral_queryset(request.user).get(pk=referral.pk)
-        return Response(ReferralSerializer(referral, context={"request": request}).data, status=201)
+        return Response(ReferralSerializer(referral, context={"request": request, "detail": True}).data, status=201)
 
 
 def _origin_for(user, requested) -> Organisation:
@@ -132,7 +199,7 @@ class ReferralDetail(generics.GenericAPIView):
     @extend_schema(responses={200: ReferralSerializer, **error_responses(401, 404)})
     def get(self, request, pk: int):
         referral = permissions.get_referral_for_user(request.user, pk, queryset=referral_queryset(request.user))
-        data = ReferralSerializer(referral, context={"request": request}).data
+        data = ReferralSerializer(referral, context={"request": request, "detail": True}).data
         if data["personal_data"] == "full":
             log_access(request, AccessLog.Action.VIEW_PERSONAL_DATA, referral=referral)
         return Response(data)
@@ -144,17 +211,17 @@ class ReferralDetail(generics.GenericAPIView):
     )
     def patch(self, request, pk: int):
         referral = permissions.get_referral_for_user(request.user, pk, queryset=referral_queryset(request.user))
-        try:
-            permissions.require(request.user, referral, "edit")
-        except WorkflowError as exc:
-            return workflow_error_response(exc)
+        permissions.require(request.user, referral, "update_draft")
         if not isinstance(request.data, dict):
             # A list or a number cannot be merged into the draft (a 500 before): the serializer says
             # what it expects, as it does for a POST.
             ReferralWriteSerializer(data=request.data).is_valid(raise_exception=True)
         current = ReferralSerializer(referral, context={"request": request}).data
+        accepted = current["petition_clock"]["accepted_on"]
         merged = {
             "received_on": current["received_on"],
+            # Kept only when set apart from the receipt: otherwise it follows a corrected received_on.
+            "petition_accepted_on": accepted if accepted != current["received_on"] else None,
             "petition_no": current["petition_no"],
             "category": current["category"],
             "summary": current["summary"],
@@ -168,54 +235,41 @@ class ReferralDetail(generics.GenericAPIView):
         }
         serializer = ReferralWriteSerializer(data=merged)
         serializer.is_valid(raise_exception=True)
-        try:
-            workflow.update_draft(referral, by=request.user, data=serializer.to_input())
-        except WorkflowError as exc:
-            return workflow_error_response(exc)
+        intake.update_draft(referral, by=request.user, data=serializer.to_input())
         referral = referral_queryset(request.user).get(pk=pk)
-        return Response(ReferralSerializer(referral, context={"request": request}).data)
+        return Response(ReferralSerializer(referral, context={"request": request, "detail": True}).data)
 
 
-def _run(fn):
-    return lambda referral, *, by, **data: fn(referral, by=by, **data)
-
-
-ACTIONS: dict[str, ActionHandler] = {
-    "submit": ActionHandler(EmptySerializer, _run(workflow.submit_referral)),
-    "dispatch": ActionHandler(TargetSerializer, _run(workflow.dispatch_referral)),
-    "accept": ActionHandler(AcceptSerializer, _run(workflow.accept_referral)),
-    "decline": ActionHandler(DeclineSerializer, _run(workflow.decline_referral)),
-    "redirect": ActionHandler(TargetSerializer, _run(workflow.redirect_referral)),
-    "extend": ActionHandler(ExtendSerializer, _run(workflow.extend_mediation)),
-    "suspend": ActionHandler(ReasonSerializer, _run(workflow.suspend_mediation)),
-    "resume": ActionHandler(NoteSerializer, _run(workflow.resume_mediation)),
-    "close": ActionHandler(CloseSerializer, _run(workflow.close_referral)),
-    "reopen": ActionHandler(ReasonSerializer, _run(workflow.reopen_referral)),
-}
-
-
-def action_handler(name: str) -> ActionHandler | None:
-    return ACTIONS.get(name) or ACTION_HANDLERS.get(name)
-
-
-# What the actions read (DESIGN.md §6), as one object: each action takes its own fields from it.
+# What the actions read (docs/api.md), as one object: each action takes its own fields from it.
 ACTION_REQUEST = inline_serializer(
     "ReferralActionRequest",
     {
-        "note": serializers.CharField(required=False, allow_blank=True),
+        "note": serializers.CharField(
+            required=False, allow_blank=True, help_text="most steps; urge (催办), request_correction (补正说明)"
+        ),
         "target": serializers.IntegerField(required=False, help_text="dispatch, redirect"),
         "mediators": serializers.ListField(
             child=serializers.IntegerField(), required=False, help_text="accept: roster ids, lead first"
         ),
         "rights_explained": serializers.BooleanField(required=False, help_text="accept"),
         "reason": serializers.CharField(
-            required=False, help_text="decline (a reason code), fail (a code), extend, suspend, reopen"
+            required=False,
+            help_text="decline (a reason code), fail (a code), extend, extend_petition, suspend, reopen, withdraw",
         ),
-        "days": serializers.IntegerField(required=False, help_text="extend"),
-        "parties_consented": serializers.BooleanField(required=False, help_text="extend"),
+        "days": serializers.IntegerField(required=False, help_text="extend, extend_petition"),
+        "approved_by_name": serializers.CharField(required=False, help_text="extend_petition: 批准人"),
+        "consents": ExtensionConsentSerializer(
+            many=True, required=False, help_text="extend: every party's consent {party, consented_on, method}"
+        ),
+        "parties_consented": serializers.BooleanField(
+            required=False, help_text="extend: no longer accepted (400 pointing to consents)"
+        ),
         "agreement": serializers.DictField(required=False, help_text="succeed"),
         "routes_explained": serializers.ListField(child=serializers.CharField(), required=False, help_text="fail"),
         "no_session_note": serializers.CharField(required=False, help_text="fail"),
+        "items": serializers.ListField(
+            child=serializers.CharField(), required=False, help_text="request_correction: dossier item codes"
+        ),
     },
 )
 
@@ -229,23 +283,22 @@ class ReferralAction(APIView):
 
     @extend_schema(
         request=ACTION_REQUEST,
-        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(permissions.WORKFLOW_ACTIONS))],
+        parameters=[
+            OpenApiParameter("action", str, OpenApiParameter.PATH, enum=[a.name for a in registry.actions(STEP)])
+        ],
         responses={200: ReferralSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, pk: int, action: str):
         referral = permissions.get_referral_for_user(request.user, pk, queryset=referral_queryset(request.user))
-        handler = action_handler(action)
-        if handler is None or action not in permissions.ACTIONS:
+        if action not in registry or registry.action(action).kind != STEP:
             return Response({"detail": _("未知操作：%s") % action, "code": "unknown_action"}, status=404)
-        try:
-            permissions.require(request.user, referral, action)
-            serializer = handler.serializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            handler.run(referral, by=request.user, **serializer.validated_data)
-        except WorkflowError as exc:
-            return workflow_error_response(exc)
+        entry = registry.action(action)
+        permissions.require(request.user, referral, action)
+        serializer = entry.serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        perform(entry, referral, by=request.user, payload=serializer.validated_data)
         referral = referral_queryset(request.user).get(pk=pk)
-        return Response(ReferralSerializer(referral, context={"request": request}).data)
+        return Response(ReferralSerializer(referral, context={"request": request, "detail": True}).data)
 
 
 class TimelinePagination(PageNumberPagination):
@@ -302,13 +355,21 @@ class MediatorList(generics.ListAPIView):
             OpenApiParameter("active", bool),
             OpenApiParameter("search", str),
         ],
-        responses={200: MediatorSerializer(many=True), **error_responses(400, 401, 404)},
+        responses={200: MediatorSerializer(many=True), **error_responses(400, 401, 403, 404)},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        qs = Mediator.objects.select_related("committee").order_by("committee_id", "name")
+        # The roster page's rule: the committees whose roster this user may read, and nobody else's.
+        committees = committees_viewable_by(self.request.user)
+        if not may_manage_some_roster(self.request.user) and not committees.exists():
+            raise permissions.Forbidden(_("您没有可查看的调解员花名册。"))
+        qs = (
+            Mediator.objects.filter(committee__in=committees.values("pk"))
+            .select_related("committee__region")
+            .order_by("committee_id", "name")
+        )
         params = self.request.query_params
         if org := params.get("organisation"):
             # At most 18 digits: a longer number overflows the database's integer (a 500 before).
@@ -320,35 +381,5 @@ class MediatorList(generics.ListAPIView):
         elif params.get("active", "").lower() in ("0", "false"):
             qs = qs.filter(active=False)
         if search := params.get("search", "").strip():
-            qs = qs.filter(name__contains=search)
+            qs = qs.filter(roster_search(search))
         return qs
-
-
-class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
-
-
-class ObtainToken(APIView):
-    """``POST /api/auth/token/`` → ``{"token"}``; 400 on bad credentials."""
-
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
-
-    @extend_schema(
-        request=TokenRequestSerializer,
-        responses={200: inline_serializer("Token", {"token": serializers.CharField()}), **error_responses(400, 429)},
-    )
-    def post(self, request):
-        from django.contrib.auth import authenticate
-
-        serializer = TokenRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        # The Django request, so that django-axes can mark a lockout on it for its middleware.
-        user = authenticate(request._request, **serializer.validated_data)
-        if user is None or not user.is_active:
-            return Response(
-                {"detail": _("用户名或密码错误。"), "code": "invalid_credentials"}, status=status.HTTP_400_BAD_REQUEST
-            )
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})

@@ -7,4 +7,11 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("访调对接案件")
 
     def ready(self) -> None:
+        from notifications import kinds
         from referrals import signals  # noqa: F401
+        from referrals.actions import extension
+        from referrals.notices import Notice
+        from referrals.registry import registry
+
+        registry.register(extension())
+        kinds.register(Notice)

@@ -1,9 +1,11 @@
-"""Deadlines of each stage (DOMAIN.md §4): the rules as data, and the arithmetic that applies them.
+"""Deadlines of each stage (docs/domain.md#workflow): the rules as data, and the arithmetic that applies them.
 
 Each open state has one clock. The result is stored on the referral (``deadline_kind``, ``due_on``,
 ``due_at``, ``due_soon_at``, ``deadline_provisional``) so that lists, filters and the reminder sweep
 use indexes instead of recomputing; ``apply_deadline`` is called by every workflow step and again
-for open referrals whenever the working-day calendar changes.
+for open referrals whenever the working-day calendar changes. Beside the stage's clock it keeps the
+petition's own (``petition_due_on``) and, once mediation has concluded, the follow-up clock
+(``followup_due_on``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from referrals.models import DeadlineKind, Referral, State, Suspension
+from referrals.models import DeadlineKind, DeadlineStatus, Referral, State, Suspension
 from townships.calendar import DueDate, add_working_days, calendar_period_end, working_days_before
 
 WORKING = "working"
@@ -117,9 +120,155 @@ def compute_deadline(referral: Referral, suspensions: Iterable[Suspension] | Non
     )
 
 
+def correction_due(requested_on: datetime.date) -> DueDate:
+    """The last day for a committee to send the dossier papers a reviewer asked for (退回补正):
+    ``CLOCK_CORRECTION_WORKING_DAYS`` (3) working days. A clock of its own, kept on the request
+    (``mediation.CorrectionRequest``): the referral's own clock, the review's, keeps running."""
+    return add_working_days(requested_on, settings.FANGDIAO["CORRECTION_WORKING_DAYS"])
+
+
+# --- The petition's own clock (信访工作条例 2022 Art. 34) ------------------------------------------
+# Beside the stage clocks above, the whole petition runs on one clock of its own: 60 calendar days from
+# the office's acceptance (受理), extended at most once by at most 30 days, rolled past rest days like
+# every calendar-day clock. It is stored as ``petition_due_on`` (kept by ``apply_deadline``).
+
+
+def petition_start(referral: Referral) -> datetime.date:
+    """The first day of the petition clock: the office's acceptance (受理日期), else the receipt."""
+    accepted: datetime.date | None = getattr(referral, "petition_accepted_on", None)
+    return accepted or referral.received_on
+
+
 def petition_due(referral: Referral) -> DueDate:
-    """The whole petition's deadline: 60 days from receipt (信访工作条例 Art. 34)."""
-    return calendar_period_end(referral.received_on, settings.FANGDIAO["PETITION_DAYS"])
+    """The whole petition's deadline: 60 calendar days from acceptance plus its one extension, the last
+    day rolled past rest days (信访工作条例 Art. 34)."""
+    extra: int = getattr(referral, "petition_extension_days", 0) or 0
+    return calendar_period_end(petition_start(referral), settings.FANGDIAO["PETITION_DAYS"] + extra)
+
+
+def acceptance_limit(received_on: datetime.date) -> datetime.date:
+    """The last day on which the office should decide to accept a petition received on ``received_on``:
+    ``CLOCK_PETITION_ACCEPT_DAYS`` (15) calendar days, rolled past rest days."""
+    return calendar_period_end(received_on, settings.FANGDIAO["PETITION_ACCEPT_DAYS"]).date
+
+
+def late_acceptance(received_on: datetime.date, accepted_on: datetime.date | None) -> bool:
+    """Accepted later than the 15 days after receipt: a warning, never a refusal."""
+    return accepted_on is not None and accepted_on > acceptance_limit(received_on)
+
+
+def petition_status(referral: Referral, now: datetime.datetime | None = None) -> str:
+    """``on_time``, ``due_soon`` (from ``CLOCK_DUE_SOON_DAYS`` days before) or ``overdue`` (from the day
+    after the deadline). A closed petition's clock stopped when it was closed: on time or overdue then."""
+    due = referral.petition_due_on or petition_due(referral).date
+    if referral.state == State.CLOSED and referral.closed_at is not None:
+        return DeadlineStatus.ON_TIME if local_date(referral.closed_at) <= due else DeadlineStatus.OVERDUE
+    today = local_date(now or timezone.now())
+    if today > due:
+        return DeadlineStatus.OVERDUE
+    if today >= due - datetime.timedelta(days=settings.FANGDIAO["DUE_SOON_DAYS"]):
+        return DeadlineStatus.DUE_SOON
+    return DeadlineStatus.ON_TIME
+
+
+def petition_clock_as_dict(referral: Referral, now: datetime.datetime | None = None) -> dict:
+    """The ``petition_clock`` object of the API."""
+    due = referral.petition_due_on or petition_due(referral).date
+    return {
+        "accepted_on": petition_start(referral).isoformat(),
+        "due_on": due.isoformat(),
+        "extended_days": referral.petition_extension_days,
+        "status": str(petition_status(referral, now)),
+    }
+
+
+# --- The follow-up clock (回访) ------------------------------------------------------------------
+# Each concluded round (agreement or termination) is followed up within ``CLOCK_FOLLOWUP_DAYS`` (30)
+# calendar days of its conclusion, the last day rolled past rest days like every calendar-day clock.
+# Stored as ``followup_due_on`` (kept by ``apply_deadline``): set while the round stays concluded
+# (succeeded, failed, or closed after a conclusion), cleared with ``followed_up_on`` when the referral
+# is reopened, computed again at the next conclusion. The round's first follow-up visit
+# (``followed_up_on``, mediation's ``add_followup``) satisfies it.
+
+FOLLOWUP_STATES = (State.SUCCEEDED, State.FAILED, State.CLOSED)
+FOLLOWED_UP = "done"  # the status of a follow-up clock satisfied by a visit
+
+
+def followup_due(referral: Referral) -> DueDate | None:
+    """The last day to follow up the current round, or None when no round is concluded (never
+    mediated, mediating again, or closed after a return)."""
+    if referral.state not in FOLLOWUP_STATES or referral.concluded_at is None:
+        return None
+    return calendar_period_end(local_date(referral.concluded_at), settings.FANGDIAO["FOLLOWUP_DAYS"])
+
+
+def apply_followup_due(referral: Referral) -> list[str]:
+    """Store the follow-up clock on the referral; returns the fields that changed."""
+    due = followup_due(referral)
+    values: dict[str, object] = {
+        "followup_due_on": due.date if due else None,
+        "followup_provisional": due.provisional if due else False,
+    }
+    if due is None:
+        values["followed_up_on"] = None  # a new round needs a new visit
+    changed = []
+    for field, value in values.items():
+        if getattr(referral, field) != value:
+            setattr(referral, field, value)
+            changed.append(field)
+    return changed
+
+
+def followup_overdue_q(now: datetime.datetime) -> Q:
+    """Follow-ups not made by their last day (a whole day: overdue from the next one). The sweep, the
+    figure ``followup_overdue`` and its list all use this one expression."""
+    return Q(followup_due_on__lt=local_date(now), followed_up_on__isnull=True)
+
+
+def followup_status(referral: Referral, now: datetime.datetime | None = None) -> str | None:
+    """``done`` once visited; else ``on_time``, ``due_soon`` (from ``CLOCK_DUE_SOON_DAYS`` days before)
+    or ``overdue`` (from the day after); None without a follow-up clock."""
+    due = referral.followup_due_on
+    if due is None:
+        return None
+    if referral.followed_up_on is not None:
+        return FOLLOWED_UP
+    today = local_date(now or timezone.now())
+    if today > due:
+        return DeadlineStatus.OVERDUE
+    if today >= due - datetime.timedelta(days=settings.FANGDIAO["DUE_SOON_DAYS"]):
+        return DeadlineStatus.DUE_SOON
+    return DeadlineStatus.ON_TIME
+
+
+def followup_clock_as_dict(referral: Referral, now: datetime.datetime | None = None) -> dict | None:
+    """The ``followup_clock`` object of the API (null without a follow-up clock)."""
+    if referral.followup_due_on is None:
+        return None
+    return {
+        "due_on": referral.followup_due_on.isoformat(),
+        "provisional": referral.followup_provisional,
+        "followed_up_on": referral.followed_up_on.isoformat() if referral.followed_up_on else None,
+        "status": str(followup_status(referral, now)),
+    }
+
+
+def mediation_due_if_longer(referral: Referral, more_days: int) -> datetime.date:
+    """The current round's mediation deadline if its period were ``more_days`` longer (an extension of
+    that many days, or a pause of that many whole days)."""
+    rule = RULES[State.MEDIATING]
+    start = local_date(referral.mediation_started_at) if referral.mediation_started_at else timezone.localdate()
+    return due_date(rule, start, referral.extension_days + paused_days(referral) + more_days).date
+
+
+def beyond_petition_deadline(referral: Referral, more_days: int) -> tuple[datetime.date, datetime.date] | None:
+    """(mediation deadline, petition deadline) when lengthening mediation by ``more_days`` would carry
+    it past the petition's deadline; None when it still fits."""
+    petition = referral.petition_due_on
+    mediation = mediation_due_if_longer(referral, more_days)
+    if petition is not None and mediation > petition:
+        return mediation, petition
+    return None
 
 
 _DEADLINE_FIELDS = {
@@ -147,11 +296,12 @@ def apply_deadline(referral: Referral, suspensions: Iterable[Suspension] | None 
             referral.petition_due_on = petition.date
             referral.petition_provisional = petition.provisional
             changed += ["petition_due_on", "petition_provisional"]
+    changed += apply_followup_due(referral)
     return changed
 
 
 def deadline_as_dict(referral: Referral, now: datetime.datetime | None = None) -> dict | None:
-    """The ``deadline`` object of the API (DESIGN.md §6)."""
+    """The ``deadline`` object of the API (docs/api.md)."""
     if not referral.deadline_kind:
         return None
     paused = referral.state == State.MEDIATING and referral.is_suspended
@@ -171,14 +321,18 @@ def recompute_open_deadlines(*, chunk: int = 1000) -> int:
 
     Returns how many referrals changed. Works in chunks, each in its own transaction, locking the
     rows it rewrites so that a workflow step on the same referral waits rather than interleaves.
+    Closed referrals keep their stage and petition deadlines as they were closed with; only a
+    follow-up still to be made (``followup_due_on``) is recomputed for them.
     """
     changed_total = 0
     last_id = 0
     while True:
         with transaction.atomic():
-            batch = list(Referral.objects.open().filter(pk__gt=last_id).order_by("pk").select_for_update()[:chunk])
+            batch = list(
+                Referral.objects.open().filter(pk__gt=last_id).order_by("pk").select_for_update(no_key=True)[:chunk]
+            )
             if not batch:
-                return changed_total
+                break
             last_id = batch[-1].pk
             suspensions: dict[int, list[Suspension]] = {}
             for s in Suspension.objects.filter(referral__in=batch, ended_at__isnull=False):
@@ -192,4 +346,22 @@ def recompute_open_deadlines(*, chunk: int = 1000) -> int:
                     fields.update(changed)
             if dirty:
                 Referral.objects.bulk_update(dirty, sorted(fields))
+                changed_total += len(dirty)
+    return changed_total + _recompute_closed_followups(chunk)
+
+
+def _recompute_closed_followups(chunk: int) -> int:
+    """The follow-up clocks of closed referrals not yet followed up, after a calendar change."""
+    changed_total = 0
+    last_id = 0
+    pending = Referral.objects.filter(state=State.CLOSED, followup_due_on__isnull=False, followed_up_on__isnull=True)
+    while True:
+        with transaction.atomic():
+            batch = list(pending.filter(pk__gt=last_id).order_by("pk").select_for_update(no_key=True)[:chunk])
+            if not batch:
+                return changed_total
+            last_id = batch[-1].pk
+            dirty = [r for r in batch if apply_followup_due(r)]
+            if dirty:
+                Referral.objects.bulk_update(dirty, ["followup_due_on", "followup_provisional"])
                 changed_total += len(dirty)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
+
 
 @dataclass(frozen=True)
 class Missing:
@@ -18,19 +20,8 @@ class Missing:
         return {"code": self.code, "message": str(self.message)}
 
 
-class WorkflowError(Exception):
-    status = 400
-    code = "invalid"
-    default_message = _("无法完成此操作。")
-
-    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
-        self.message = str(message or self.default_message)
-        if code:
-            self.code = code
-        super().__init__(self.message)
-
-    def as_dict(self) -> dict:
-        return {"detail": self.message, "code": self.code}
+class WorkflowError(DomainError):
+    """A step refused: every workflow error is one (``core.errors.DomainError`` maps it to HTTP)."""
 
 
 class MissingElements(WorkflowError):
@@ -73,3 +64,9 @@ class NotAvailable(WorkflowError):
     status = 409
     code = "not_available"
     default_message = _("案件当前状态下不能执行此操作，可能已被他人处理，请刷新后重试。")
+
+
+class BeyondPetitionDeadline(InvalidInput):
+    """Lengthening mediation would carry it past the petition's own deadline (信访工作条例 Art. 34)."""
+
+    code = "beyond_petition_deadline"

@@ -18,15 +18,16 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from config.openapi import error_responses
+from core.audit import log_export
+from core.models import AccessLog
+from core.openapi import error_responses
+from lib.spreadsheets import Column, SheetWriter, dated_filename, new_workbook, xlsx_response
 from referrals.api import FILTER_PARAMETERS
-from referrals.audit import log_export
-from referrals.extensions import SECTIONS
 from referrals.filters import FilterError, filter_referrals
-from referrals.models import AccessLog, DeadlineStatus, Party, Referral
+from referrals.models import DeadlineStatus, Party, Referral
 from referrals.permissions import can_see_personal_data, referrals_visible_to
+from referrals.registry import registry
 from referrals.serializers import party_json
-from townships.excel import Column, SheetWriter, dated_filename, new_workbook, xlsx_response
 
 CHUNK = 500
 # Sections another app (mediation) adds to a referral; the ledger shows them when they exist.
@@ -37,7 +38,7 @@ def ledger_columns() -> list[Column]:
     return [
         Column(_("编号"), 18),
         Column(_("信访件编号"), 16),
-        Column(_("信访受理日期"), 13),
+        Column(_("信访登记日期"), 13),
         Column(_("纠纷类别"), 12),
         Column(_("状态"), 10),
         Column(_("申请人"), 14),
@@ -73,7 +74,8 @@ def ledger_columns() -> list[Column]:
 def ledger_queryset(user, params) -> QuerySet[Referral]:
     """Visible referrals, filtered as on the list; raises ``FilterError`` for unknown filter values."""
     qs = filter_referrals(referrals_visible_to(user), params)
-    prefetch = [p for name in LEDGER_SECTIONS if name in SECTIONS for p in SECTIONS[name].prefetch]
+    sections = registry.sections
+    prefetch = [p for name in LEDGER_SECTIONS if name in sections for p in sections[name].prefetch]
     return (
         qs.select_related("origin", "target", "region__parent", "lead_mediator")
         .prefetch_related("parties", *prefetch)
@@ -86,8 +88,9 @@ def _joined(parties: list[dict], key: str) -> str:
 
 
 def _outcome(referral: Referral, user, full: bool) -> tuple[str, object]:
-    outcome = SECTIONS["outcome"].serialize(referral, user, full) if "outcome" in SECTIONS else None
-    agreement = SECTIONS["agreement"].serialize(referral, user, full) if "agreement" in SECTIONS else None
+    sections = registry.sections
+    outcome = sections["outcome"].serialize(referral, user, full) if "outcome" in sections else None
+    agreement = sections["agreement"].serialize(referral, user, full) if "agreement" in sections else None
     if not outcome:
         return "", None
     if outcome.get("result") == "agreement":

@@ -7,11 +7,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from referrals import permissions
+from referrals.intake import PartyInput, ReferralInput, clean_identifiers, petition_acceptance_errors
 from referrals.models import DeclineReason, Exclusion, Party, Referral, ScopeGround
-from referrals.workflow import PartyInput, ReferralInput
+from referrals.workflow import PartyConsent
 from townships.categories import Category
 from townships.models import Mediator, Organisation
-from townships.validators import validate_id_number, validate_phone, validate_plausible_date
+from townships.validators import validate_name, validate_plausible_date
 
 
 class DateInput(forms.DateInput):
@@ -27,16 +29,22 @@ class TargetChoiceField(forms.ModelChoiceField):
         return f"{obj.name}（{county}）" if county else obj.name
 
 
-def receiving_organisations(city_code: str, *, within: str | None = None):
-    qs = Organisation.objects.accepting_referrals().filter(region__code__startswith=within or city_code)
-    return qs.select_related("region__parent").order_by("region__code", "kind", "name")
+def _choices(targets):
+    return targets.select_related("region__parent").order_by("region__code", "kind", "name")
 
 
 class ReferralForm(forms.Form):
     origin = forms.ModelChoiceField(
         label=_("移交单位"), queryset=Organisation.objects.none(), required=True, empty_label=None
     )
-    received_on = forms.DateField(label=_("信访受理日期"), widget=DateInput(), validators=[validate_plausible_date])
+    received_on = forms.DateField(label=_("信访登记日期"), widget=DateInput(), validators=[validate_plausible_date])
+    petition_accepted_on = forms.DateField(
+        label=_("信访受理日期"),
+        required=False,
+        widget=DateInput(),
+        validators=[validate_plausible_date],
+        help_text=_("信访部门决定受理之日，信访办理期限自此起算60日；不填即为信访登记日期（收到信访之日）。"),
+    )
     petition_no = forms.CharField(
         label=_("信访件编号"), max_length=64, required=False, help_text=_("信访信息系统中的编号(如有)。")
     )
@@ -70,14 +78,17 @@ class ReferralForm(forms.Form):
         if offices.count() == 1:
             self.fields["origin"].initial = first
             self.fields["origin"].widget = forms.HiddenInput()
-        city = first.region.code[:4] if first else ""
-        self.fields["target"].queryset = receiving_organisations(city)
+        # The offices of one user are of one city; its receivers are the choices (the workflow checks
+        # the chosen one against the office actually picked).
+        self.fields["target"].queryset = (
+            _choices(permissions.referral_targets(first)) if first else Organisation.objects.none()
+        )
 
     def clean(self):
         data = super().clean()
-        target, origin = data.get("target"), data.get("origin")
-        if target and origin and target.region.code[:4] != origin.region.code[:4]:
-            self.add_error("target", _("只能移交给本市的调解组织或司法行政机关。"))
+        errors = petition_acceptance_errors(data.get("received_on"), data.get("petition_accepted_on"))
+        if errors:
+            self.add_error("petition_accepted_on", errors)
         return data
 
 
@@ -95,21 +106,17 @@ class PartyForm(forms.Form):
         label=_("同意方式"), choices=[("", "—")] + list(Party.ConsentMethod.choices), required=False
     )
 
+    def clean_name(self) -> str:
+        return validate_name(self.cleaned_data["name"])
+
     def clean(self):
         data = super().clean()
-        if data.get("id_number"):
-            if data.get("kind") == Party.Kind.PERSON:
-                try:
-                    data["id_number"] = validate_id_number(data["id_number"])
-                except ValidationError as exc:
-                    self.add_error("id_number", exc)
-            elif len(data["id_number"].strip()) != 18:
-                self.add_error("id_number", _("统一社会信用代码应为18位。"))
-        if data.get("phone"):
-            try:
-                data["phone"] = validate_phone(data["phone"])
-            except ValidationError as exc:
-                self.add_error("phone", exc)
+        id_number, phone, errors = clean_identifiers(
+            data.get("kind", ""), data.get("id_number", ""), data.get("phone", "")
+        )
+        data["id_number"], data["phone"] = id_number, phone
+        for field, messages in errors.items():
+            self.add_error(field, messages)
         if bool(data.get("consent_given_on")) != bool(data.get("consent_method")):
             self.add_error("consent_method", _("同意日期和同意方式须同时填写。"))
         return data
@@ -128,17 +135,26 @@ class PartyForm(forms.Form):
         )
 
 
+MAX_PARTIES = settings.FANGDIAO["MAX_PARTIES"]
+
+
 class BasePartyFormSet(forms.BaseFormSet):
     def clean(self):
         if any(self.errors):
             return
         live = [f for f in self.forms if f.cleaned_data and not self._should_delete_form(f)]
-        if len(live) > 20:
-            raise ValidationError(_("当事人最多20名。"))
+        if len(live) > MAX_PARTIES:
+            raise ValidationError(_("当事人最多%d名。") % MAX_PARTIES)
 
 
 PartyFormSet = forms.formset_factory(
-    PartyForm, formset=BasePartyFormSet, extra=0, can_delete=True, max_num=20, absolute_max=20, validate_max=True
+    PartyForm,
+    formset=BasePartyFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=MAX_PARTIES,
+    absolute_max=MAX_PARTIES,
+    validate_max=True,
 )
 
 
@@ -146,6 +162,7 @@ def referral_input(form: ReferralForm, parties: forms.BaseFormSet) -> ReferralIn
     d = form.cleaned_data
     return ReferralInput(
         received_on=d["received_on"],
+        petition_accepted_on=d.get("petition_accepted_on"),
         category=d["category"],
         summary=d.get("summary", "").strip(),
         claims=d.get("claims", "").strip(),
@@ -161,6 +178,10 @@ def initial_from(referral: Referral) -> tuple[dict, list[dict]]:
     initial = {
         "origin": referral.origin_id,
         "received_on": referral.received_on,
+        # Shown only when it differs from the receipt: left empty, it follows the receipt date.
+        "petition_accepted_on": referral.petition_accepted_on
+        if referral.petition_accepted_on != referral.received_on
+        else None,
         "petition_no": referral.petition_no,
         "category": referral.category,
         "summary": referral.summary,
@@ -213,10 +234,7 @@ class DispatchForm(NoteMixin, ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        current = self.referral.target
-        self.fields["target"].queryset = receiving_organisations(
-            current.region.code[:4], within=current.region.code
-        ).filter(kind=Organisation.Kind.MEDIATION_COMMITTEE)
+        self.fields["target"].queryset = _choices(permissions.dispatch_targets(self.referral))
 
 
 class RedirectForm(NoteMixin, ActionForm):
@@ -224,9 +242,7 @@ class RedirectForm(NoteMixin, ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target"].queryset = receiving_organisations(self.referral.origin.region.code[:4]).exclude(
-            pk=self.referral.target_id
-        )
+        self.fields["target"].queryset = _choices(permissions.redirect_targets(self.user, self.referral))
 
 
 class AcceptForm(NoteMixin, ActionForm):
@@ -258,15 +274,96 @@ class DeclineForm(NoteMixin, ActionForm):
     reason = forms.ChoiceField(label=_("退回原因"), choices=DeclineReason.choices)
 
 
+def _extension_days_field() -> forms.IntegerField:
+    # The limit is a setting (the workflow and the API read the same one), with the same words.
+    limit = settings.FANGDIAO["EXTENSION_MAX_DAYS"]
+    message = _("每次延长天数应在1至%d天之间。") % limit
+    return forms.IntegerField(
+        label=_("延长天数"),
+        min_value=1,
+        max_value=limit,
+        error_messages={"min_value": message, "max_value": message},
+    )
+
+
+class ConsentWidget(forms.MultiWidget):
+    """One party's consent on one row: the day and the method."""
+
+    def __init__(self, attrs=None):
+        method = forms.Select(
+            choices=[("", _("— 同意方式 —")), *Party.ConsentMethod.choices], attrs={"aria-label": _("同意方式")}
+        )
+        super().__init__([DateInput(attrs={"aria-label": _("同意延期日期")}), method], attrs)
+
+    def decompress(self, value):
+        return list(value) if value else [None, ""]
+
+
+class ConsentField(forms.MultiValueField):
+    """(day, method) of one party's consent, or None when left empty (the workflow then names the party)."""
+
+    widget = ConsentWidget
+
+    def __init__(self, **kwargs):
+        fields = (
+            forms.DateField(required=False, validators=[validate_plausible_date]),
+            forms.ChoiceField(required=False, choices=Party.ConsentMethod.choices),
+        )
+        super().__init__(fields=fields, require_all_fields=False, required=False, **kwargs)
+
+    def compress(self, data_list):
+        day, method = (list(data_list) + [None, ""])[:2] if data_list else (None, "")
+        if bool(day) != bool(method):
+            raise ValidationError(_("同意日期和同意方式须同时填写。"))
+        return (day, method) if day else None
+
+
 class ExtendForm(ActionForm):
-    days = forms.IntegerField(label=_("延长天数"), min_value=1)
+    """延期: the days, the reason, and one row per party for its consent (every party must consent)."""
+
+    days = _extension_days_field()
     reason = forms.CharField(label=_("延期原因"), max_length=500)
-    parties_consented = forms.BooleanField(label=_("双方当事人均同意延长调解期限"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["days"].max_value = settings.FANGDIAO["EXTENSION_MAX_DAYS"]
-        self.fields["days"].widget.attrs["max"] = settings.FANGDIAO["EXTENSION_MAX_DAYS"]
+        self.parties = list(self.referral.parties.all())
+        for party in self.parties:
+            self.fields[f"consent_{party.pk}"] = ConsentField(
+                label=_("%(name)s（%(role)s）同意延期") % {"name": party.name, "role": party.get_role_display()},
+                help_text=_("同意延长调解期限的日期和方式"),
+            )
+
+    def payload(self) -> dict:
+        return {
+            "days": self.cleaned_data["days"],
+            "reason": self.cleaned_data["reason"],
+            "consents": [
+                PartyConsent(party=party.pk, consented_on=value[0], method=value[1])
+                for party in self.parties
+                if (value := self.cleaned_data.get(f"consent_{party.pk}"))
+            ],
+        }
+
+
+def _petition_extension_days_field() -> forms.IntegerField:
+    limit = settings.FANGDIAO["PETITION_EXTENSION_MAX_DAYS"]
+    message = _("信访办理期限只能延长1至%d天。") % limit
+    return forms.IntegerField(
+        label=_("延长天数"),
+        min_value=1,
+        max_value=limit,
+        error_messages={"min_value": message, "max_value": message},
+    )
+
+
+class ExtendPetitionForm(ActionForm):
+    """延长信访办理期限: once, by at most ``CLOCK_PETITION_EXTENSION_MAX_DAYS`` (30) days."""
+
+    days = _petition_extension_days_field()
+    reason = forms.CharField(label=_("延期理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    approved_by_name = forms.CharField(
+        label=_("批准人"), max_length=100, help_text=_("批准延期的本机关负责人姓名(信访工作条例第三十四条)。")
+    )
 
 
 class ReasonForm(ActionForm):
@@ -277,21 +374,11 @@ class ResumeForm(NoteMixin, ActionForm):
     pass
 
 
+class NoteForm(NoteMixin, ActionForm):
+    """A note and nothing else (催办)."""
+
+
 class CloseForm(ActionForm):
     note = forms.CharField(
         label=_("审核意见"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-
-
-ACTION_FORMS: dict[str, type[ActionForm]] = {
-    "submit": SubmitForm,
-    "dispatch": DispatchForm,
-    "accept": AcceptForm,
-    "decline": DeclineForm,
-    "redirect": RedirectForm,
-    "extend": ExtendForm,
-    "suspend": ReasonForm,
-    "resume": ResumeForm,
-    "close": CloseForm,
-    "reopen": ReasonForm,
-}

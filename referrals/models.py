@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from core.models import AppendOnlyQuerySet
 from townships.categories import Category
 from townships.models import Mediator, Organisation, Region
 
@@ -44,7 +45,7 @@ CONCLUDED_STATES = (State.SUCCEEDED, State.FAILED)
 
 
 class ScopeGround(models.TextChoices):
-    """Suitable grounds for referral (DOMAIN.md §3); one must be chosen."""
+    """Suitable grounds for referral (docs/domain.md#scope); one must be chosen."""
 
     CIVIL_BETWEEN_CITIZENS = "civil_between_citizens", _("公民之间涉及人身、财产权益和其他权益的纠纷")
     CIVIL_CITIZEN_ORGANISATION = "civil_citizen_organisation", _("公民与法人或其他组织之间的民事纠纷")
@@ -56,7 +57,7 @@ class ScopeGround(models.TextChoices):
 
 
 class Exclusion(models.TextChoices):
-    """Matters that may not be referred (DOMAIN.md §3); each must be confirmed absent."""
+    """Matters that may not be referred (docs/domain.md#scope); each must be confirmed absent."""
 
     RESERVED_TO_SPECIALISED_ORGAN = "reserved_to_specialised_organ", _("法律法规规定由专门机关管辖处理")
     IN_LEGAL_PROCEEDINGS = "in_legal_proceedings", _("应当或已经进入诉讼、仲裁等法定途径且未终结(涉法涉诉)")
@@ -106,6 +107,10 @@ class DeadlineKind(models.TextChoices):
     ACCEPT = "accept", _("受理期限")
     MEDIATE = "mediate", _("调解期限")
     REVIEW = "review", _("审核办结期限")
+    # The petition's own clock, kept beside the stage's (``petition_due_on``): only reminders use this kind.
+    PETITION = "petition", _("信访办理期限")
+    # The follow-up clock after conclusion (``followup_due_on``): only reminders use this kind.
+    FOLLOWUP = "followup", _("回访期限")
 
 
 class DeadlineStatus(models.TextChoices):
@@ -114,16 +119,27 @@ class DeadlineStatus(models.TextChoices):
     OVERDUE = "overdue", _("已超期")
 
 
+def overdue_q(now: datetime.datetime) -> Q:
+    """Past the current stage's deadline at ``now`` (a deadline day is whole: overdue from the next
+    day's first moment, stored as ``due_at``). The list filter, the statistics and the reminders
+    all use this one expression."""
+    return Q(due_at__lte=now)
+
+
+def due_soon_q(now: datetime.datetime) -> Q:
+    """Within the warning period before the deadline and not yet overdue."""
+    return Q(due_soon_at__lte=now, due_at__gt=now)
+
+
 class ReferralQuerySet(models.QuerySet["Referral"]):
     def open(self) -> ReferralQuerySet:
         return self.filter(state__in=OPEN_STATES)
 
     def overdue(self, now: datetime.datetime | None = None) -> ReferralQuerySet:
-        return self.filter(due_at__lte=now or timezone.now())
+        return self.filter(overdue_q(now or timezone.now()))
 
     def due_soon(self, now: datetime.datetime | None = None) -> ReferralQuerySet:
-        now = now or timezone.now()
-        return self.filter(due_soon_at__lte=now, due_at__gt=now)
+        return self.filter(due_soon_q(now or timezone.now()))
 
 
 class Referral(ConcurrentTransitionMixin, models.Model):
@@ -131,7 +147,7 @@ class Referral(ConcurrentTransitionMixin, models.Model):
 
     number = models.CharField(_("编号"), max_length=32, unique=True)
     petition_no = models.CharField(_("信访件编号"), max_length=64, blank=True)
-    received_on = models.DateField(_("信访受理日期"))
+    received_on = models.DateField(_("信访登记日期"))
     category = models.CharField(_("纠纷类别"), max_length=32, choices=Category.choices)
     summary = models.TextField(_("事实摘要"), max_length=2000)
     claims = models.TextField(_("诉求"), max_length=2000)
@@ -181,6 +197,8 @@ class Referral(ConcurrentTransitionMixin, models.Model):
 
     returns_count = models.PositiveSmallIntegerField(_("退回次数"), default=0)
     ping_pong = models.BooleanField(_("反复退回"), default=False)
+    # 催办次数: how often the petition office urged the handler of this referral while it was overdue.
+    urge_count = models.PositiveSmallIntegerField(_("催办次数"), default=0)
     repeat_of = models.ForeignKey(
         "self", verbose_name=_("重复件"), null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats"
     )
@@ -189,7 +207,11 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     # how the current round of mediation ended, and whether acceptance and conclusion were on time.
     outcome = models.CharField(_("调解结果"), max_length=16, choices=Outcome.choices, blank=True)
     accepted_on_time = models.BooleanField(_("按期受理"), null=True, blank=True)
+    # Whether the last return (退回) came within the acceptance deadline: a timely answer too.
+    declined_on_time = models.BooleanField(_("按期退回"), null=True, blank=True)
     concluded_on_time = models.BooleanField(_("按期调结"), null=True, blank=True)
+    # Whether the office closed it within its review deadline (审核办结期限).
+    closed_on_time = models.BooleanField(_("按期办结"), null=True, blank=True)
 
     suspended_since = models.DateTimeField(_("中止时间"), null=True, blank=True)
     extension_days = models.PositiveSmallIntegerField(_("已延长天数"), default=0)
@@ -202,8 +224,20 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     due_at = models.DateTimeField(null=True, blank=True)
     due_soon_at = models.DateTimeField(null=True, blank=True)
     deadline_provisional = models.BooleanField(default=False)
+    # The petition's own clock (信访工作条例 Art. 34): handled within 60 days of the office's acceptance
+    # (受理日期, never before receipt; null only on rows written outside intake: counts as ``received_on``),
+    # extended once by at most 30 days (``PetitionExtension``). ``petition_due_on`` is its deadline.
+    petition_accepted_on = models.DateField(_("信访受理日期"), null=True, blank=True)
+    petition_extension_days = models.PositiveSmallIntegerField(_("信访办理期限已延长天数"), default=0)
     petition_due_on = models.DateField(_("信访办理期限"), null=True, blank=True)
     petition_provisional = models.BooleanField(default=False)
+    # The follow-up clock (回访期限): ``CLOCK_FOLLOWUP_DAYS`` (30) calendar days from the conclusion of
+    # the current round (agreement or termination), rolled past rest days; cleared on reopening and
+    # computed again at the next conclusion (``referrals/deadlines.py``). The round's first follow-up
+    # visit (``followed_up_on``, written by mediation's ``add_followup``) satisfies it.
+    followup_due_on = models.DateField(_("回访期限"), null=True, blank=True)
+    followup_provisional = models.BooleanField(default=False)
+    followed_up_on = models.DateField(_("回访日期"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -223,6 +257,16 @@ class Referral(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["due_at"], name="referral_open_due", condition=Q(due_at__isnull=False)),
             models.Index(fields=["due_soon_at"], name="referral_open_due_soon", condition=Q(due_soon_at__isnull=False)),
             models.Index(fields=["petition_no"], name="referral_petition_no"),
+            # The petition clock's reminder sweep reads open referrals by their petition deadline.
+            models.Index(
+                fields=["petition_due_on"], name="referral_open_petition_due", condition=Q(state__in=OPEN_STATES)
+            ),
+            # The follow-up sweep and the overdue follow-up figure read the follow-ups still to be made.
+            models.Index(
+                fields=["followup_due_on"],
+                name="referral_followup_due",
+                condition=Q(followup_due_on__isnull=False, followed_up_on__isnull=True),
+            ),
             # Statistics read an area's referrals by region and period. On PostgreSQL the index also
             # carries every column the counts look at, so they come from the index alone
             # (index-only scan) instead of from pages scattered over the whole table.
@@ -244,7 +288,10 @@ class Referral(ConcurrentTransitionMixin, models.Model):
                     "returns_count",
                     "ping_pong",
                     "accepted_on_time",
+                    "declined_on_time",
                     "concluded_on_time",
+                    "closed_on_time",
+                    "deadline_kind",
                     "due_at",
                     "due_soon_at",
                 ],
@@ -286,9 +333,17 @@ class Referral(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, source=State.SUBMITTED, target=State.DECLINED)
     def decline(self, *, at: datetime.datetime) -> None:
+        self.declined_on_time = self._within_current_deadline(at)
         self.returns_count += 1
         # Returned twice: the supervising bureau is told and may route it itself.
         self.ping_pong = self.returns_count >= 2
+        self._enter_stage(at)
+
+    @transition(field=state, source=State.SUBMITTED, target=State.DRAFT)
+    def withdraw(self, *, at: datetime.datetime) -> None:
+        # Back to the office's working paper: the referral is no longer "submitted" (the figure
+        # counts non-drafts), and the refer clock (from ``received_on``) applies again.
+        self.submitted_at = None
         self._enter_stage(at)
 
     @transition(field=state, source=State.DECLINED, target=State.SUBMITTED)
@@ -326,6 +381,7 @@ class Referral(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, source=[State.SUCCEEDED, State.FAILED, State.DECLINED], target=State.CLOSED)
     def close(self, *, note: str, at: datetime.datetime) -> None:
+        self.closed_on_time = self._within_current_deadline(at)
         self.review_note = note
         self.closed_at = at
         self._enter_stage(at)
@@ -333,6 +389,7 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=[State.SUCCEEDED, State.FAILED, State.CLOSED], target=State.MEDIATING)
     def reopen(self, *, at: datetime.datetime) -> None:
         self.closed_at = None
+        self.closed_on_time = None
         self.concluded_at = None
         self.outcome = ""
         self.concluded_on_time = None
@@ -409,16 +466,6 @@ class Party(models.Model):
         return bool(self.consent_given_on and self.consent_method)
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    """No bulk update or delete: history rows are written once and kept."""
-
-    def update(self, **kwargs):
-        raise RuntimeError(f"{self.model.__name__} rows are append-only.")
-
-    def delete(self):
-        raise RuntimeError(f"{self.model.__name__} rows are append-only.")
-
-
 class TimelineEvent(models.Model):
     """Append-only history of a referral: who did what, when, from which state to which."""
 
@@ -458,59 +505,12 @@ class TimelineEvent(models.Model):
         raise RuntimeError("Timeline events are append-only.")
 
     def get_action_label(self) -> str:
-        from referrals.timeline import action_label
+        from referrals.registry import registry
 
-        return action_label(self.action)
+        return registry.event_label(self.action)
 
     def get_to_state_label(self) -> str:
         return str(State(self.to_state).label) if self.to_state in State.values else ""
-
-
-class AccessLog(models.Model):
-    """Who saw personal data, downloaded a file or exported a ledger: when, from where (read audit).
-
-    Append-only, and kept even if the referral is gone (ids and numbers are copied, not linked).
-    ``region_code`` places the entry in a supervisor's region.
-    """
-
-    class Action(models.TextChoices):
-        VIEW_PERSONAL_DATA = "view_personal_data", _("查看当事人完整信息")
-        LIST_PERSONAL_DATA = "list_personal_data", _("列表中查看当事人完整信息")
-        DOWNLOAD_ATTACHMENT = "download_attachment", _("下载材料")
-        EXPORT_LEDGER = "export_ledger", _("导出台账")
-        EXPORT_ROSTER = "export_roster", _("导出花名册")
-        PRINT_DOCUMENT = "print_document", _("打印文书")
-
-    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("用户"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    username = models.CharField(_("用户名"), max_length=150)
-    action = models.CharField(_("操作"), max_length=32, choices=Action.choices)
-    referral_id = models.BigIntegerField(_("案件"), null=True, blank=True, db_index=True)
-    referral_number = models.CharField(_("案件编号"), max_length=32, blank=True)
-    region_code = models.CharField(_("区划代码"), max_length=12, blank=True, db_index=True)
-    detail = models.JSONField(_("详情"), default=dict, blank=True)
-    ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
-    user_agent = models.CharField(_("浏览器"), max_length=300, blank=True)
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("访问日志")
-        verbose_name_plural = _("访问日志")
-        ordering = ["-at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.username} {self.action} {self.referral_number}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Access log entries are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Access log entries are append-only.")
 
 
 class Handling(models.Model):
@@ -524,6 +524,7 @@ class Handling(models.Model):
         DISPATCHED = "dispatched", _("已分派")
         DECLINED = "declined", _("已退回")
         ACCEPTED = "accepted", _("已受理")
+        WITHDRAWN = "withdrawn", _("已撤回")
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="handlings")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="handlings")
@@ -573,8 +574,47 @@ class Extension(models.Model):
         ordering = ["referral_id", "at"]
 
 
+class ExtensionConsent(models.Model):
+    """One party's consent to one extension of the mediation period, recorded as the consent to
+    mediation is (the day and the method, ``Party.ConsentMethod``). Every party of the referral must
+    have consented before the extension is granted (``workflow.extend_referral``)."""
+
+    extension = models.ForeignKey(Extension, on_delete=models.CASCADE, related_name="consents")
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="extension_consents")
+    consented_on = models.DateField(_("同意延期日期"))
+    method = models.CharField(_("同意方式"), max_length=16, choices=Party.ConsentMethod.choices)
+
+    class Meta:
+        verbose_name = _("当事人同意延期")
+        verbose_name_plural = _("当事人同意延期")
+        ordering = ["extension_id", "party__position", "party_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["extension", "party"], name="extension_consent_once_per_party"),
+        ]
+
+
+class PetitionExtension(models.Model):
+    """The one extension of the petition's handling period (信访工作条例 Art. 34): at most 30 days,
+    approved by the head of the office, with notice of the reason to the petitioner (延期告知书)."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="petition_extension")
+    days = models.PositiveSmallIntegerField(_("延长天数"))
+    reason = models.CharField(_("延期理由"), max_length=500)
+    approved_by_name = models.CharField(_("批准人"), max_length=100)
+    previous_due_on = models.DateField(_("原办理期限"))
+    due_on = models.DateField(_("延长后办理期限"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("信访办理期限延长")
+        verbose_name_plural = _("信访办理期限延长")
+
+
 class DeadlineReminder(models.Model):
-    """That a reminder for one stage deadline at one level was sent: the sweep's exactly-once key.
+    """That a reminder for one deadline at one level was sent: the sweep's exactly-once key.
+
+    A stage's deadline has its stage's kind; the petition's own clock the kind ``petition``.
 
     The key is the deadline itself (kind and day), so an extension that moves the day earns a
     fresh reminder, while running the sweep twice, or in two processes at once, sends one.
@@ -632,7 +672,10 @@ class StatsCell(CellKey):
     closed = models.IntegerField(default=0)
     open = models.IntegerField(default=0)
     closed_on_time = models.IntegerField(default=0)
+    petition_on_time = models.IntegerField(default=0)
     accepted_on_time = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    answered_on_time = models.IntegerField(default=0)
     concluded_on_time = models.IntegerField(default=0)
     state_draft = models.IntegerField(default=0)
     state_submitted = models.IntegerField(default=0)
@@ -657,6 +700,26 @@ class NumberCounter(models.Model):
 
     key = models.CharField(max_length=32, primary_key=True)
     value = models.PositiveIntegerField(default=0)
+
+
+class SavedFilter(models.Model):
+    """A referral-list query a person keeps under a name (我的筛选); ``referrals/saved_filters.py``."""
+
+    MAX_PER_USER = 20
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("名称"), max_length=40)
+    query = models.CharField(_("筛选条件"), max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("保存的筛选")
+        verbose_name_plural = _("保存的筛选")
+        ordering = ["user_id", "name", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_filter_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ReferralUserObjectPermission(UserObjectPermissionBase):

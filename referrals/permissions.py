@@ -18,25 +18,23 @@ not possible in the current state → 409 (``NotAvailable``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
-from django_fsm import can_proceed
 
 from referrals.errors import Forbidden, NotAvailable
 from referrals.models import (
-    CONCLUDED_STATES,
-    OPEN_STATES,
     Handling,
     Referral,
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
     State,
 )
+from referrals.registry import STEP, registry
+from townships import regions
 from townships.models import Organisation, RegionGroupObjectPermission, Role
 from townships.roles import Grants, load_grants_cached
 
@@ -67,28 +65,16 @@ def referrals_visible_to(user) -> QuerySet[Referral]:
         return Referral.objects.all()
     g = grants_of(user)
     member_of = g.orgs("view_org_referrals")
-    regions = set(g.region_codes("supervise_region")) | set(g.region_codes("route_region"))
-    if not regions:
+    areas = set(g.region_codes("supervise_region")) | set(g.region_codes("route_region"))
+    if not areas:
         return Referral.objects.filter(pk__in=_ids_of_organisations(user, member_of))
-    past_draft = Q(target_id__in=member_of) | region_range(sorted(regions))
+    past_draft = Q(target_id__in=member_of) | regions.within(sorted(areas))
     if member_of:
         past_draft |= Q(pk__in=Handling.objects.filter(organisation_id__in=member_of).values("referral_id"))
     past_draft |= Q(pk__in=ReferralUserObjectPermission.objects.filter(user=user).values("content_object_id"))
     past_draft |= Q(pk__in=ReferralGroupObjectPermission.objects.filter(group__user=user).values("content_object_id"))
     # A draft is the petition office's own working paper until it is submitted.
     return Referral.objects.filter(Q(origin_id__in=member_of) | (~Q(state=State.DRAFT) & past_draft))
-
-
-def region_range(codes, *, field: str = "region_code") -> Q:
-    """Rows under any of these region codes, as ranges on an indexed code column.
-
-    [code, code + "A") holds exactly the codes that start with ``code`` (digits sort before letters
-    in every collation), and unlike ``LIKE 'code%'`` a plain B-tree index serves it.
-    """
-    within = Q(pk__in=[])
-    for code in codes:
-        within |= Q(**{f"{field}__gte": code, f"{field}__lt": code + "A"})
-    return within
 
 
 def _ids_of_organisations(user, member_of: frozenset[int]):
@@ -105,8 +91,11 @@ def _ids_of_organisations(user, member_of: frozenset[int]):
         .values("pk")
         .union(
             Referral.objects.filter(past_draft, target_id__in=member_of).order_by().values("pk"),
-            # Handlings begin at submission: a referral with one is never a draft.
-            Handling.objects.filter(organisation_id__in=member_of).order_by().values("referral_id"),
+            # A referral its office took back (撤回) is a draft again, and a draft is the office's own.
+            Handling.objects.filter(organisation_id__in=member_of)
+            .exclude(referral__state=State.DRAFT)
+            .order_by()
+            .values("referral_id"),
             ReferralUserObjectPermission.objects.filter(user=user)
             .exclude(content_object__state=State.DRAFT)
             .order_by()
@@ -128,7 +117,7 @@ def referrals_visible_in_area(user, codes: tuple[str, ...]) -> QuerySet[Referral
     rule applies. The area is a range on the indexed ``region_code`` ([code, code + "A") holds
     exactly the codes under ``code``: digits sort before letters).
     """
-    within = region_range(codes) if codes else Q()
+    within = regions.within(codes) if codes else Q()
     if supervises_area(user, codes):
         if user.is_superuser:
             return Referral.objects.filter(within)
@@ -146,7 +135,25 @@ def supervises_area(user, codes) -> bool:
         return True
     g = grants_of(user)
     supervised = set(g.region_codes("supervise_region")) | set(g.region_codes("route_region"))
-    return bool(codes) and all(any(code.startswith(s) for s in supervised) for code in codes)
+    return bool(codes) and all(regions.contained_in_any(code, supervised) for code in codes)
+
+
+def areas_of(user) -> tuple[str, ...] | None:
+    """The regions where the referrals this user sees are handled, as codes (None: everywhere, a
+    superuser): what the list's township picker offers. A petition office refers anywhere in its
+    city (``referral_targets``); a committee or bureau is referred to in its own region; supervisors
+    and dispatchers see their regions. One query (the user's organisations)."""
+    if user.is_superuser:
+        return None
+    g = grants_of(user)
+    codes = set(g.region_codes("supervise_region")) | set(g.region_codes("route_region"))
+    member_of = g.orgs("view_org_referrals") | g.orgs("refer_from")
+    for kind, code in Organisation.objects.filter(pk__in=member_of).values_list("kind", "region__code"):
+        if kind == Organisation.Kind.PETITION_OFFICE:
+            codes.add(regions.city_of(code) or code)
+        else:  # a village committee's referrals are picked by its township
+            codes.add(regions.township_of(code) or code)
+    return tuple(sorted(c for c in codes if not any(c != o and regions.contains(o, c) for o in codes)))
 
 
 def get_referral_for_user(user, pk: int, *, queryset: QuerySet[Referral] | None = None) -> Referral:
@@ -165,22 +172,23 @@ def can_see_personal_data(user, referral: Referral) -> bool:
     member_of = grants_of(user).orgs("view_org_referrals")
     if referral.origin_id in member_of:
         return True
-    return referral.state != State.DRAFT and referral.target_id in member_of
+    return held_by_target(referral) and referral.target_id in member_of
+
+
+def held_by_target(referral: Referral) -> bool:
+    """Whether the current target has the referral in hand. Not before it is submitted, and not once
+    it has returned it: a committee that declined a referral is a past handler from then on (masked,
+    read-only), even while the referral still names it until the office sends it elsewhere."""
+    return referral.target_id is not None and referral.state not in (State.DRAFT, State.DECLINED)
 
 
 def access_log_visible_to(user) -> QuerySet:
     """The read-audit entries a supervisor may review: those placed in their region."""
-    from referrals.models import AccessLog
+    from core.models import AccessLog
 
     if user.is_superuser:
         return AccessLog.objects.all()
-    codes = grants_of(user).region_codes("supervise_region")
-    if not codes:
-        return AccessLog.objects.none()
-    match = Q()
-    for code in codes:
-        match |= Q(region_code__startswith=code)
-    return AccessLog.objects.filter(match)
+    return AccessLog.objects.filter(regions.within(grants_of(user).region_codes("supervise_region")))
 
 
 # --- Actions ---------------------------------------------------------------------------------
@@ -199,14 +207,16 @@ class Actor:
     member_of: frozenset[int]
 
     @classmethod
-    def of(cls, user, referral: Referral) -> Actor:
+    def of(cls, user, referral: Referral, *, as_if_held: bool = False) -> Actor:
+        """``as_if_held``: as if the named target still had the referral in hand (see ``decide``)."""
         g = grants_of(user)
+        held = as_if_held or held_by_target(referral)
         return cls(
             member_of=g.orgs("view_org_referrals"),
             origin_officer=referral.origin_id in g.orgs("refer_from"),
             origin_reviewer=referral.origin_id in g.orgs("review_for"),
-            target_handler=referral.target_id is not None and referral.target_id in g.orgs("handle_for"),
-            target_dispatcher=referral.target_id is not None and referral.target_id in g.orgs("dispatch_for"),
+            target_handler=held and referral.target_id in g.orgs("handle_for"),
+            target_dispatcher=held and referral.target_id in g.orgs("dispatch_for"),
             supervisor=g.covers("supervise_region", referral.region_code),
             router=g.covers("route_region", referral.region_code),
         )
@@ -216,94 +226,31 @@ class Actor:
         return bool(self.member_of) and referral.handlings.filter(organisation_id__in=self.member_of).exists()
 
 
-def _fsm(name: str) -> Callable[[Referral], bool]:
-    return lambda r: can_proceed(getattr(r, name))
+def at_committee(referral: Referral) -> bool:
+    """The referral is with a mediation committee (which accepts and mediates)."""
+    return referral.target is not None and referral.target.kind == Organisation.Kind.MEDIATION_COMMITTEE
 
 
-def _target_kind(*kinds: str) -> Callable[[Referral], bool]:
-    return lambda r: r.target is not None and r.target.kind in kinds
-
-
-@dataclass(frozen=True)
-class ActionRule:
-    label: str
-    who: Callable[[Actor, Referral], bool]
-    when: Callable[[Referral], bool]
-
-
-_committee = _target_kind(Organisation.Kind.MEDIATION_COMMITTEE)
-_router = _target_kind(*Organisation.ROUTING_KINDS)
-
-ACTIONS: dict[str, ActionRule] = {
-    "edit": ActionRule(_("修改"), lambda a, r: a.origin_officer, lambda r: r.state == State.DRAFT),
-    "submit": ActionRule(_("移交"), lambda a, r: a.origin_officer, _fsm("submit")),
-    "dispatch": ActionRule(_("分派"), lambda a, r: a.target_dispatcher, lambda r: _fsm("dispatch")(r) and _router(r)),
-    "accept": ActionRule(_("受理"), lambda a, r: a.target_handler, lambda r: _fsm("accept")(r) and _committee(r)),
-    "decline": ActionRule(_("退回"), lambda a, r: a.target_handler or a.target_dispatcher, _fsm("decline")),
-    # The origin office sends a returned referral elsewhere; after two returns ("ping-pong") the
-    # supervising bureau's dispatchers may route it themselves.
-    "redirect": ActionRule(
-        _("重新移交"), lambda a, r: a.origin_officer or (a.router and r.ping_pong), _fsm("redirect")
-    ),
-    "extend": ActionRule(_("延期"), lambda a, r: a.target_handler, _fsm("extend")),
-    "suspend": ActionRule(_("中止"), lambda a, r: a.target_handler, _fsm("suspend")),
-    "resume": ActionRule(_("恢复调解"), lambda a, r: a.target_handler, _fsm("resume")),
-    "succeed": ActionRule(_("调解成功"), lambda a, r: a.target_handler, _fsm("succeed")),
-    "fail": ActionRule(_("终止调解"), lambda a, r: a.target_handler, _fsm("fail")),
-    "close": ActionRule(_("审核办结"), lambda a, r: a.origin_reviewer, _fsm("close")),
-    "reopen": ActionRule(_("重新调解"), lambda a, r: a.origin_reviewer, _fsm("reopen")),
-    # Mediation records (mediation app): the handling committee, while mediating.
-    "record_session": ActionRule(_("记录调解"), lambda a, r: a.target_handler, lambda r: r.state == State.MEDIATING),
-    "record_agreement_progress": ActionRule(
-        _("登记履行与司法确认"), lambda a, r: a.target_handler, lambda r: r.state in (State.SUCCEEDED, State.CLOSED)
-    ),
-    "followup": ActionRule(
-        _("回访"),
-        lambda a, r: a.target_handler or a.origin_officer or a.origin_reviewer,
-        lambda r: r.state in (*CONCLUDED_STATES, State.CLOSED),
-    ),
-    "supervise": ActionRule(
-        _("督办"), lambda a, r: a.supervisor, lambda r: r.state in OPEN_STATES and r.state != State.DRAFT
-    ),
-    # A supervision order is answered by the organisation it was addressed to, which may have
-    # routed the case on since (mediation/workflow.py checks the addressee itself).
-    "respond_supervision": ActionRule(
-        _("回复督办"),
-        lambda a, r: (
-            a.target_handler or a.target_dispatcher or a.origin_officer or a.origin_reviewer or a.past_handler(r)
-        ),
-        lambda r: r.state != State.DRAFT,
-    ),
-    "attach": ActionRule(
-        _("上传材料"),
-        lambda a, r: a.origin_officer or a.target_handler,
-        lambda r: r.state != State.CLOSED,
-    ),
-}
-
-# The actions a referral's page and ``available_actions`` offer, in the order of the work.
-WORKFLOW_ACTIONS = (
-    "submit",
-    "dispatch",
-    "accept",
-    "decline",
-    "redirect",
-    "extend",
-    "suspend",
-    "resume",
-    "succeed",
-    "fail",
-    "close",
-    "reopen",
-)
+def at_router(referral: Referral) -> bool:
+    """The referral is with a justice bureau or governance centre (which routes it onward)."""
+    return referral.target is not None and referral.target.kind in Organisation.ROUTING_KINDS
 
 
 def decide(user, referral: Referral, action: str) -> str:
-    """ALLOWED, FORBIDDEN (not this user's to do) or UNAVAILABLE (not in this state)."""
-    rule = ACTIONS[action]
+    """ALLOWED, FORBIDDEN (not this user's to do) or UNAVAILABLE (not in this state), by the action's
+    row in the registry (``referrals/registry.py``)."""
+    rule = registry.action(action)
     if not user.is_authenticated or not user.is_active:
         return FORBIDDEN
     if not rule.who(Actor.of(user, referral), referral):
+        # A committee that has just returned the referral, pressing 受理 a moment later, is told that
+        # the referral has moved on (409, as when it loses a race), not that it never had the right.
+        if (
+            rule.kind == STEP
+            and referral.state == State.DECLINED
+            and rule.who(Actor.of(user, referral, as_if_held=True), referral)
+        ):
+            return UNAVAILABLE
         return FORBIDDEN
     return ALLOWED if rule.when(referral) else UNAVAILABLE
 
@@ -317,15 +264,63 @@ def require(user, referral: Referral, action: str) -> None:
     if decision == FORBIDDEN:
         raise Forbidden()
     if decision == UNAVAILABLE:
-        raise NotAvailable()
+        raise NotAvailable(registry.action(action).refused or None)
 
 
-def available_actions(user, referral: Referral, actions: Iterable[str] = WORKFLOW_ACTIONS) -> list[str]:
-    return [a for a in actions if can(user, referral, a)]
+def available_actions(user, referral: Referral, kind: str = STEP) -> list[str]:
+    """The actions of this kind (the action bar's steps by default) the user may take now, in order."""
+    return [a.name for a in registry.actions(kind) if can(user, referral, a.name)]
 
 
 def action_label(action: str) -> str:
-    return str(ACTIONS[action].label)
+    return str(registry.action(action).label)
+
+
+# --- Where a referral may be sent ----------------------------------------------------------------
+
+
+def referral_targets(origin: Organisation) -> QuerySet[Organisation]:
+    """Receivers a petition office may refer to: any active committee, justice bureau or governance
+    centre of its own city."""
+    return Organisation.objects.accepting_referrals().filter(
+        regions.within([regions.city_of(origin.region.code)], field="region__code")
+    )
+
+
+def dispatch_targets(referral: Referral) -> QuerySet[Organisation]:
+    """Where a bureau or centre may route a referral (分派): a mediation committee of its own area."""
+    return (
+        Organisation.objects.accepting_referrals()
+        .filter(kind=Organisation.Kind.MEDIATION_COMMITTEE)
+        .filter(regions.within([referral.target.region.code], field="region__code"))
+        .exclude(pk=referral.target_id)
+    )
+
+
+def redirect_targets(user, referral: Referral) -> QuerySet[Organisation]:
+    """Where a returned referral may go next: for the origin office any receiver of its city; for a
+    supervising bureau's dispatcher (after ping-pong) a committee of the bureau's area. Never back to
+    the one that just returned it."""
+    if Actor.of(user, referral).origin_officer:
+        targets = referral_targets(referral.origin)
+    else:
+        areas = [c for c in grants_of(user).region_codes("route_region") if regions.contains(c, referral.region_code)]
+        targets = (
+            Organisation.objects.accepting_referrals()
+            .filter(kind=Organisation.Kind.MEDIATION_COMMITTEE)
+            .filter(regions.within(areas, field="region__code"))
+        )
+    return targets.exclude(pk=referral.target_id)
+
+
+def offices_of(user) -> QuerySet[Organisation]:
+    """The petition offices the user registers referrals for (none: the user may not register)."""
+    return Organisation.objects.filter(pk__in=grants_of(user).orgs("refer_from")).select_related("region")
+
+
+def may_read_access_log(user) -> bool:
+    """The read audit is for supervisors (their region's entries) and administrators."""
+    return user.is_superuser or bool(grants_of(user).region_codes("supervise_region"))
 
 
 # --- Who hears about a referral --------------------------------------------------------------
@@ -342,7 +337,7 @@ def members(org_ids: Iterable[int | None], roles: Iterable[str] | None = None) -
 
 def supervisors_of(referral: Referral) -> QuerySet:
     """People whose supervision grant covers the referral's region (county, city, township office)."""
-    codes = [referral.region_code[:n] for n in range(2, len(referral.region_code) + 1)]
+    codes = regions.ancestors(referral.region_code)
     groups = RegionGroupObjectPermission.objects.filter(
         content_object__code__in=codes, permission__codename="supervise_region"
     ).values("group_id")
@@ -369,7 +364,7 @@ def organisations_watching(referral: Referral) -> list[int]:
         if referral.target_id:
             ids.add(referral.target_id)
         ids.update(referral.handlings.values_list("organisation_id", flat=True))
-        codes = [referral.region_code[:n] for n in range(2, len(referral.region_code) + 1)]
+        codes = regions.ancestors(referral.region_code)
         ids.update(
             Organisation.objects.filter(
                 kind__in=(Organisation.Kind.JUSTICE_BUREAU, Organisation.Kind.JUDICIAL_OFFICE),

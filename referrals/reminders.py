@@ -4,48 +4,37 @@ Idempotent by construction: each (referral, deadline, level) is claimed by inser
 ``DeadlineReminder`` row under a unique constraint, in the same transaction as its notifications.
 Two sweeps at once, or one after a long gap, send each reminder once; a referral already overdue
 when the sweep first sees it gets the overdue reminder only. Overdue referrals are escalated to the
-supervising justice bureau. Later apps add their own sweeps with ``register_sweep``.
+supervising justice bureau. The petition's own clock (``petition_due_on``) is swept the same way, under
+the kind ``petition``: due soon to the origin office, overdue to the office and the supervisors. The follow-up clock
+after conclusion (``followup_due_on``) likewise, under the kind ``followup`` (``sweep_followups``): due
+soon to the handling committee, overdue to the committee and the origin office. Later apps add their
+own sweeps through their ``Extension``.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications.models import Kind as NotificationKind
 from notifications.service import notify
 from referrals import permissions
-from referrals.deadlines import RULES
-from referrals.models import DeadlineKind, DeadlineReminder, Referral
-from referrals.workflow import referral_url
-from townships.importers import reap_stalled_imports
+from referrals.deadlines import FOLLOWUP_STATES, RULES, followup_overdue_q
+from referrals.models import DeadlineKind, DeadlineReminder, Referral, due_soon_q, overdue_q
+from referrals.notices import Notice
+from referrals.steps import referral_url
 
 log = logging.getLogger(__name__)
 
-Sweep = Callable[[datetime.datetime], int]
-_SWEEPS: dict[str, Sweep] = {}
-
-
-def register_sweep(name: str, sweep: Sweep) -> None:
-    _SWEEPS[name] = sweep
-
-
-# Not a reminder, but the same minute-by-minute loop is where a crashed import is noticed.
-register_sweep("stalled_roster_imports", reap_stalled_imports)
-
 
 def _candidates(level: str, now: datetime.datetime):
-    qs = Referral.objects.open()
-    if level == DeadlineReminder.Level.DUE_SOON:
-        qs = qs.filter(due_soon_at__lte=now, due_at__gt=now)
-    else:
-        qs = qs.filter(due_at__lte=now)
+    due = due_soon_q(now) if level == DeadlineReminder.Level.DUE_SOON else overdue_q(now)
+    qs = Referral.objects.open().filter(due)
     sent = DeadlineReminder.objects.filter(
         referral=OuterRef("pk"), kind=OuterRef("deadline_kind"), due_on=OuterRef("due_on"), level=level
     )
@@ -66,9 +55,9 @@ def _announce(referral: Referral, level: str) -> bool:
             due = referral.due_on.strftime("%Y-%m-%d")
             people = list(permissions.audience(referral, rule.responsible))
             if level == DeadlineReminder.Level.DUE_SOON:
-                kind, title = NotificationKind.DEADLINE_DUE_SOON, _("%(number)s %(label)s将于%(due)s届满")
+                kind, title = Notice.DEADLINE_DUE_SOON, _("%(number)s %(label)s将于%(due)s届满")
             else:
-                kind, title = NotificationKind.DEADLINE_OVERDUE, _("%(number)s 已超过%(label)s(%(due)s)")
+                kind, title = Notice.DEADLINE_OVERDUE, _("%(number)s 已超过%(label)s(%(due)s)")
                 # Escalation: the supervising bureau hears of every overdue referral.
                 people += list(permissions.audience(referral, "supervisors"))
             notify(
@@ -84,20 +73,134 @@ def _announce(referral: Referral, level: str) -> bool:
     return True
 
 
+def _petition_candidates(level: str, today: datetime.date):
+    if level == DeadlineReminder.Level.DUE_SOON:
+        soon = today + datetime.timedelta(days=settings.FANGDIAO["DUE_SOON_DAYS"])
+        due = Q(petition_due_on__gte=today, petition_due_on__lte=soon)
+    else:
+        # A deadline day is whole: overdue from the next day.
+        due = Q(petition_due_on__lt=today)
+    sent = DeadlineReminder.objects.filter(
+        referral=OuterRef("pk"), kind=DeadlineKind.PETITION, due_on=OuterRef("petition_due_on"), level=level
+    )
+    return (
+        Referral.objects.open()
+        .filter(due)
+        .exclude(Exists(sent))
+        .select_related("origin", "target")
+        .order_by("petition_due_on", "pk")
+    )
+
+
+def _announce_petition(referral: Referral, level: str) -> bool:
+    """Claim and send one reminder of the petition clock; False when another sweep got there first."""
+    try:
+        with transaction.atomic():
+            DeadlineReminder.objects.create(
+                referral=referral, kind=DeadlineKind.PETITION, due_on=referral.petition_due_on, level=level
+            )
+            people = list(permissions.audience(referral, "origin"))
+            if level == DeadlineReminder.Level.DUE_SOON:
+                kind, title = Notice.DEADLINE_DUE_SOON, _("%(number)s 信访办理期限将于%(due)s届满")
+            else:
+                kind, title = Notice.DEADLINE_OVERDUE, _("%(number)s 已超过信访办理期限(%(due)s)")
+                people += list(permissions.audience(referral, "supervisors"))
+            notify(
+                people,
+                kind=kind,
+                title=title % {"number": referral.number, "due": referral.petition_due_on.strftime("%Y-%m-%d")},
+                body=referral.summary[:120],
+                url=referral_url(referral),
+                referral_id=referral.pk,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def sweep_petition_deadlines(now: datetime.datetime | None = None) -> int:
+    """The petition clock (信访工作条例 Art. 34) entering "due soon" or "overdue", announced once per
+    deadline: an extension that moves ``petition_due_on`` earns fresh reminders."""
+    today = timezone.localtime(now or timezone.now()).date()
+    sent = 0
+    for level in (DeadlineReminder.Level.OVERDUE, DeadlineReminder.Level.DUE_SOON):
+        for referral in _petition_candidates(level, today).iterator(chunk_size=500):
+            sent += _announce_petition(referral, level)
+    return sent
+
+
+def _followup_candidates(level: str, now: datetime.datetime):
+    if level == DeadlineReminder.Level.DUE_SOON:
+        today = timezone.localtime(now).date()
+        soon = today + datetime.timedelta(days=settings.FANGDIAO["DUE_SOON_DAYS"])
+        due = Q(followup_due_on__gte=today, followup_due_on__lte=soon, followed_up_on__isnull=True)
+    else:
+        due = followup_overdue_q(now)
+    sent = DeadlineReminder.objects.filter(
+        referral=OuterRef("pk"), kind=DeadlineKind.FOLLOWUP, due_on=OuterRef("followup_due_on"), level=level
+    )
+    return (
+        Referral.objects.filter(due, state__in=FOLLOWUP_STATES)
+        .exclude(Exists(sent))
+        .select_related("origin", "target")
+        .order_by("followup_due_on", "pk")
+    )
+
+
+def _announce_followup(referral: Referral, level: str) -> bool:
+    """Claim and send one reminder of the follow-up clock; False when another sweep got there first."""
+    try:
+        with transaction.atomic():
+            DeadlineReminder.objects.create(
+                referral=referral, kind=DeadlineKind.FOLLOWUP, due_on=referral.followup_due_on, level=level
+            )
+            people = list(permissions.audience(referral, "target"))
+            if level == DeadlineReminder.Level.DUE_SOON:
+                kind, title = Notice.DEADLINE_DUE_SOON, _("%(number)s 回访期限将于%(due)s届满")
+            else:
+                kind, title = Notice.DEADLINE_OVERDUE, _("%(number)s 已超过回访期限(%(due)s)，尚未回访")
+                people += list(permissions.audience(referral, "origin"))
+            notify(
+                people,
+                kind=kind,
+                title=title % {"number": referral.number, "due": referral.followup_due_on.strftime("%Y-%m-%d")},
+                body=referral.summary[:120],
+                url=referral_url(referral),
+                referral_id=referral.pk,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def sweep_followups(now: datetime.datetime | None = None) -> int:
+    """The follow-up clock (回访期限) entering "due soon" (to the handling committee) or "overdue" (to
+    the committee and the origin office), announced once per ``followup_due_on`` and level; a visit
+    (``followed_up_on``) ends it, and a new round's conclusion earns fresh reminders."""
+    now = now or timezone.now()
+    sent = 0
+    for level in (DeadlineReminder.Level.OVERDUE, DeadlineReminder.Level.DUE_SOON):
+        for referral in _followup_candidates(level, now).iterator(chunk_size=500):
+            sent += _announce_followup(referral, level)
+    return sent
+
+
 def sweep_deadlines(now: datetime.datetime | None = None) -> int:
+    """Every clock of open referrals: the current stage's, then the petition's own."""
     now = now or timezone.now()
     sent = 0
     for level in (DeadlineReminder.Level.OVERDUE, DeadlineReminder.Level.DUE_SOON):
         for referral in _candidates(level, now).iterator(chunk_size=500):
             sent += _announce(referral, level)
-    return sent
+    return sent + sweep_petition_deadlines(now)
 
 
 def run_sweeps(now: datetime.datetime | None = None) -> dict[str, int]:
+    """Every app's sweep (``Extension.sweeps``), once: what the minute loop and the command run."""
+    from referrals.registry import registry
+
     now = now or timezone.now()
-    results = {"deadlines": sweep_deadlines(now)}
-    for name, sweep in _SWEEPS.items():
-        results[name] = sweep(now)
+    results = {name: sweep(now) for name, sweep in registry.sweeps.items()}
     if any(results.values()):
         log.info("reminders sent: %s", results)
     return results

@@ -6,10 +6,10 @@ one referral — and adds the difference, in the step's own transaction. So the 
 disagree with a live count (the tests compare them), and ``rebuild()`` can recreate them from
 scratch (after a bulk load, or to repair).
 
-Later apps keep running totals of their own figures the same way: they register a ``Source``
-(a cell model keyed like ``StatsCell`` and the query that counts one referral's, or every
+Later apps keep running totals of their own figures the same way: their ``Extension`` carries a
+``Source`` (a cell model keyed like ``StatsCell`` and the query that counts one referral's, or every
 referral's, contribution), and ``tracked()`` / ``rebuild()`` cover it too, without this module
-importing them (DESIGN.md §2; ``mediation/stats.py`` registers agreements and follow-ups).
+importing them (``mediation/stats.py`` keeps agreements and follow-ups).
 """
 
 from __future__ import annotations
@@ -56,13 +56,6 @@ class Source:
         return out
 
 
-SOURCES: dict[str, Source] = {}
-
-
-def register(source: Source) -> None:
-    SOURCES[source.name] = source
-
-
 def key_of(prefix: str = "") -> dict:
     """The cell of a referral (``prefix``: the path to it, e.g. ``"referral__"`` from its records)."""
     return {
@@ -80,13 +73,14 @@ def _aggregates() -> dict:
     from referrals import stats
 
     now = timezone.now()  # the stored figures do not depend on it (the clock's figures are live)
-    counts = {key: Count("pk", filter=stats.FIGURES[key].where(now)) for key in COUNTERS if key not in SUMS}
+    # Named apart from the referral's fields of the same name (see ``stats.compute.ALIAS``).
+    counts = {f"fig_{key}": Count("pk", filter=stats.FIGURES[key].where(now)) for key in COUNTERS if key not in SUMS}
     return {
         **counts,
-        "days_to_accept": Sum(stats._to_accept()),
-        "n_to_accept": Count(stats._to_accept()),
-        "days_to_conclude": Sum(stats._to_conclude()),
-        "n_to_conclude": Count(stats._to_conclude()),
+        "days_to_accept": Sum(stats.to_accept()),
+        "n_to_accept": Count(stats.to_accept()),
+        "days_to_conclude": Sum(stats.to_conclude()),
+        "n_to_conclude": Count(stats.to_conclude()),
     }
 
 
@@ -103,10 +97,17 @@ def contributions(qs: QuerySet[Referral]) -> QuerySet:
 
 def _referral_rows(pk: int | None) -> Iterable[dict]:
     qs = Referral.objects.filter(pk=pk) if pk else Referral.objects.all()
-    return contributions(qs).iterator(chunk_size=5000)
+    return ({k.removeprefix("fig_"): v for k, v in row.items()} for row in contributions(qs).iterator(chunk_size=5000))
 
 
-register(Source("referrals", StatsCell, COUNTERS, _referral_rows))
+REFERRALS = Source("referrals", StatsCell, COUNTERS, _referral_rows)
+
+
+def sources() -> dict[str, Source]:
+    """Every app's running totals, as registered (``referrals/registry.py``)."""
+    from referrals.registry import registry
+
+    return registry.rollup_sources
 
 
 def _add(key: tuple, delta: Vector, source: Source) -> None:
@@ -131,7 +132,8 @@ def apply(before: Cells, after: Cells, source: Source) -> None:
 
 
 def _sources(names: Iterable[str] | None) -> list[Source]:
-    return list(SOURCES.values()) if names is None else [SOURCES[n] for n in names]
+    found = sources()
+    return list(found.values()) if names is None else [found[n] for n in names]
 
 
 @contextmanager
@@ -150,7 +152,7 @@ def tracked(pk: int | None, sources: Iterable[str] | None = None) -> Iterator[No
 
 
 def record_new(pk: int) -> None:
-    for s in SOURCES.values():
+    for s in sources().values():
         apply({}, s.cells(pk), s)
 
 
@@ -176,7 +178,7 @@ def fill_empty(app_label: str, using: str = "default") -> None:
     from django.db import connections
 
     tables = connections[using].introspection.table_names()
-    for source in SOURCES.values():
+    for source in sources().values():
         model = source.model
         if model._meta.app_label != app_label or model._meta.db_table not in tables:
             continue  # another app's, or migrated to a point before the cells existed

@@ -1,29 +1,46 @@
-"""JSON shapes of DESIGN.md §6 for referrals, organisations and rosters."""
+"""JSON shapes of docs/api.md for referrals, organisations and rosters."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from referrals import permissions
-from referrals.deadlines import deadline_as_dict
-from referrals.extensions import SECTIONS
-from referrals.models import DeclineReason, Exclusion, Party, Referral, ScopeGround, State, TimelineEvent
-from referrals.workflow import PartyInput, ReferralInput
+from referrals import permissions, repeats
+from referrals.deadlines import FOLLOWED_UP, deadline_as_dict, followup_clock_as_dict, petition_clock_as_dict
+from referrals.intake import (
+    PartyInput,
+    ReferralInput,
+    acceptance_warning,
+    clean_identifiers,
+    petition_acceptance_errors,
+)
+from referrals.models import (
+    DeadlineStatus,
+    DeclineReason,
+    Exclusion,
+    Party,
+    Referral,
+    ScopeGround,
+    State,
+    TimelineEvent,
+)
+from referrals.registry import registry
+from referrals.workflow import PartyConsent
 from townships.categories import Category
 from townships.models import Mediator, Organisation
+from townships.roles import RosterMasks
 from townships.validators import (
     mask_address,
     mask_id_number,
     mask_phone,
-    validate_id_number,
-    validate_phone,
+    validate_name,
     validate_plausible_date,
 )
 
-MAX_PARTIES = 20
+MAX_PARTIES = settings.FANGDIAO["MAX_PARTIES"]
 
 
 def _django_errors(exc: DjangoValidationError) -> list[str]:
@@ -70,13 +87,16 @@ class MediatorSerializer(serializers.ModelSerializer):
             "committee",
         ]
 
+    def _masks(self) -> RosterMasks:
+        if "_roster_masks" not in self.context:
+            self.context["_roster_masks"] = RosterMasks(self.context["request"].user)
+        return self.context["_roster_masks"]
+
     def get_id_number(self, obj: Mediator) -> str:
-        return mask_id_number(obj.id_number)
+        return self._masks().id_number(obj)
 
     def get_mobile(self, obj: Mediator) -> str:
-        # Committees call their own mediators; everyone else sees the masked number.
-        member_of = permissions.grants_of(self.context["request"].user).orgs("view_org_referrals")
-        return obj.mobile if obj.committee_id in member_of else mask_phone(obj.mobile)
+        return self._masks().mobile(obj)
 
 
 # --- Input -----------------------------------------------------------------------------------
@@ -96,23 +116,16 @@ class PartyInputSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     consent = ConsentSerializer(required=False, allow_null=True)
 
+    def validate_name(self, value: str) -> str:
+        try:
+            return validate_name(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(_django_errors(exc)) from None
+
     def validate(self, attrs):
-        errors = {}
-        if attrs.get("id_number"):
-            if attrs.get("kind") == Party.Kind.PERSON:
-                try:
-                    attrs["id_number"] = validate_id_number(attrs["id_number"])
-                except DjangoValidationError as exc:
-                    errors["id_number"] = _django_errors(exc)
-            elif len(attrs["id_number"].strip()) != 18:
-                errors["id_number"] = [_("统一社会信用代码应为18位。")]
-            else:
-                attrs["id_number"] = attrs["id_number"].strip().upper()
-        if attrs.get("phone"):
-            try:
-                attrs["phone"] = validate_phone(attrs["phone"])
-            except DjangoValidationError as exc:
-                errors["phone"] = _django_errors(exc)
+        attrs["id_number"], attrs["phone"], errors = clean_identifiers(
+            attrs.get("kind", ""), attrs.get("id_number", ""), attrs.get("phone", "")
+        )
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -143,6 +156,15 @@ class ReferralWriteSerializer(serializers.Serializer):
     """Draft data for ``POST /api/referrals/`` and ``PATCH /api/referrals/{id}/``."""
 
     received_on = serializers.DateField(validators=[validate_plausible_date])
+    petition_accepted_on = serializers.DateField(
+        validators=[validate_plausible_date],
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="受理日期: the office's acceptance, start of the 60-day petition clock; not before "
+        "received_on; omitted or null: received_on. Later than 15 days after receipt is accepted with a "
+        "warning (`warnings`).",
+    )
     petition_no = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     category = serializers.ChoiceField(choices=Category.choices)
     summary = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -163,6 +185,12 @@ class ReferralWriteSerializer(serializers.Serializer):
             raise serializers.ValidationError(_("当事人最多%d名。") % MAX_PARTIES)
         return parties
 
+    def validate(self, attrs):
+        errors = petition_acceptance_errors(attrs.get("received_on"), attrs.get("petition_accepted_on"))
+        if errors:
+            raise serializers.ValidationError({"petition_accepted_on": errors})
+        return attrs
+
     def to_input(self) -> ReferralInput:
         data = self.validated_data
         scope = data.get("scope") or {}
@@ -173,6 +201,7 @@ class ReferralWriteSerializer(serializers.Serializer):
         party_serializer = PartyInputSerializer()
         return ReferralInput(
             received_on=data["received_on"],
+            petition_accepted_on=data.get("petition_accepted_on"),
             category=data["category"],
             summary=data.get("summary", "").strip(),
             claims=data.get("claims", "").strip(),
@@ -214,10 +243,72 @@ class DeclineSerializer(NoteSerializer):
     reason = serializers.ChoiceField(choices=DeclineReason.choices)
 
 
+class ExtensionConsentSerializer(serializers.Serializer):
+    """One party's consent to an extension, recorded as the consent to mediation is."""
+
+    party = serializers.IntegerField(min_value=1, help_text="the party's id (parties[].id of the referral)")
+    consented_on = serializers.DateField(validators=[validate_plausible_date], help_text="同意延期日期")
+    method = serializers.ChoiceField(choices=Party.ConsentMethod.choices, help_text="同意方式")
+
+
 class ExtendSerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, max_value=365)
+    # The same limit and words as the page form and the workflow (a setting), documented in the schema.
+    days = serializers.IntegerField(
+        min_value=1,
+        max_value=settings.FANGDIAO["EXTENSION_MAX_DAYS"],
+        error_messages={
+            key: _("每次延长天数应在1至%d天之间。") % settings.FANGDIAO["EXTENSION_MAX_DAYS"]
+            for key in ("min_value", "max_value")
+        },
+    )
     reason = serializers.CharField(max_length=500)
-    parties_consented = serializers.BooleanField(required=False, default=False)
+    consents = ExtensionConsentSerializer(
+        many=True,
+        required=False,
+        default=list,
+        max_length=MAX_PARTIES,
+        help_text="每名当事人同意延期: one entry per party of the referral, each required",
+    )
+    # Replaced by ``consents``: one yes for all parties said neither who consented, nor when, nor how,
+    # and cannot be turned into per-party records honestly. Refused with a message naming the new field.
+    parties_consented = serializers.BooleanField(required=False, help_text="no longer accepted: use consents")
+
+    def validate_consents(self, consents):
+        parties = [c["party"] for c in consents]
+        if len(set(parties)) != len(parties):
+            raise serializers.ValidationError(_("同一当事人的同意只能登记一次。"))
+        return [PartyConsent(**c) for c in consents]
+
+    def validate(self, attrs):
+        # Sent at all, true or false (an absent form checkbox reads as false: that is not sending it).
+        attrs.pop("parties_consented", None)
+        if "parties_consented" in self.initial_data:
+            raise serializers.ValidationError(
+                {
+                    "parties_consented": [
+                        _(
+                            "不再接受 parties_consented：请在 consents 中逐一登记每名当事人同意延期的日期和方式，"
+                            '如 [{"party": 当事人id, "consented_on": "2026-01-05", "method": "written"}]。'
+                        )
+                    ]
+                }
+            )
+        return attrs
+
+
+class ExtendPetitionSerializer(serializers.Serializer):
+    """延长信访办理期限 (信访工作条例 Art. 34): once, approved by the office's head."""
+
+    days = serializers.IntegerField(
+        min_value=1,
+        max_value=settings.FANGDIAO["PETITION_EXTENSION_MAX_DAYS"],
+        error_messages={
+            key: _("信访办理期限只能延长1至%d天。") % settings.FANGDIAO["PETITION_EXTENSION_MAX_DAYS"]
+            for key in ("min_value", "max_value")
+        },
+    )
+    reason = serializers.CharField(max_length=500)
+    approved_by_name = serializers.CharField(max_length=100, help_text="批准人: the head of the office who approved")
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -255,14 +346,53 @@ class DeadlineOut(serializers.Serializer):
     kind_label = serializers.CharField()
     due_on = serializers.DateField(allow_null=True)
     due_at = serializers.DateTimeField(allow_null=True)
-    status = serializers.ChoiceField(choices=["on_time", "due_soon", "overdue"], allow_null=True)
+    status = serializers.ChoiceField(choices=DeadlineStatus.choices, allow_null=True)
     provisional = serializers.BooleanField()
     paused = serializers.BooleanField()
+
+
+class PetitionClockOut(serializers.Serializer):
+    """The petition's own clock (信访工作条例 Art. 34), beside the current stage's ``deadline``."""
+
+    accepted_on = serializers.DateField(help_text="受理日期: the clock's first day (not counted)")
+    due_on = serializers.DateField(help_text="60 days from accepted_on plus extended_days, rolled past rest days")
+    extended_days = serializers.IntegerField(help_text="the one extension, 0 to 30 days")
+    status = serializers.ChoiceField(
+        choices=DeadlineStatus.choices,
+        help_text="now; for a closed referral, whether it was closed by due_on",
+    )
+
+
+class FollowupClockOut(serializers.Serializer):
+    """The follow-up clock (回访期限) of the concluded round; null before a conclusion and after reopening."""
+
+    due_on = serializers.DateField(
+        help_text="CLOCK_FOLLOWUP_DAYS (30) calendar days from the conclusion, the last day rolled past rest days"
+    )
+    provisional = serializers.BooleanField(help_text="a day it counted is not confirmed in the calendar")
+    followed_up_on = serializers.DateField(allow_null=True, help_text="the round's first follow-up visit")
+    status = serializers.ChoiceField(
+        choices=[*DeadlineStatus.choices, (FOLLOWED_UP, _("已回访"))],
+        help_text="done once visited; otherwise on_time, due_soon or overdue now",
+    )
+
+
+class WarningOut(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["late_petition_acceptance"])
+    message = serializers.CharField()
 
 
 class PersonRefOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
+
+
+class RepeatOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    state = serializers.ChoiceField(choices=State.choices)
+    kind = serializers.ChoiceField(choices=[repeats.SAME_DISPUTE, repeats.SAME_PERSON])
+    concluded_on = serializers.DateField(allow_null=True)
 
 
 class PartySerializer(serializers.ModelSerializer):
@@ -308,12 +438,17 @@ class ReferralSerializer(serializers.ModelSerializer):
     parties = serializers.SerializerMethodField()
     mediators = serializers.SerializerMethodField()
     deadline = serializers.SerializerMethodField()
+    petition_clock = serializers.SerializerMethodField()
+    followup_clock = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField()
     available_actions = serializers.SerializerMethodField()
     personal_data = serializers.SerializerMethodField()
     repeat_of = serializers.SerializerMethodField()
-    # Filled by the mediation app through referrals/extensions.py (DESIGN.md §2: no import here).
+    possible_repeats = serializers.SerializerMethodField()
+    # Filled by the mediation app through its Extension (referrals/registry.py; no import here).
     agreement = serializers.SerializerMethodField()
     outcome = serializers.SerializerMethodField()
+    correction = serializers.SerializerMethodField()
 
     class Meta:
         model = Referral
@@ -336,13 +471,19 @@ class ReferralSerializer(serializers.ModelSerializer):
             "mediators",
             "deadline",
             "petition_due_on",
+            "petition_clock",
+            "followup_due_on",
+            "followup_clock",
+            "warnings",
             "round",
             "returns_count",
             "ping_pong",
             "repeat_of",
+            "possible_repeats",
             "suspended_since",
             "extension_days",
             "review_note",
+            "urge_count",
             "submitted_at",
             "accepted_at",
             "concluded_at",
@@ -351,6 +492,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "personal_data",
             "agreement",
             "outcome",
+            "correction",
             "created_at",
             "updated_at",
         ]
@@ -394,6 +536,19 @@ class ReferralSerializer(serializers.ModelSerializer):
     def get_deadline(self, obj: Referral):
         return deadline_as_dict(obj)
 
+    @extend_schema_field(PetitionClockOut)
+    def get_petition_clock(self, obj: Referral):
+        return petition_clock_as_dict(obj)
+
+    @extend_schema_field(FollowupClockOut(allow_null=True))
+    def get_followup_clock(self, obj: Referral):
+        return followup_clock_as_dict(obj)
+
+    @extend_schema_field(WarningOut(many=True))
+    def get_warnings(self, obj: Referral):
+        late = acceptance_warning(obj.received_on, obj.petition_accepted_on)
+        return [{"code": "late_petition_acceptance", "message": late}] if late else []
+
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_available_actions(self, obj: Referral):
         return permissions.available_actions(self._user(), obj)
@@ -402,12 +557,52 @@ class ReferralSerializer(serializers.ModelSerializer):
     def get_personal_data(self, obj: Referral) -> str:
         return "full" if self._full(obj) else "masked"
 
+    def _repeats(self, obj: Referral) -> repeats.RepeatCheck | None:
+        """The repeat check, worked out for one referral's detail only (a list would pay it per row)."""
+        if not self.context.get("detail"):
+            return None
+        cache = self.context.setdefault("_repeats", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = repeats.check(obj, user=self._user())
+        return cache[obj.pk]
+
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_repeat_of(self, obj: Referral):
-        return obj.repeat_of_id
+        """The best earlier match this user may see (detail), or the stored one if they may see it
+        (lists): never an id of a referral the user may not open."""
+        check = self._repeats(obj)
+        if check is not None:
+            return check.best.pk if check.best else None
+        if obj.repeat_of_id is None:
+            return None
+        visible = self.context.get("_visible_repeats")
+        if visible is None:
+            rows = self.parent.instance if self.parent is not None else [obj]
+            wanted = {r.repeat_of_id for r in rows if r.repeat_of_id}
+            visible = self.context["_visible_repeats"] = set(
+                permissions.referrals_visible_to(self._user()).filter(pk__in=wanted).values_list("pk", flat=True)
+            )
+        return obj.repeat_of_id if obj.repeat_of_id in visible else None
+
+    @extend_schema_field(RepeatOut(many=True, allow_null=True))
+    def get_possible_repeats(self, obj: Referral):
+        """Every earlier referral about the same people that this user may see; null in lists."""
+        check = self._repeats(obj)
+        if check is None:
+            return None
+        return [
+            {
+                "id": m.referral.pk,
+                "number": m.referral.number,
+                "state": m.referral.state,
+                "kind": m.kind,
+                "concluded_on": m.concluded_on.isoformat() if m.concluded_on else None,
+            }
+            for m in check.matches
+        ]
 
     def _section(self, name: str, obj: Referral):
-        section = SECTIONS.get(name)
+        section = registry.sections.get(name)
         return section.serialize(obj, self._user(), self._full(obj)) if section else None
 
     @extend_schema_field({**{"type": "object", "additionalProperties": True}, "nullable": True})
@@ -417,6 +612,11 @@ class ReferralSerializer(serializers.ModelSerializer):
     @extend_schema_field({**{"type": "object", "additionalProperties": True}, "nullable": True})
     def get_outcome(self, obj: Referral):
         return self._section("outcome", obj)
+
+    @extend_schema_field({**{"type": "object", "additionalProperties": True}, "nullable": True})
+    def get_correction(self, obj: Referral):
+        """Added by mediation (退回补正); a referral's detail only: a list would pay a query for it."""
+        return self._section("correction", obj) if self.context.get("detail") else None
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):
@@ -434,9 +634,7 @@ class TimelineEventSerializer(serializers.ModelSerializer):
         return {"id": obj.actor_id, "name": obj.actor.get_full_name() or obj.actor.get_username()}
 
     def get_action_label(self, obj: TimelineEvent) -> str:
-        from referrals.timeline import action_label
-
-        return action_label(obj.action)
+        return registry.event_label(obj.action)
 
 
 STATE_LABELS = dict(State.choices)

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
-from townships.signals import roster_exported
+from townships.signals import calendar_days_changed, roster_exported
 
 
 @receiver(post_save, sender="townships.CalendarDay")
@@ -21,9 +21,17 @@ def calendar_changed(sender, raw: bool = False, **kwargs) -> None:
     transaction.on_commit(recompute_deadlines.enqueue)
 
 
+@receiver(calendar_days_changed)
+def calendar_days_loaded(sender, years, **kwargs) -> None:
+    # A whole year loaded or taken over (load_reference_data), or days confirmed in bulk in the admin.
+    from referrals.tasks import recompute_deadlines
+
+    transaction.on_commit(recompute_deadlines.enqueue)
+
+
 @receiver(post_migrate)
 def fill_statistics_cells(sender, app_config=None, using="default", **kwargs) -> None:
-    """Running totals that are missing after a migration (every app's: ``rollup.SOURCES``)."""
+    """Running totals that are missing after a migration (every app's ``Extension.rollup``)."""
     if app_config is None:
         return
     from referrals import rollup
@@ -33,7 +41,7 @@ def fill_statistics_cells(sender, app_config=None, using="default", **kwargs) ->
 
 @receiver(roster_exported)
 def record_roster_export(sender, request, rows: int, region_codes, **kwargs) -> None:
-    from referrals.audit import log_export
-    from referrals.models import AccessLog
+    from core.audit import log_export
+    from core.models import AccessLog
 
     log_export(request, AccessLog.Action.EXPORT_ROSTER, rows=rows, region_codes=region_codes)

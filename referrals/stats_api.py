@@ -1,4 +1,4 @@
-"""``GET /api/stats/summary/`` (DESIGN.md §6) and the statistics workbook.
+"""``GET /api/stats/summary/`` (docs/api.md) and the statistics workbook.
 
 Both answer within the user's scope (``referrals/stats.py``): bad parameters are a 400 naming each
 one, a region outside what a supervisor supervises is a 403.
@@ -17,14 +17,14 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import error_responses
+from core.openapi import error_responses
+from lib.spreadsheets import Column, SheetWriter, dated_filename, new_workbook, xlsx_response
 from referrals import stats
-from townships.excel import Column, SheetWriter, dated_filename, new_workbook, xlsx_response
 
 SCOPE_PARAMETERS = [
     OpenApiParameter("region", str, description="区划代码 (NBS), e.g. 440703; prefix = containment"),
-    OpenApiParameter("from", OpenApiTypes.DATE, description="信访受理日期 from (YYYY-MM-DD), inclusive"),
-    OpenApiParameter("to", OpenApiTypes.DATE, description="信访受理日期 to (YYYY-MM-DD), inclusive"),
+    OpenApiParameter("from", OpenApiTypes.DATE, description="信访登记日期 from (YYYY-MM-DD), inclusive"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="信访登记日期 to (YYYY-MM-DD), inclusive"),
     OpenApiParameter("target", int, description="receiving organisation id"),
     OpenApiParameter("origin", int, description="referring petition office id"),
     OpenApiParameter("category", str, description="dispute category code"),
@@ -96,7 +96,7 @@ class StatsSummary(APIView):
         operation_id="stats_summary",
         parameters=SCOPE_PARAMETERS,
         responses={200: SummarySerializer, **error_responses(400, 401, 403)},
-        description="Figures of the referrals the user may see, received in the period (DESIGN.md §6).",
+        description="Figures of the referrals the user may see, received in the period (docs/api.md).",
     )
     def get(self, request):
         return Response(stats.summary(scope_from_request(request)))
@@ -131,12 +131,18 @@ OVERVIEW = (
     "overdue",
     "due_soon",
     "success_rate",
-    "accepted_on_time",
+    "answered_on_time",
+    "acceptance_due",
     "timely_acceptance_rate",
     "concluded_on_time",
+    "conclusion_due",
     "on_time_conclusion_rate",
     "closed_on_time",
+    "closing_due",
     "closed_on_time_rate",
+    "petition_on_time",
+    "petition_due",
+    "petition_on_time_rate",
     "avg_days_to_accept",
     "median_days_to_accept",
     "avg_days_to_conclude",
@@ -181,7 +187,7 @@ def statistics_workbook(scope: stats.Scope, data: dict[str, Any]):
     workbook = new_workbook()
     where = scope.region.name if scope.region else _("全部")
     period = f"{data['scope']['from'] or _('不限')} — {data['scope']['to'] or _('不限')}"
-    caption = _("访调对接统计表 · %(where)s · 信访受理日期 %(period)s · 生成于 %(at)s") % {
+    caption = _("访调对接统计表 · %(where)s · 信访登记日期 %(period)s · 生成于 %(at)s") % {
         "where": where,
         "period": period,
         "at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),

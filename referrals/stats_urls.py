@@ -1,4 +1,4 @@
-"""Statistics API (mounted at /api/): the summary of DESIGN.md §6 and the statistics workbook."""
+"""Statistics API (mounted at /api/): the summary of docs/api.md and the statistics workbook."""
 
 from django.urls import path
 

@@ -1,21 +1,25 @@
 from django.urls import path
 
 from referrals import views
-from referrals.permissions import ACTIONS
+from referrals.registry import registry
 
 app_name = "referrals"
 
 urlpatterns = [
     path("", views.referral_list, name="list"),
-    path("new/", views.create_referral, name="create"),
+    path("new/", views.create_referral, name="create_referral"),
     path("audit/", views.access_log, name="audit"),
+    path("filters/", views.saved_filter_list, name="saved_filters"),
+    path("filters/<int:pk>/delete/", views.delete_saved_filter, name="delete_saved_filter"),
     path("<int:pk>/", views.referral_detail, name="detail"),
-    path("<int:pk>/edit/", views.edit_referral, name="edit"),
+    path("<int:pk>/edit/", views.update_draft, name="update_draft"),
     path("<int:pk>/actions/<slug:action>/", views.referral_action, name="action"),
+    path("<int:pk>/petition-extension/notice/", views.petition_extension_notice, name="petition_extension_notice"),
 ]
-# One URL name per action as well (referrals:accept, referrals:close ...), all served by one view.
+# One URL name per action with a form as well (referrals:accept, referrals:add_followup ...), all
+# served by the one view: the noun of an action is the same in the registry, the URL and the event.
 urlpatterns += [
-    path(f"<int:pk>/actions/{name}/", views.referral_action, {"action": name}, name=name)
-    for name in ACTIONS
-    if name != "edit"
+    path(f"<int:pk>/actions/{a.name}/", views.referral_action, {"action": a.name}, name=a.name)
+    for a in registry.actions()
+    if a.form is not None
 ]

@@ -2,77 +2,156 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from referrals import permissions, workflow
+from core.audit import log_access
+from core.models import AccessLog
+from referrals import intake, listing, permissions, repeats, saved_filters
+from referrals.actions import perform
 from referrals.api import referral_queryset
-from referrals.audit import log_access
-from referrals.extensions import ACTION_FORMS as EXTRA_ACTION_FORMS
-from referrals.extensions import PANELS
-from referrals.filters import FilterError, filter_referrals
-from referrals.forms import ACTION_FORMS, PartyFormSet, ReferralForm, initial_from, referral_input
-from referrals.models import AccessLog, Party, State, TimelineEvent
-from referrals.permissions import WORKFLOW_ACTIONS
-from referrals.workflow import missing_elements, possible_duplicates
+from referrals.deadlines import petition_start, petition_status
+from referrals.errors import InvalidInput, MissingElements
+from referrals.filters import TRUE, FilterError, filter_referrals
+from referrals.forms import PartyFormSet, ReferralForm, initial_from, referral_input
+from referrals.models import Party, PetitionExtension, SavedFilter, State, TimelineEvent
+from referrals.registry import STEP, registry
+from referrals.workflow import missing_elements
 from townships.categories import Category
-from townships.models import Organisation
 
 PAGE_SIZE = 25
 
 
-def referral_list(request: HttpRequest) -> HttpResponse:
+def referral_list(request: HttpRequest, *, save_errors: dict | None = None, save_name: str = "") -> HttpResponse:
+    """The list: search, filters (shown as removable chips), a sort, stable pages and a total; the
+    user's saved filters. ``save_errors``: a "save this filter" just refused, shown with its name."""
+    params = request.GET
     qs = referral_queryset(request.user)
-    errors = {}
+    errors: dict[str, list[str]] = {}
     try:
-        qs = filter_referrals(qs, request.GET)
+        qs = filter_referrals(qs, params)
     except FilterError as exc:
-        errors = exc.errors
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        qs = qs.filter(pk__lt=int(before))
-    rows = list(qs.order_by("-id")[: PAGE_SIZE + 1])
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    params = request.GET.copy()
-    params.pop("before", None)
-    next_url = None
-    if more:
-        params["before"] = rows[-1].pk
-        next_url = "?" + params.urlencode()
+        errors.update(exc.errors)
+    try:
+        sort = listing.parse_sort(params)
+    except FilterError as exc:
+        errors.update(exc.errors)
+        sort = listing.SORTS[listing.DEFAULT_SORT]
+    total, total_more = listing.count(qs)
+    cursor = params.get("cursor") or None
+    before = params.get("before", "")
+    if not cursor and sort.value == listing.DEFAULT_SORT and before.isdigit() and len(before) <= 18:
+        qs = qs.filter(pk__lt=int(before))  # the pages' links before cursors: same order, same rows
+    try:
+        page = listing.paginate(qs, sort, cursor, PAGE_SIZE)
+    except FilterError as exc:
+        errors.update(exc.errors)
+        page = listing.paginate(qs, sort, None, PAGE_SIZE)
+    unpaged = listing.query_without_paging(params)
+    list_url = reverse("referrals:list")  # links stay the list's when a refused save shows it
     context = {
-        "referrals": rows,
-        "next_url": next_url,
+        "referrals": page.rows,
+        "total": total,
+        "total_more": total_more,
+        "list_url": list_url,
+        "next_url": f"{list_url}?" + "&".join(filter(None, [unpaged, urlencode({"cursor": page.next})]))
+        if page.next
+        else None,
+        "first_url": f"{list_url}?{unpaged}",
+        "params": params,
+        "is_first_page": not cursor and not before,
+    }
+    if params.get("fragment"):  # the rows alone, fetched again by the live page
+        return render(request, "referrals/_list_rows.html", context)
+    region = params.get("region", "").strip()
+    groups = listing.township_groups(permissions.areas_of(request.user))
+    offered = {code for g in groups for code, _label in g.options}
+    context |= {
         "filter_errors": errors,
         "states": State.choices,
         "categories": Category.choices,
-        "params": request.GET,
-        "is_first_page": not before,
+        "sorts": [(s.value, s.label) for s in listing.SORTS.values()],
+        "sort": sort.value,
+        "township_groups": groups,
+        # A region set by a link (the city from a statistics page) and not among the choices.
+        "region_other": listing.region_label(region) if region and region not in offered else None,
+        "chips": listing.active_filters(params),
+        # Several states or categories at once (a statistics link): kept as one choice, named in full.
+        "state_other": _several(params.get("state", ""), dict(State.choices)),
+        "category_other": _several(params.get("category", ""), dict(Category.choices)),
+        "flags": {flag: params.get(flag, "").lower() in TRUE for flag in ("overdue", "due_soon")},
+        # Filters set by links that the form has no field for: kept when the form is sent again.
+        "kept": [(k, params[k]) for k in listing.KEPT_BY_FORM if params.get(k)],
+        "saved_filters": list(saved_filters.saved_filters_of(request.user)),
+        "saved_max": SavedFilter.MAX_PER_USER,
+        "current_query": saved_filters.query_of(params),
+        "save_errors": save_errors or {},
+        "save_name": save_name,
+        "unpaged": unpaged,
     }
-    template = "referrals/_list_rows.html" if request.GET.get("fragment") else "referrals/referral_list.html"
-    return render(request, template, context)
+    return render(request, "referrals/referral_list.html", context, status=400 if save_errors else 200)
 
 
-def _offices(user):
-    ids = permissions.grants_of(user).orgs("refer_from")
-    return Organisation.objects.filter(pk__in=ids).select_related("region").order_by("region__code")
+def _several(value: str, labels: dict) -> str | None:
+    codes = [c.strip() for c in value.split(",") if c.strip()]
+    return "、".join(str(labels.get(c, c)) for c in codes) if len(codes) > 1 else None
+
+
+def saved_filter_list(request: HttpRequest) -> HttpResponse:
+    """GET: the user's saved filters (to open or delete). POST ``name`` + ``query``: save one; back
+    to the list it shows, or the list again with the mistake named and nothing saved."""
+    if request.method == "POST":
+        name, query = request.POST.get("name", ""), request.POST.get("query", "")
+        try:
+            saved = saved_filters.save_filter(request.user, name=name, query=query)
+        except InvalidInput as exc:
+            asked = saved_filters.params_of(query)
+            request.GET = QueryDict(saved_filters.query_of(asked) if asked is not None else "")
+            return referral_list(request, save_errors=exc.errors, save_name=name)
+        messages.success(request, _("已保存筛选「%s」。") % saved.name)
+        return redirect(reverse("referrals:list") + "?" + saved.query)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(
+        request,
+        "referrals/saved_filters.html",
+        {"saved_filters": saved_filters.saved_filters_of(request.user), "saved_max": SavedFilter.MAX_PER_USER},
+    )
+
+
+def delete_saved_filter(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST: delete one of the user's own saved filters (anyone else's: 404)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    name = saved_filters.saved_filters_of(request.user).filter(pk=pk).values_list("name", flat=True).first()
+    saved_filters.delete_filter(request.user, pk)
+    messages.success(request, _("已删除筛选「%s」。") % name)
+    back = request.POST.get("next", "")
+    local = back.startswith("/referrals/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None)
+    return redirect(back if local else reverse("referrals:list"))
 
 
 def create_referral(request: HttpRequest) -> HttpResponse:
-    offices = _offices(request.user)
+    offices = permissions.offices_of(request.user).order_by("region__code")
     if not offices.exists():
         raise permissions.Forbidden(_("只有信访部门的信访干部可以登记案件。"))
     if request.method == "POST":
         form = ReferralForm(request.POST, offices=offices)
         parties = PartyFormSet(request.POST, prefix="parties")
         if form.is_valid() and parties.is_valid():
-            referral = workflow.create_referral(
+            referral = intake.create_referral(
                 by=request.user, origin=form.cleaned_data["origin"], data=referral_input(form, parties)
             )
             messages.success(request, _("已登记案件 %s（草稿）。请核对要件后移交。") % referral.number)
+            _warn_late_acceptance(request, referral)
             return redirect("referrals:detail", pk=referral.pk)
     else:
         form = ReferralForm(offices=offices, initial={"received_on": None})
@@ -83,16 +162,23 @@ def create_referral(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/referral_form.html", {"form": form, "parties": parties, "referral": None})
 
 
-def edit_referral(request: HttpRequest, pk: int) -> HttpResponse:
+def _warn_late_acceptance(request: HttpRequest, referral) -> None:
+    """Saved, yet accepted later than 15 days after receipt: said, never refused."""
+    if warning := intake.acceptance_warning(referral.received_on, referral.petition_accepted_on):
+        messages.warning(request, warning)
+
+
+def update_draft(request: HttpRequest, pk: int) -> HttpResponse:
     referral = permissions.get_referral_for_user(request.user, pk)
-    permissions.require(request.user, referral, "edit")
-    offices = _offices(request.user)
+    permissions.require(request.user, referral, "update_draft")
+    offices = permissions.offices_of(request.user).order_by("region__code")
     if request.method == "POST":
         form = ReferralForm(request.POST, offices=offices)
         parties = PartyFormSet(request.POST, prefix="parties")
         if form.is_valid() and parties.is_valid():
-            workflow.update_draft(referral, by=request.user, data=referral_input(form, parties))
+            saved = intake.update_draft(referral, by=request.user, data=referral_input(form, parties))
             messages.success(request, _("已保存修改。"))
+            _warn_late_acceptance(request, saved)
             return redirect("referrals:detail", pk=referral.pk)
     else:
         initial, party_initial = initial_from(referral)
@@ -101,85 +187,106 @@ def edit_referral(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "referrals/referral_form.html", {"form": form, "parties": parties, "referral": referral})
 
 
-def _action_form(action: str):
-    if action in ACTION_FORMS:
-        return ACTION_FORMS[action], None
-    form_class, run = EXTRA_ACTION_FORMS[action]
-    return form_class, run
-
-
 def action_auto_id(action: str) -> str:
     # The page holds several action forms with fields of the same name (reason, note): each form's
     # ids carry its action so that every label points at its own field.
     return f"id_{action}_%s"
 
 
-WORKFLOW_RUNNERS = {
-    "submit": workflow.submit_referral,
-    "dispatch": workflow.dispatch_referral,
-    "accept": workflow.accept_referral,
-    "decline": workflow.decline_referral,
-    "redirect": workflow.redirect_referral,
-    "extend": workflow.extend_mediation,
-    "suspend": workflow.suspend_mediation,
-    "resume": workflow.resume_mediation,
-    "close": workflow.close_referral,
-    "reopen": workflow.reopen_referral,
-}
-
-
-def referral_detail(request: HttpRequest, pk: int, *, bound_action: str | None = None, bound_form=None) -> HttpResponse:
+def referral_detail(request: HttpRequest, pk: int, *, bound: dict | None = None) -> HttpResponse:
+    """The referral page; ``bound`` holds a form just sent back with its errors, by action."""
     referral = permissions.get_referral_for_user(request.user, pk, queryset=referral_queryset(request.user))
     user = request.user
+    request.bound_forms = bound or {}
     actions = []
-    for action in permissions.available_actions(user, referral, WORKFLOW_ACTIONS):
-        if action == bound_action:
-            form = bound_form
-        else:
-            form_class, _run = _action_form(action)
-            form = form_class(referral=referral, user=user, auto_id=action_auto_id(action))
+    for action in registry.actions(STEP):
+        if not permissions.can(user, referral, action.name):
+            continue
+        form = request.bound_forms.get(action.name) or action.form(
+            referral=referral, user=user, auto_id=action_auto_id(action.name)
+        )
         actions.append(
             {
-                "name": action,
-                "label": permissions.action_label(action),
+                "name": action.name,
+                "label": action.label,
                 "form": form,
-                "missing": missing_elements(referral, action),
-                "open": action == bound_action,
-                "url": reverse("referrals:action", args=[referral.pk, action]),
+                "missing": missing_elements(referral, action.name),
+                "open": action.name in request.bound_forms,
+                "confirm": action.confirm,
+                "url": reverse("referrals:action", args=[referral.pk, action.name]),
             }
         )
     events = TimelineEvent.objects.filter(referral=referral).select_related("actor").order_by("at", "id")
     panels = []
-    for panel in sorted(PANELS.values(), key=lambda p: p.order):
+    for panel in registry.panels:
         context = panel.context(request, referral)
         if context is not None:
             panels.append({"template": panel.template, "context": context})
+    # What else is the user's to do now (the committee's missing dossier papers), in the 办理 card.
+    tasks = []
+    for task in registry.tasks:
+        context = task.context(request, referral)
+        if context is not None:
+            tasks.append({"template": task.template, "context": context})
     context = {
         "referral": referral,
         "mediators": sorted(referral.mediators.all(), key=lambda m: (m.pk != referral.lead_mediator_id, m.name)),
         "full_data": permissions.can_see_personal_data(user, referral),
         "parties": list(referral.parties.all()),
         "actions": actions,
-        "can_edit": permissions.can(user, referral, "edit"),
+        "can_edit": permissions.can(user, referral, "update_draft"),
         "events": events,
         "panels": panels,
-        "duplicates": possible_duplicates(referral) if referral.state == State.DRAFT else [],
-        "visible_duplicates": set(
-            permissions.referrals_visible_to(user).filter(pk__in=[referral.repeat_of_id]).values_list("pk", flat=True)
-        )
-        if referral.repeat_of_id
-        else set(),
+        "tasks": tasks,
+        "repeats": repeats.check(referral, user=user, request=request),
+        "petition_clock": petition_clock_context(referral),
     }
-    if context["full_data"] and bound_form is None:
+    if context["full_data"] and not bound:
         log_access(request, AccessLog.Action.VIEW_PERSONAL_DATA, referral=referral)
-    status = 400 if bound_form is not None else 200
-    return render(request, "referrals/referral_detail.html", context, status=status)
+    return render(request, "referrals/referral_detail.html", context, status=400 if bound else 200)
+
+
+def petition_clock_context(referral) -> dict:
+    """The petition's own clock, shown beside the current stage's on the referral page."""
+    extension = (
+        PetitionExtension.objects.filter(referral=referral).first() if referral.petition_extension_days else None
+    )
+    return {
+        "accepted_on": petition_start(referral),
+        "due_on": referral.petition_due_on,
+        "provisional": referral.petition_provisional,
+        "status": petition_status(referral),
+        "extension": extension,
+        "late_acceptance": intake.acceptance_warning(referral.received_on, referral.petition_accepted_on),
+        "days": settings.FANGDIAO["PETITION_DAYS"],
+        "max_extension": settings.FANGDIAO["PETITION_EXTENSION_MAX_DAYS"],
+    }
+
+
+def petition_extension_notice(request: HttpRequest, pk: int) -> HttpResponse:
+    """延期告知书: the notice to the petitioner of the petition clock's extension and its reason
+    (信访工作条例 Art. 34), print-ready like the mediation documents. Whoever may see the referral;
+    404 until the clock has been extended. Names only: no personal data to audit."""
+    referral = permissions.get_referral_for_user(request.user, pk)
+    extension = PetitionExtension.objects.filter(referral=referral).select_related("by").first()
+    if extension is None:
+        raise Http404
+    context = {
+        "referral": referral,
+        "title": _("信访事项延期办理告知书"),
+        "extension": extension,
+        "petitioners": list(referral.parties.filter(role=Party.Role.PETITIONER)),
+        "accepted_on": petition_start(referral),
+        "petition_days": settings.FANGDIAO["PETITION_DAYS"],
+        "today": timezone.localdate(),
+    }
+    return render(request, "referrals/print_petition_extension.html", context)
 
 
 def access_log(request: HttpRequest) -> HttpResponse:
     """The read audit of the supervisor's region: who saw personal data, downloaded or exported."""
     entries = permissions.access_log_visible_to(request.user)
-    if not request.user.is_superuser and not permissions.grants_of(request.user).region_codes("supervise_region"):
+    if not permissions.may_read_access_log(request.user):
         raise permissions.Forbidden(_("只有司法行政机关的督导人员可以查看访问日志。"))
     if action := request.GET.get("action"):
         entries = entries.filter(action=action)
@@ -203,33 +310,36 @@ def access_log(request: HttpRequest) -> HttpResponse:
     )
 
 
+def copy_errors(form, exc: InvalidInput | MissingElements) -> None:
+    """A workflow refusal shown on the form that asked for it: missing elements at the top, a bad
+    value at its field."""
+    if isinstance(exc, MissingElements):
+        for m in exc.missing:
+            form.add_error(None, m.message)
+        return
+    for field, msgs in exc.errors.items():
+        for msg in msgs:
+            form.add_error(field if field in form.fields else None, msg)
+
+
 def referral_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """POST an action's short form; on success back to the referral, else the form with its errors."""
+    """POST an action's form (a step of the action bar or a record of a panel): on success back to the
+    referral, else the page with the form and its errors."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     referral = permissions.get_referral_for_user(request.user, pk, queryset=referral_queryset(request.user))
-    if action not in permissions.ACTIONS or (action not in ACTION_FORMS and action not in EXTRA_ACTION_FORMS):
+    if action not in registry or registry.action(action).form is None:
         return HttpResponse(status=404)
+    entry = registry.action(action)
     permissions.require(request.user, referral, action)
-    form_class, run = _action_form(action)
-    form = form_class(request.POST, request.FILES, referral=referral, user=request.user, auto_id=action_auto_id(action))
-    if not form.is_valid():
-        return referral_detail(request, pk, bound_action=action, bound_form=form)
-    runner = run or WORKFLOW_RUNNERS[action]
-    from referrals.errors import InvalidInput, MissingElements
-
-    try:
-        runner(referral, by=request.user, **form.payload())
-    except MissingElements as exc:
-        for m in exc.missing:
-            form.add_error(None, m.message)
-        return referral_detail(request, pk, bound_action=action, bound_form=form)
-    except InvalidInput as exc:
-        for field, msgs in exc.errors.items():
-            for msg in msgs:
-                form.add_error(field if field in form.fields else None, msg)
-        return referral_detail(request, pk, bound_action=action, bound_form=form)
-    messages.success(
-        request, _("已%(action)s：%(number)s") % {"action": permissions.action_label(action), "number": referral.number}
-    )
-    return redirect("referrals:detail", pk=referral.pk)
+    form = entry.form(request.POST, request.FILES, referral=referral, user=request.user, auto_id=action_auto_id(action))
+    if form.is_valid():
+        try:
+            perform(entry, referral, by=request.user, payload=form.payload())
+        except (MissingElements, InvalidInput) as exc:
+            copy_errors(form, exc)
+        else:
+            done = entry.done or _("已%(action)s：%(number)s") % {"action": entry.label, "number": referral.number}
+            messages.success(request, done)
+            return redirect("referrals:detail", pk=referral.pk)
+    return referral_detail(request, pk, bound={action: form})

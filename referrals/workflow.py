@@ -1,66 +1,48 @@
-"""The only code that changes a referral's state: one function per user action.
+"""The referral's own steps: one function per action, each one ``step`` (``referrals/steps.py``).
 
-Every step: opens a transaction, locks the referral's row, checks permission
-(``referrals/permissions.py``) and the step's required elements (all missing ones at once), calls
-the FSM transition, saves with ``update_fields``, writes a timeline event, recomputes the deadline,
-and queues notifications for after commit. Two people pressing different buttons at once: the
-second waits for the lock, finds the state changed, and gets ``NotAvailable`` (HTTP 409).
+A function checks what can be wrong whatever the state (an unknown reason code, a target outside the
+rules), then, inside the step, calls the FSM transition and writes what follows from it. The lock,
+the permission, the required elements, the deadline, the save, the timeline event and the live push
+are the step's. Registering and editing drafts are in ``referrals/intake.py``; the mediation steps
+(conclusion, sessions, follow-ups...) in ``mediation/workflow.py``.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from notifications.models import Kind as NotificationKind
-from notifications.service import broadcast_referral_changed, notify
-from referrals import permissions, rollup
-from referrals.deadlines import apply_deadline
-from referrals.errors import InvalidInput, Missing, MissingElements, NotAvailable
+from notifications.service import notify
+from referrals import permissions
+from referrals.deadlines import beyond_petition_deadline, petition_due
+from referrals.errors import BeyondPetitionDeadline, InvalidInput, Missing, NotAvailable
 from referrals.models import (
-    OPEN_STATES,
+    DeadlineKind,
     DeclineReason,
     Exclusion,
     Extension,
+    ExtensionConsent,
     Handling,
     Party,
+    PetitionExtension,
     Referral,
     Suspension,
-    TimelineEvent,
 )
-from referrals.numbering import next_number
+from referrals.notices import Notice
+from referrals.registry import registry
+from referrals.steps import excerpt, step, tell
 from townships.models import Mediator, Organisation
 
-# --- Required elements (要件, DOMAIN.md §5) ----------------------------------------------------
-
-ElementCheck = Callable[[Referral], list[Missing]]
-_EXTRA_CHECKS: dict[str, list[ElementCheck]] = {}
-
-
-_AFTER_STEP: dict[str, list[Callable[[Referral], None]]] = {}
-
-
-def register_after_step(action: str, hook: Callable[[Referral], None]) -> None:
-    """Let a later app keep its own records in step, in the step's transaction (mediation marks a
-    reopened case's agreement as no longer current)."""
-    _AFTER_STEP.setdefault(action, []).append(hook)
-
-
-def register_element_check(action: str, check: ElementCheck) -> None:
-    """Let a later app add elements to a step (the mediation dossier's must-items block closing)."""
-    _EXTRA_CHECKS.setdefault(action, []).append(check)
+# --- Required elements (要件) ------------------------------------------------------------------
 
 
 def missing_for_submit(referral: Referral) -> list[Missing]:
+    """What a referral needs before it is referred (docs/workflow.md, "Refer")."""
     missing: list[Missing] = []
     parties = list(referral.parties.all())
     if not any(p.role == Party.Role.PETITIONER for p in parties):
@@ -88,8 +70,8 @@ def missing_for_submit(referral: Referral) -> list[Missing]:
             missing.append(Missing(f"exclusion:{exclusion.value}", _("确认不存在：%s") % exclusion.label))
     if referral.target_id is None:
         missing.append(Missing("target", _("接收单位")))
-    elif not referral.target.accepts_referrals:
-        missing.append(Missing("target", _("接收单位须为可接收移交的调委会、司法局或综治中心")))
+    elif not permissions.referral_targets(referral.origin).filter(pk=referral.target_id).exists():
+        missing.append(Missing("target", _("接收单位须为本市可接收移交的调委会、司法局或综治中心")))
     return missing
 
 
@@ -107,377 +89,66 @@ def missing_for_accept(referral: Referral, mediators: Sequence[Mediator], rights
 
 
 def missing_elements(referral: Referral, action: str) -> list[Missing]:
-    """Elements the step still lacks that can be read from the referral itself (for checklists)."""
-    missing = missing_for_submit(referral) if action == "submit" else []
-    for check in _EXTRA_CHECKS.get(action, []):
-        missing += check(referral)
-    return missing
-
-
-# --- The one way to change state -------------------------------------------------------------
-
-
-@dataclass
-class Step:
-    """What a transition did, for the timeline and the notifications."""
-
-    note: str = ""
-    data: dict = field(default_factory=dict)
-    fields: list[str] = field(default_factory=list)
-
-
-def _lock(referral: Referral | int) -> Referral:
-    pk = referral if isinstance(referral, int) else referral.pk
-    return (
-        Referral.objects.select_for_update(of=("self",))
-        .select_related("origin", "target", "target__region", "region")
-        .get(pk=pk)
-    )
-
-
-def _snapshot(referral: Referral) -> dict[str, object]:
-    return {f.attname: getattr(referral, f.attname) for f in Referral._meta.concrete_fields if not f.primary_key}
-
-
-def record_event(
-    referral: Referral, *, by, action: str, from_state: str = "", note: str = "", data: dict | None = None
-) -> TimelineEvent:
-    return TimelineEvent.objects.create(
-        referral=referral,
-        actor=by,
-        action=action,
-        from_state=from_state,
-        to_state=referral.state,
-        note=note,
-        data=data or {},
-    )
-
-
-def referral_url(referral: Referral) -> str:
-    return reverse("referrals:detail", args=[referral.pk])
-
-
-def perform(
-    referral: Referral | int,
-    *,
-    by,
-    action: str,
-    change: Callable[[Referral, datetime.datetime], Step],
-    check: Callable[[Referral], list[Missing]] | None = None,
-    after: Callable[[Referral, Step, datetime.datetime], None] | None = None,
-) -> Referral:
-    """Run one workflow step (see the module docstring). Used by this module and mediation/workflow.
-
-    ``change`` calls the FSM transition and sets fields, returning a ``Step``; ``after`` writes
-    dependent rows and notifications inside the same transaction.
-    """
-    try:
-        with transaction.atomic():
-            locked = _lock(referral)
-            permissions.require(by, locked, action)
-            missing = (check(locked) if check else []) + [m for c in _EXTRA_CHECKS.get(action, []) for m in c(locked)]
-            if missing:
-                raise MissingElements(missing)
-            from_state = locked.state
-            now = timezone.now()
-            before = _snapshot(locked)
-            with rollup.tracked(locked.pk):
-                step = change(locked, now)
-                apply_deadline(locked)
-                # Save exactly what the transition and the deadline changed (update_fields), so a
-                # concurrent edit of another column is never overwritten with a stale value.
-                changed = {"updated_at", *step.fields, *(k for k, v in _snapshot(locked).items() if before[k] != v)}
-                locked.save(update_fields=sorted(changed))
-            record_event(locked, by=by, action=action, from_state=from_state, note=step.note, data=step.data)
-            if after:
-                after(locked, step, now)
-            for hook in _AFTER_STEP.get(action, []):
-                hook(locked)
-            broadcast_referral_changed(permissions.organisations_watching(locked), locked.pk, locked.state)
-    except (TransitionNotAllowed, ConcurrentTransition):
-        raise NotAvailable() from None
-    except Referral.DoesNotExist:
-        raise NotAvailable() from None
-    return locked
-
-
-def perform_record(
-    referral: Referral | int,
-    *,
-    by,
-    action: str,
-    write: Callable[[Referral, datetime.datetime], Step],
-    event: str | None = None,
-    check: Callable[[Referral], list[Missing]] | None = None,
-) -> Referral:
-    """Record something on a referral without changing its state (a session, a follow-up, an order).
-
-    Same guarantees as ``perform``: the row lock (so nothing is added to a case being concluded at
-    that moment), the permission, the elements, a timeline event and the live push.
-    """
-    try:
-        with transaction.atomic():
-            locked = _lock(referral)
-            permissions.require(by, locked, action)
-            missing = check(locked) if check else []
-            if missing:
-                raise MissingElements(missing)
-            step = write(locked, timezone.now())
-            if step.fields:
-                locked.save(update_fields=sorted({*step.fields, "updated_at"}))
-            record_event(locked, by=by, action=event or action, from_state=locked.state, note=step.note, data=step.data)
-            broadcast_referral_changed(permissions.organisations_watching(locked), locked.pk, locked.state)
-    except Referral.DoesNotExist:
-        raise NotAvailable() from None
-    return locked
-
-
-def tell(referral: Referral, who: str, kind: str, title: str, body: str = "", *, by=None) -> None:
-    """Notify an audience of the referral (see ``permissions.audience``), never the actor."""
-    notify(
-        permissions.audience(referral, who),
-        kind=kind,
-        title=title,
-        body=body,
-        url=referral_url(referral),
-        referral_id=referral.pk,
-        exclude=[by.pk] if by else [],
-    )
-
-
-def _excerpt(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# --- Intake ----------------------------------------------------------------------------------
-
-
-@dataclass
-class PartyInput:
-    role: str
-    kind: str
-    name: str
-    id_number: str = ""
-    phone: str = ""
-    address: str = ""
-    consent_given_on: datetime.date | None = None
-    consent_method: str = ""
-
-
-@dataclass
-class ReferralInput:
-    """Validated intake data (forms and serializers check shapes, codes and lengths first)."""
-
-    received_on: datetime.date
-    category: str
-    summary: str
-    claims: str
-    petition_no: str = ""
-    target: Organisation | None = None
-    scope_ground: str = ""
-    exclusions_absent: list[str] = field(default_factory=list)
-    parties: list[PartyInput] = field(default_factory=list)
-
-
-def check_target(target: Organisation, *, origin: Organisation) -> None:
-    """A referral goes to an active committee, bureau or centre of the origin's own city."""
-    if not target.accepts_referrals:
-        raise InvalidInput({"target": [_("%s不能接收移交案件。") % target.name]})
-    if target.region.code[:4] != origin.region.code[:4]:
-        raise InvalidInput({"target": [_("只能移交给本市的调解组织或司法行政机关。")]})
-
-
-def _write_parties(referral: Referral, parties: Iterable[PartyInput]) -> None:
-    Party.objects.bulk_create([Party(referral=referral, position=i, **vars(p)) for i, p in enumerate(parties)])
-
-
-def _write_input(referral: Referral, data: ReferralInput) -> None:
-    referral.search_text = " ".join([data.summary, *(p.name for p in data.parties)])
-    referral.received_on = data.received_on
-    referral.category = data.category
-    referral.summary = data.summary
-    referral.claims = data.claims
-    referral.petition_no = data.petition_no
-    referral.scope_ground = data.scope_ground
-    referral.exclusions_absent = sorted(set(data.exclusions_absent))
-    if data.target is not None:
-        check_target(data.target, origin=referral.origin)
-        referral.set_target(data.target)
-    else:
-        referral.target = None
-        referral.region = referral.origin.region
-        referral.region_code = referral.origin.region.code
-
-
-def create_referral(*, by, origin: Organisation, data: ReferralInput) -> Referral:
-    """Register a draft referral for a petition office.
-
-    Who: an officer of ``origin``. Side effects: a number is issued; a ``create`` timeline event.
-    """
-    if origin.pk not in permissions.grants_of(by).orgs("refer_from"):
-        raise permissions.Forbidden(_("您不是该信访部门的信访干部，不能以其名义登记案件。"))
-    with transaction.atomic():
-        referral = Referral(origin=origin, created_by=by)
-        _write_input(referral, data)
-        referral.number = next_number(origin.region)
-        apply_deadline(referral)
-        referral.save()
-        _write_parties(referral, data.parties)
-        _mark_repeat(referral)
-        rollup.record_new(referral.pk)
-        record_event(referral, by=by, action="create", data={"number": referral.number})
-    return referral
-
-
-def update_draft(referral: Referral, *, by, data: ReferralInput) -> Referral:
-    """Replace a draft's contents. Who: an officer of the origin office; only while a draft."""
-
-    def change(r: Referral, now: datetime.datetime) -> Step:
-        _write_input(r, data)
-        r.parties.all().delete()
-        _write_parties(r, data.parties)
-        _mark_repeat(r)
-        fields = [
-            "search_text",
-            "received_on",
-            "category",
-            "summary",
-            "claims",
-            "petition_no",
-            "scope_ground",
-            "exclusions_absent",
-            "target",
-            "region",
-            "region_code",
-        ]
-        return Step(fields=fields)
-
-    try:
-        with transaction.atomic():
-            locked = _lock(referral)
-            permissions.require(by, locked, "edit")
-            with rollup.tracked(locked.pk):
-                step = change(locked, timezone.now())
-                locked.save(update_fields=sorted({*step.fields, *apply_deadline(locked), "updated_at"}))
-            record_event(locked, by=by, action="edit", from_state=locked.state)
-    except Referral.DoesNotExist:
-        raise NotAvailable() from None
-    return locked
-
-
-# --- Duplicate warning at intake -------------------------------------------------------------
-
-
-def possible_duplicates(referral: Referral, *, limit: int = 10) -> list[Referral]:
-    """Other open referrals with the same petitioner (ID number or phone) or the same pair of parties.
-
-    A warning for the officer, not a block: the same neighbours may well have a second dispute.
-    """
-    parties = list(referral.parties.all()) if referral.pk else []
-    petitioners = [p for p in parties if p.role == Party.Role.PETITIONER]
-    respondents = [p for p in parties if p.role == Party.Role.RESPONDENT]
-    match = Q(pk__in=[])
-    ids = [p.id_number for p in petitioners if p.id_number]
-    phones = [p.phone for p in petitioners if p.phone]
-    if ids:
-        match |= Q(parties__role=Party.Role.PETITIONER, parties__id_number__in=ids)
-    if phones:
-        match |= Q(parties__role=Party.Role.PETITIONER, parties__phone__in=phones)
-    pair_candidates = set()
-    if petitioners and respondents:
-        names_p = [p.name for p in petitioners]
-        names_r = [p.name for p in respondents]
-        pair_candidates = set(
-            Party.objects.filter(role=Party.Role.PETITIONER, name__in=names_p)
-            .filter(referral__parties__role=Party.Role.RESPONDENT, referral__parties__name__in=names_r)
-            .values_list("referral_id", flat=True)[:limit]
-        )
-        match |= Q(pk__in=pair_candidates)
-    if match == Q(pk__in=[]):
-        return []
-    return list(
-        Referral.objects.filter(match, state__in=OPEN_STATES)
-        .exclude(pk=referral.pk)
-        .distinct()
-        .select_related("origin", "target")
-        .order_by("-id")[:limit]
-    )
-
-
-def _mark_repeat(referral: Referral) -> None:
-    found = possible_duplicates(referral, limit=1)
-    referral.repeat_of = found[0] if found else None
-    Referral.objects.filter(pk=referral.pk).update(repeat_of=referral.repeat_of)
+    """Elements the action still lacks that can be read from the referral itself (for checklists)."""
+    return [m for check in registry.checks(action) for m in check(referral)]
 
 
 # --- Steps -----------------------------------------------------------------------------------
 
 
-def _open_handling(referral: Referral, organisation: Organisation, at: datetime.datetime) -> None:
+def _open_handling(referral: Referral, organisation: Organisation, at) -> None:
     Handling.objects.create(referral=referral, organisation=organisation, started_at=at)
 
 
-def _end_handling(referral: Referral, result: str, at: datetime.datetime) -> None:
+def _end_handling(referral: Referral, result: str, at) -> None:
     Handling.objects.filter(referral=referral, ended_at__isnull=True).update(ended_at=at, result=result)
+
+
+def _require_target(targets, target: Organisation, message: str) -> None:
+    if not targets.filter(pk=target.pk).exists():
+        raise InvalidInput({"target": [message]})
 
 
 def submit_referral(referral: Referral, *, by) -> Referral:
     """Refer a draft to its target (移交). From: draft. Who: an officer of the origin office.
 
-    Needs every element of DOMAIN.md §5 "Refer". Tells the target's members.
+    Needs every element of "Refer" (``missing_for_submit``, registered for the action). Tells the target.
     """
-
-    def change(r: Referral, now: datetime.datetime) -> Step:
-        r.submit(at=now)
-        return Step(data={"target": r.target_id, "target_name": r.target.name})
-
-    def after(r: Referral, step: Step, now: datetime.datetime) -> None:
-        _open_handling(r, r.target, now)
-        tell(r, "target", NotificationKind.REFERRAL_RECEIVED, _("新移交案件 %s") % r.number, _excerpt(r.summary), by=by)
-
-    return perform(referral, by=by, action="submit", change=change, check=missing_for_submit, after=after)
-
-
-def _check_route_target(referral: Referral, target: Organisation, *, within: str) -> None:
-    if target.pk == referral.target_id:
-        raise InvalidInput({"target": [_("新的接收单位不能与当前接收单位相同。")]})
-    if not target.accepts_referrals:
-        raise InvalidInput({"target": [_("%s不能接收移交案件。") % target.name]})
-    if not target.region.code.startswith(within):
-        raise InvalidInput({"target": [_("只能分派给本辖区内的调解组织。")]})
+    with step(referral, by=by, action="submit") as s:
+        r = s.referral
+        r.submit(at=s.now)
+        s.data = {"target": r.target_id, "target_name": r.target.name}
+        _open_handling(r, r.target, s.now)
+        tell(r, "target", Notice.REFERRAL_RECEIVED, _("新移交案件 %s") % r.number, excerpt(r.summary), by=by)
+    return r
 
 
 def dispatch_referral(referral: Referral, *, by, target: Organisation, note: str = "") -> Referral:
     """Route a referral onward (分派). From: submitted, at a justice bureau or governance centre.
 
-    Who: a dispatcher of the current target. Restarts the acceptance clock; tells the new target
-    and the origin office.
+    Who: a dispatcher of the current target; to a mediation committee of its area
+    (``permissions.dispatch_targets``). Restarts the acceptance clock; tells the new target and the
+    origin office.
     """
-
-    def change(r: Referral, now: datetime.datetime) -> Step:
-        _check_route_target(r, target, within=r.target.region.code)
+    with step(referral, by=by, action="dispatch") as s:
+        r = s.referral
+        _require_target(permissions.dispatch_targets(r), target, _("只能分派给本辖区内的人民调解委员会。"))
         previous = r.target
-        r.dispatch(target=target, at=now)
-        return Step(
-            note=note,
-            data={"from": previous.pk, "from_name": previous.name, "target": target.pk, "target_name": target.name},
-        )
-
-    def after(r: Referral, step: Step, now: datetime.datetime) -> None:
-        _end_handling(r, Handling.Result.DISPATCHED, now)
-        _open_handling(r, target, now)
-        tell(r, "target", NotificationKind.REFERRAL_RECEIVED, _("新分派案件 %s") % r.number, _excerpt(r.summary), by=by)
+        r.dispatch(target=target, at=s.now)
+        s.note = note
+        s.data = {"from": previous.pk, "from_name": previous.name, "target": target.pk, "target_name": target.name}
+        _end_handling(r, Handling.Result.DISPATCHED, s.now)
+        _open_handling(r, target, s.now)
+        tell(r, "target", Notice.REFERRAL_RECEIVED, _("新分派案件 %s") % r.number, excerpt(r.summary), by=by)
         tell(
             r,
             "origin",
-            NotificationKind.REFERRAL_ROUTED,
+            Notice.REFERRAL_ROUTED,
             _("%(number)s 已分派至 %(target)s") % {"number": r.number, "target": target.name},
             note,
             by=by,
         )
-
-    return perform(referral, by=by, action="dispatch", change=change, after=after)
+    return r
 
 
 def accept_referral(
@@ -489,31 +160,24 @@ def accept_referral(
     from the committee's active roster, and the parties told their rights and duties. Starts the
     mediation clock; tells the origin office.
     """
-
-    def change(r: Referral, now: datetime.datetime) -> Step:
-        r.accept(lead=mediators[0], at=now)
+    with step(
+        referral, by=by, action="accept", missing=lambda r: missing_for_accept(r, mediators, rights_explained)
+    ) as s:
+        r = s.referral
+        r.accept(lead=mediators[0], at=s.now)
         r.mediators.set(mediators)
-        return Step(note=note, data={"mediators": [m.pk for m in mediators], "lead": mediators[0].name})
-
-    def after(r: Referral, step: Step, now: datetime.datetime) -> None:
-        _end_handling(r, Handling.Result.ACCEPTED, now)
+        s.note = note
+        s.data = {"mediators": [m.pk for m in mediators], "lead": mediators[0].name}
+        _end_handling(r, Handling.Result.ACCEPTED, s.now)
         tell(
             r,
             "origin",
-            NotificationKind.REFERRAL_ACCEPTED,
+            Notice.REFERRAL_ACCEPTED,
             _("%(number)s 已被 %(target)s 受理") % {"number": r.number, "target": r.target.name},
             _("主调解员：%s") % mediators[0].name,
             by=by,
         )
-
-    return perform(
-        referral,
-        by=by,
-        action="accept",
-        change=change,
-        check=lambda r: missing_for_accept(r, mediators, rights_explained),
-        after=after,
-    )
+    return r
 
 
 def decline_referral(referral: Referral, *, by, reason: str, note: str = "") -> Referral:
@@ -526,86 +190,203 @@ def decline_referral(referral: Referral, *, by, reason: str, note: str = "") -> 
         raise InvalidInput({"reason": [_("未知的退回原因：%s") % reason]})
     if reason == DeclineReason.OTHER and not note.strip():
         raise InvalidInput({"note": [_("退回原因为“其他”时须填写说明。")]})
-
-    def change(r: Referral, now: datetime.datetime) -> Step:
+    with step(referral, by=by, action="decline") as s:
+        r = s.referral
         target = r.target
-        r.decline(at=now)
-        return Step(
-            note=note,
-            data={
-                "reason": reason,
-                "reason_label": str(DeclineReason(reason).label),
-                "by_organisation": target.pk,
-                "by_name": target.name,
-            },
-        )
-
-    def after(r: Referral, step: Step, now: datetime.datetime) -> None:
-        _end_handling(r, Handling.Result.DECLINED, now)
+        r.decline(at=s.now)
+        label = str(DeclineReason(reason).label)
+        s.note = note
+        s.data = {"reason": reason, "reason_label": label, "by_organisation": target.pk, "by_name": target.name}
+        _end_handling(r, Handling.Result.DECLINED, s.now)
         tell(
             r,
             "origin",
-            NotificationKind.REFERRAL_RETURNED,
-            _("%(number)s 被 %(target)s 退回") % {"number": r.number, "target": r.target.name},
-            step.data["reason_label"] + (f"：{note}" if note else ""),
+            Notice.REFERRAL_RETURNED,
+            _("%(number)s 被 %(target)s 退回") % {"number": r.number, "target": target.name},
+            label + (f"：{note}" if note else ""),
             by=by,
         )
         if r.ping_pong:
             tell(
                 r,
                 "supervisors",
-                NotificationKind.PING_PONG,
+                Notice.PING_PONG,
                 _("%(number)s 已被退回 %(n)d 次") % {"number": r.number, "n": r.returns_count},
-                _excerpt(r.summary),
+                excerpt(r.summary),
                 by=by,
             )
-
-    return perform(referral, by=by, action="decline", change=change, after=after)
+    return r
 
 
 def redirect_referral(referral: Referral, *, by, target: Organisation, note: str = "") -> Referral:
     """Refer a returned referral again, to another receiver (重新移交). From: declined.
 
     Who: an officer of the origin office, or — once it is ping-pong — a dispatcher of the
-    supervising justice bureau. Restarts the acceptance clock; tells the new target.
+    supervising justice bureau (``permissions.redirect_targets`` says where each may send it).
+    Restarts the acceptance clock; tells the new target.
     """
-
-    def change(r: Referral, now: datetime.datetime) -> Step:
-        if permissions.Actor.of(by, r).origin_officer:
-            check_target(target, origin=r.origin)
-        else:
-            bureau_codes = permissions.grants_of(by).region_codes("route_region")
-            _check_route_target(r, target, within=next(c for c in bureau_codes if r.region_code.startswith(c)))
+    with step(referral, by=by, action="redirect") as s:
+        r = s.referral
         if target.pk == r.target_id:
             raise InvalidInput({"target": [_("刚退回的单位不能再次作为接收单位，请选择其他单位。")]})
-        r.redirect(target=target, at=now)
-        return Step(note=note, data={"target": target.pk, "target_name": target.name})
+        if permissions.Actor.of(by, r).origin_officer:
+            refused = _("只能移交给本市可接收移交的调委会、司法局或综治中心。")
+        else:
+            refused = _("只能分派给本辖区内的人民调解委员会。")
+        _require_target(permissions.redirect_targets(by, r), target, refused)
+        r.redirect(target=target, at=s.now)
+        s.note = note
+        s.data = {"target": target.pk, "target_name": target.name}
+        _open_handling(r, target, s.now)
+        tell(r, "target", Notice.REFERRAL_RECEIVED, _("新移交案件 %s") % r.number, excerpt(r.summary), by=by)
+    return r
 
-    def after(r: Referral, step: Step, now: datetime.datetime) -> None:
-        _open_handling(r, target, now)
-        tell(r, "target", NotificationKind.REFERRAL_RECEIVED, _("新移交案件 %s") % r.number, _excerpt(r.summary), by=by)
 
-    return perform(referral, by=by, action="redirect", change=change, after=after)
+def withdraw_referral(referral: Referral, *, by, reason: str) -> Referral:
+    """Take back a referral its receiver has not accepted yet (撤回). From: submitted; to: draft.
+
+    Who: an officer of the origin office. Needs a reason. The receiver's turn ends (``Handling``
+    result ``withdrawn``) and it is told why. As a draft the referral is the office's own working
+    paper again: the receiver no longer sees it, the refer clock (from ``received_on``) applies, and
+    the office may correct it and submit it again, to the same receiver or another.
+    """
+    if not reason.strip():
+        raise InvalidInput({"reason": [_("请填写撤回原因。")]})
+    with step(referral, by=by, action="withdraw") as s:
+        r = s.referral
+        target = r.target
+        # Read before the referral becomes a draft, which only the origin office may see.
+        receivers = list(permissions.audience(r, "target"))
+        r.withdraw(at=s.now)
+        s.note = reason
+        s.data = {"target": target.pk, "target_name": target.name}
+        _end_handling(r, Handling.Result.WITHDRAWN, s.now)
+        notify(
+            receivers,
+            kind=Notice.REFERRAL_WITHDRAWN,
+            # No link: the draft is no longer theirs to open.
+            title=_("%(number)s 已被 %(origin)s 撤回") % {"number": r.number, "origin": r.origin.name},
+            body=reason,
+            referral_id=r.pk,
+            exclude=[by.pk],
+        )
+    return r
 
 
-def extend_mediation(referral: Referral, *, by, days: int, reason: str, parties_consented: bool) -> Referral:
+def urge_referral(referral: Referral, *, by, note: str = "") -> Referral:
+    """Remind the handler of an overdue referral (催办). From: submitted or mediating, past its deadline.
+
+    Who: an officer or reviewer of the origin office. Counts the reminder (``urge_count``, 催办次数)
+    and tells the members of the organisation whose clock has run out.
+    """
+    with step(referral, by=by, action="urge") as s:
+        r = s.referral
+        r.urge_count += 1
+        s.note = note
+        s.data = {"count": r.urge_count, "deadline": r.deadline_kind, "due_on": r.due_on.isoformat()}
+        late = str(DeadlineKind(r.deadline_kind).label) if r.deadline_kind else ""
+        tell(
+            r,
+            "target",
+            Notice.REFERRAL_URGED,
+            _("%(number)s 已超过%(deadline)s，%(origin)s 催办（第%(n)d次）")
+            % {"number": r.number, "deadline": late, "origin": r.origin.name, "n": r.urge_count},
+            note,
+            by=by,
+        )
+    return r
+
+
+@dataclass(frozen=True)
+class PartyConsent:
+    """One party's consent to an extension of the mediation period: the party (its id), the day and
+    how it was given (``Party.ConsentMethod``), as the consent to mediation itself is recorded."""
+
+    party: int
+    consented_on: datetime.date
+    method: str
+
+
+def missing_extension_consents(referral: Referral, consents: Sequence[PartyConsent]) -> list[Missing]:
+    """Every party of the referral must consent to the extension: one element per party that has not,
+    named (``extension_consent:<party id>``)."""
+    given = {c.party for c in consents}
+    return [
+        Missing(
+            f"extension_consent:{party.pk}",
+            _("%(name)s（%(role)s）同意延长调解期限的日期和方式")
+            % {"name": party.name, "role": Party.Role(party.role).label},
+        )
+        for party in referral.parties.all()
+        if party.pk not in given
+    ]
+
+
+def _check_extension_consents(referral: Referral, consents: Sequence[PartyConsent]) -> list[dict]:
+    """Each consent names a party of this referral once, a known method, a day within the current
+    round and not in the future. Returns them for the timeline, in the parties' order."""
+    parties = {p.pk: p for p in referral.parties.all()}
+    started = timezone.localtime(referral.mediation_started_at).date() if referral.mediation_started_at else None
+    today = timezone.localdate()
+    errors: list[str] = []
+    seen: set[int] = set()
+    for i, c in enumerate(consents, start=1):
+        party = parties.get(c.party)
+        if party is None:
+            errors.append(_("第%(i)d项：本案没有编号为%(id)s的当事人。") % {"i": i, "id": c.party})
+            continue
+        if c.party in seen:
+            errors.append(_("%s的同意重复登记。") % party.name)
+        seen.add(c.party)
+        if c.method not in Party.ConsentMethod.values:
+            errors.append(_("%(name)s：未知的同意方式“%(method)s”。") % {"name": party.name, "method": c.method})
+        if c.consented_on > today:
+            errors.append(_("%s同意延期的日期不能晚于今天。") % party.name)
+        elif started and c.consented_on < started:
+            errors.append(
+                _("%(name)s同意延期的日期不能早于本轮调解开始日期(%(date)s)。")
+                % {"name": party.name, "date": started.isoformat()}
+            )
+    if errors:
+        raise InvalidInput({"consents": errors})
+    order = {pk: n for n, pk in enumerate(parties)}
+    return [
+        {
+            "party": c.party,
+            "name": parties[c.party].name,
+            "consented_on": c.consented_on.isoformat(),
+            "method": c.method,
+            "method_label": str(Party.ConsentMethod(c.method).label),
+        }
+        for c in sorted(consents, key=lambda c: order[c.party])
+    ]
+
+
+def extend_referral(
+    referral: Referral, *, by, days: int, reason: str, consents: Sequence[PartyConsent] = ()
+) -> Referral:
     """Extend the mediation period (延期). From: mediating, not suspended.
 
-    Who: a mediator of the handling committee. Only with both parties' consent; each extension
-    and their total are capped by settings.
+    Who: a mediator of the handling committee. Only with every party's consent, each recorded with its
+    day and method (``ExtensionConsent``); a party missing is named (``missing_extension_consents``).
+    Each extension and their total are capped by settings.
     """
     limit = settings.FANGDIAO["EXTENSION_MAX_DAYS"]
     if not 1 <= days <= limit:
         raise InvalidInput({"days": [_("每次延长天数应在1至%d天之间。") % limit]})
     if not reason.strip():
         raise InvalidInput({"reason": [_("请填写延期原因。")]})
+    consents = list(consents)
+    given: list[dict] = []
 
-    def check(r: Referral) -> list[Missing]:
-        if not parties_consented:
-            return [Missing("parties_consented", _("双方当事人同意延长调解期限"))]
-        return []
+    def consented(r: Referral) -> list[Missing]:
+        # A consent naming no party of this referral, twice, or badly dated is bad input (400 at once);
+        # the parties no consent names are then the missing elements.
+        given[:] = _check_extension_consents(r, consents)
+        return missing_extension_consents(r, consents)
 
-    def change(r: Referral, now: datetime.datetime) -> Step:
+    with step(referral, by=by, action="extend", missing=consented) as s:
+        r = s.referral
         total = settings.FANGDIAO["EXTENSIONS_MAX_TOTAL_DAYS"]
         if r.extension_days + days > total:
             raise InvalidInput(
@@ -616,59 +397,138 @@ def extend_mediation(referral: Referral, *, by, days: int, reason: str, parties_
                     ]
                 }
             )
+        _refuse_beyond_petition_deadline(r, days, "days", _("延长调解期限%d天") % days)
         r.extend(days=days)
-        return Step(note=reason, data={"days": days, "total": r.extension_days})
-
-    def after(r: Referral, step: Step, now: datetime.datetime) -> None:
-        Extension.objects.create(
-            referral=r, days=days, reason=reason, parties_consented=True, round=r.round, by=by, at=now
+        # The timeline says who consented, when and how.
+        who = "；".join(f"{c['name']} {c['consented_on']} {c['method_label']}" for c in given)
+        s.note = reason + "\n" + _("当事人同意延期：%s") % who
+        s.data = {"days": days, "total": r.extension_days, "consents": given}
+        extension = Extension.objects.create(
+            referral=r, days=days, reason=reason, parties_consented=True, round=r.round, by=by, at=s.now
+        )
+        ExtensionConsent.objects.bulk_create(
+            ExtensionConsent(
+                extension=extension,
+                party_id=c["party"],
+                consented_on=datetime.date.fromisoformat(c["consented_on"]),
+                method=c["method"],
+            )
+            for c in given
         )
         tell(
             r,
             "origin",
-            NotificationKind.REFERRAL_UPDATED,
+            Notice.REFERRAL_UPDATED,
             _("%(number)s 调解期限延长%(days)d天") % {"number": r.number, "days": days},
             reason,
             by=by,
         )
+    return r
 
-    return perform(referral, by=by, action="extend", change=change, check=check, after=after)
+
+def _refuse_beyond_petition_deadline(referral: Referral, more_days: int, field: str, what: str) -> None:
+    """Refuse to lengthen mediation past the petition's own deadline (信访工作条例 Art. 34), naming both
+    dates: the office must extend the petition clock first (``extend_petition``), which it may do once."""
+    clash = beyond_petition_deadline(referral, more_days)
+    if clash is None:
+        return
+    mediation, petition = clash
+    message = _("%(what)s后调解期限将至%(mediation)s，超过信访办理期限%(petition)s。") % {
+        "what": what,
+        "mediation": mediation.isoformat(),
+        "petition": petition.isoformat(),
+    }
+    if referral.petition_extension_days:
+        message += _("信访办理期限已延长过一次，不能再延长，请在信访办理期限内结束调解。")
+    else:
+        message += _("如确需%s，请先由信访部门延长信访办理期限。") % what
+    raise BeyondPetitionDeadline({field: [message]})
 
 
-def suspend_mediation(referral: Referral, *, by, reason: str) -> Referral:
+def extend_petition_referral(referral: Referral, *, by, days: int, reason: str, approved_by_name: str) -> Referral:
+    """Extend the petition's handling period (延长信访办理期限, 信访工作条例 Art. 34). Any open state, once.
+
+    Who: a reviewer of the origin office, with the approval of the office's head (named here); at most
+    ``CLOCK_PETITION_EXTENSION_MAX_DAYS`` (30) days. Moves ``petition_due_on``; the petitioner is told the
+    reason by the printed notice (延期告知书). Tells the office and the current handler.
+    """
+    limit = settings.FANGDIAO["PETITION_EXTENSION_MAX_DAYS"]
+    if not 1 <= days <= limit:
+        raise InvalidInput({"days": [_("信访办理期限只能延长1至%d天。") % limit]})
+    if not reason.strip():
+        raise InvalidInput({"reason": [_("请填写延期理由。")]})
+    if not approved_by_name.strip():
+        raise InvalidInput({"approved_by_name": [_("请填写批准延期的本机关负责人。")]})
+    with step(referral, by=by, action="extend_petition") as s:
+        r = s.referral
+        if r.petition_extension_days:
+            raise NotAvailable()  # once only (the action's rule says so too)
+        previous = petition_due(r).date
+        r.petition_extension_days = days
+        due = petition_due(r)
+        r.petition_due_on, r.petition_provisional = due.date, due.provisional
+        PetitionExtension.objects.create(
+            referral=r,
+            days=days,
+            reason=reason.strip(),
+            approved_by_name=approved_by_name.strip(),
+            previous_due_on=previous,
+            due_on=due.date,
+            by=by,
+            at=s.now,
+        )
+        s.note = reason.strip()
+        s.data = {
+            "days": days,
+            "previous_due_on": previous.isoformat(),
+            "due_on": due.date.isoformat(),
+            "approved_by": approved_by_name.strip(),
+        }
+        title = _("%(number)s 信访办理期限延长%(days)d天，至%(due)s") % {
+            "number": r.number,
+            "days": days,
+            "due": due.date.isoformat(),
+        }
+        tell(r, "origin", Notice.REFERRAL_UPDATED, title, reason, by=by)
+        tell(r, "target", Notice.REFERRAL_UPDATED, title, reason, by=by)
+    return r
+
+
+def suspend_referral(referral: Referral, *, by, reason: str) -> Referral:
     """Pause the mediation clock (中止), e.g. while waiting for an appraisal. From: mediating.
 
     Who: a mediator of the handling committee. The pause is kept as a ledger entry.
     """
     if not reason.strip():
         raise InvalidInput({"reason": [_("请填写中止原因。")]})
+    with step(referral, by=by, action="suspend") as s:
+        r = s.referral
+        # A pause of a whole day or more moves the mediation deadline: refused when there is no day to spare.
+        _refuse_beyond_petition_deadline(r, 1, "non_field_errors", _("中止调解"))
+        r.suspend(at=s.now)
+        s.note = reason
+        Suspension.objects.create(referral=r, started_at=s.now, reason=reason, started_by=by)
+        tell(r, "origin", Notice.REFERRAL_UPDATED, _("%s 调解中止") % r.number, reason, by=by)
+    return r
 
-    def change(r: Referral, now: datetime.datetime) -> Step:
-        r.suspend(at=now)
-        return Step(note=reason)
 
-    def after(r: Referral, step: Step, now: datetime.datetime) -> None:
-        Suspension.objects.create(referral=r, started_at=now, reason=reason, started_by=by)
-        tell(r, "origin", NotificationKind.REFERRAL_UPDATED, _("%s 调解中止") % r.number, reason, by=by)
-
-    return perform(referral, by=by, action="suspend", change=change, after=after)
+def end_suspension(referral: Referral, *, by, at) -> None:
+    """Close the open pause of the mediation clock, if any (resuming, or ending mediation while paused)."""
+    Suspension.objects.filter(referral=referral, ended_at__isnull=True).update(ended_at=at, ended_by=by)
 
 
-def resume_mediation(referral: Referral, *, by, note: str = "") -> Referral:
+def resume_referral(referral: Referral, *, by, note: str = "") -> Referral:
     """Restart the mediation clock after a pause (恢复). From: mediating, suspended.
 
     The paused days are added to the mediation period.
     """
-
-    def change(r: Referral, now: datetime.datetime) -> Step:
-        Suspension.objects.filter(referral=r, ended_at__isnull=True).update(ended_at=now, ended_by=by)
+    with step(referral, by=by, action="resume") as s:
+        r = s.referral
+        end_suspension(r, by=by, at=s.now)
         r.resume()
-        return Step(note=note)
-
-    def after(r: Referral, step: Step, now: datetime.datetime) -> None:
-        tell(r, "origin", NotificationKind.REFERRAL_UPDATED, _("%s 恢复调解") % r.number, note, by=by)
-
-    return perform(referral, by=by, action="resume", change=change, after=after)
+        s.note = note
+        tell(r, "origin", Notice.REFERRAL_UPDATED, _("%s 恢复调解") % r.number, note, by=by)
+    return r
 
 
 def close_referral(referral: Referral, *, by, note: str) -> Referral:
@@ -678,19 +538,17 @@ def close_referral(referral: Referral, *, by, note: str) -> Referral:
     (the mediation dossier's must-items are registered by the mediation app).
     """
 
-    def check(r: Referral) -> list[Missing]:
+    def noted(r: Referral) -> list[Missing]:
         return [] if note.strip() else [Missing("review_note", _("审核意见"))]
 
-    def change(r: Referral, now: datetime.datetime) -> Step:
-        r.close(note=note, at=now)
-        return Step(note=note)
-
-    def after(r: Referral, step: Step, now: datetime.datetime) -> None:
-        tell(r, "origin", NotificationKind.REFERRAL_CLOSED, _("%s 已审核办结") % r.number, note, by=by)
+    with step(referral, by=by, action="close", missing=noted) as s:
+        r = s.referral
+        r.close(note=note, at=s.now)
+        s.note = note
+        tell(r, "origin", Notice.REFERRAL_CLOSED, _("%s 已审核办结") % r.number, note, by=by)
         if r.target_id:
-            tell(r, "target", NotificationKind.REFERRAL_CLOSED, _("%s 已审核办结") % r.number, note, by=by)
-
-    return perform(referral, by=by, action="close", change=change, check=check, after=after)
+            tell(r, "target", Notice.REFERRAL_CLOSED, _("%s 已审核办结") % r.number, note, by=by)
+    return r
 
 
 def reopen_referral(referral: Referral, *, by, reason: str) -> Referral:
@@ -701,12 +559,10 @@ def reopen_referral(referral: Referral, *, by, reason: str) -> Referral:
     """
     if not reason.strip():
         raise InvalidInput({"reason": [_("请填写重新调解的原因。")]})
-
-    def change(r: Referral, now: datetime.datetime) -> Step:
-        r.reopen(at=now)
-        return Step(note=reason, data={"round": r.round})
-
-    def after(r: Referral, step: Step, now: datetime.datetime) -> None:
-        tell(r, "target", NotificationKind.REFERRAL_REOPENED, _("%s 需重新调解") % r.number, reason, by=by)
-
-    return perform(referral, by=by, action="reopen", change=change, after=after)
+    with step(referral, by=by, action="reopen") as s:
+        r = s.referral
+        r.reopen(at=s.now)
+        s.note = reason
+        s.data = {"round": r.round}
+        tell(r, "target", Notice.REFERRAL_REOPENED, _("%s 需重新调解") % r.number, reason, by=by)
+    return r

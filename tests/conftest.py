@@ -1,18 +1,22 @@
 """Personas and helpers shared by the whole suite.
 
 Reference data (Jiangmen's regions, calendar 2020–2026 and standard organisations) comes from the
-migrations, so every test database has it. Personas are the DESIGN.md §5 roles, plus a mediator of
+migrations, so every test database has it. Personas are the docs/architecture.md#demo-data roles, plus a mediator of
 another township and an outsider with no organisation.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
@@ -45,9 +49,12 @@ def _fresh_calendar_cache():
     calendar.invalidate()
 
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = list(FAST_HASHERS)
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
     settings.CHANNEL_LAYERS = (
         {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -113,8 +120,46 @@ def make_personas() -> Personas:
     )
 
 
+@contextmanager
+def kept_for(django_db_blocker):
+    """Rows written in the block live until it ends, and are then rolled back: what Django's
+    ``TestCase.setUpTestData`` does for a class, here for whatever fixture uses it. Each test's own
+    transaction (pytest-django's ``db``) nests inside as a savepoint, so tests still undo their
+    own changes."""
+    with django_db_blocker.unblock():
+        frame = transaction.atomic()
+        frame.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            frame.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def _module_people(django_db_setup, django_db_blocker) -> Iterator[Personas]:
+    # Made once per test module instead of once per test (users, memberships, groups and grants
+    # took ~70 ms a test).
+    with kept_for(django_db_blocker):
+        # Module fixtures are set up before any test's own (``_fast_hasher``): without this the
+        # passwords were hashed with the default hasher, which the tests' MD5-only setting cannot
+        # check, and every login with a password failed (tokens, lockout, the access matrix).
+        with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+            personas = make_personas()
+        yield personas
+
+
 @pytest.fixture
-def people(db) -> Personas:
+def people(_module_people: Personas, db) -> Personas:
+    """The personas, as a fresh copy per test (a test may change them; the next gets them as made).
+
+    Not for tests that commit (``transaction=True``): those use ``committed_people``.
+    """
+    return copy.deepcopy(_module_people)
+
+
+@pytest.fixture
+def committed_people(transactional_db) -> Personas:
     return make_personas()
 
 
@@ -170,7 +215,7 @@ class Story:
         return referral
 
     def succeeded(self, *, form: str = "oral", **overrides) -> Referral:
-        from mediation.workflow import AgreementInput, conclude_with_agreement
+        from mediation.workflow import AgreementInput, succeed_referral
 
         referral = self.with_session(**overrides)
         agreement = AgreementInput(
@@ -180,12 +225,12 @@ class Story:
             performance_due=datetime.date.today() + datetime.timedelta(days=10),
             signed_on=datetime.date.today() if form == "written" else None,
         )
-        return conclude_with_agreement(referral, by=self.p.mediator, agreement=agreement)
+        return succeed_referral(referral, by=self.p.mediator, agreement=agreement)
 
     def failed(self, **overrides) -> Referral:
-        from mediation.workflow import terminate_mediation
+        from mediation.workflow import fail_referral
 
-        return terminate_mediation(
+        return fail_referral(
             self.with_session(**overrides),
             by=self.p.mediator,
             reason="views_too_far_apart",
@@ -211,6 +256,11 @@ class Story:
 @pytest.fixture
 def story(people) -> Story:
     return Story(people)
+
+
+@pytest.fixture
+def committed_story(committed_people) -> Story:
+    return Story(committed_people)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -8,9 +8,10 @@ import itertools
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from referrals import workflow
+from referrals import intake
 from referrals.models import Exclusion, Party, Referral, ScopeGround
 from referrals.permissions import forget_grants
+from referrals.workflow import PartyConsent
 from townships.models import Mediator, Membership, Organisation, Region
 from townships.validators import make_id_number
 
@@ -65,8 +66,8 @@ def person(
     male: bool = True,
     phone: str = "",
     region: str = "440703",
-) -> workflow.PartyInput:
-    return workflow.PartyInput(
+) -> intake.PartyInput:
+    return intake.PartyInput(
         role=role,
         kind=Party.Kind.PERSON,
         name=name,
@@ -78,7 +79,7 @@ def person(
     )
 
 
-def referral_input(target: Organisation | None, **overrides) -> workflow.ReferralInput:
+def referral_input(target: Organisation | None, **overrides) -> intake.ReferralInput:
     n = next(_seq)
     data = {
         "received_on": timezone.localdate(),
@@ -95,12 +96,35 @@ def referral_input(target: Organisation | None, **overrides) -> workflow.Referra
         ],
     }
     data.update(overrides)
-    return workflow.ReferralInput(**data)
+    return intake.ReferralInput(**data)
 
 
 def make_referral(officer, *, origin: Organisation, target: Organisation | None, **overrides) -> Referral:
-    return workflow.create_referral(by=officer, origin=origin, data=referral_input(target, **overrides))
+    return intake.create_referral(by=officer, origin=origin, data=referral_input(target, **overrides))
 
 
 def region(code: str) -> Region:
     return Region.objects.get(code=code)
+
+
+def extension_consents(referral: Referral, *, on: datetime.date | None = None, method: str = "written"):
+    """Every party's consent to an extension of the mediation period (``workflow.extend_referral``)."""
+    day = on or timezone.localdate()
+    return [PartyConsent(party=p.pk, consented_on=day, method=method) for p in referral.parties.all()]
+
+
+def extension_consents_json(referral: Referral, *, on: datetime.date | None = None, method: str = "written"):
+    """The same, as the API's ``consents`` (``POST /api/referrals/{id}/actions/extend/``)."""
+    return [
+        {"party": c.party, "consented_on": c.consented_on.isoformat(), "method": c.method}
+        for c in extension_consents(referral, on=on, method=method)
+    ]
+
+
+def extension_consents_form(referral: Referral, *, on: datetime.date | None = None, method: str = "written"):
+    """The same, as the page form's fields (one row per party: day and method)."""
+    fields = {}
+    for c in extension_consents(referral, on=on, method=method):
+        fields[f"consent_{c.party}_0"] = c.consented_on.isoformat()
+        fields[f"consent_{c.party}_1"] = c.method
+    return fields

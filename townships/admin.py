@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from townships.calendar import days_changed
 from townships.models import CalendarDay, Mediator, Membership, Organisation, Region
 
 
@@ -45,18 +46,29 @@ class MediatorAdmin(admin.ModelAdmin):
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):
+    """Where an administrator enters the State Council's notice or confirms a computed year.
+
+    Whatever is saved or confirmed here becomes the administrator's own (``source="admin"``), which a
+    later load of the reference data never overwrites (``townships.calendar.load_year``).
+    """
+
     list_display = ["date", "is_workday", "kind", "name", "source", "confirmed"]
     list_filter = ["kind", "source", "confirmed", "is_workday"]
     date_hierarchy = "date"
+    readonly_fields = ["source"]
     actions = ["confirm_days"]
+
+    def save_model(self, request, obj, form, change):
+        obj.source = CalendarDay.Source.ADMIN
+        super().save_model(request, obj, form, change)
 
     @admin.action(description=_("将所选日期标为已确认"))
     def confirm_days(self, request, queryset):
-        # Saved one by one so that signals recompute deadlines that count these days.
-        count = 0
-        for day in queryset.filter(confirmed=False):
-            day.confirmed = True
-            day.source = CalendarDay.Source.ADMIN
-            day.save(update_fields=["confirmed", "source"])
-            count += 1
+        # One UPDATE and one announcement: saving a year's days one by one would recompute every open
+        # referral's deadline once per day.
+        days = queryset.filter(confirmed=False)
+        years = sorted({d.year for d in days.values_list("date", flat=True)})
+        count = days.update(confirmed=True, source=CalendarDay.Source.ADMIN)
+        if count:
+            days_changed(*years)
         self.message_user(request, _("已确认 %d 天。") % count, messages.SUCCESS)

@@ -1,10 +1,11 @@
-"""Roster API (DESIGN.md §6): imports, the import template, and the roster export.
+"""Roster API (docs/api.md): imports, the import template, and the roster export.
 
 - ``POST /api/roster-imports/`` multipart ``{file, dry_run, replace?, committee?}`` → the report:
   200 dry run, 201 applied, 202 still running (a large file in scaled mode), 400 when any row has
   a mistake or the file is refused (nothing written), 403 when the user may manage no roster or the
   file touches rosters that are not theirs.
 - ``GET /api/roster-imports/{id}/`` → the report; ``POST .../{id}/apply/`` applies a clean dry run;
+  ``POST .../{id}/undo/`` undoes an apply within 24 hours (409 with the reason when it may not be);
   ``GET .../{id}/errors.xlsx`` → the original rows with an error column.
 - ``GET /api/roster-template/`` → the xlsx template.
 - ``GET /api/exports/roster.xlsx?organisation=&region=&active=`` → the rosters the user may read.
@@ -12,7 +13,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -22,29 +22,22 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import ErrorSerializer, error_responses
+from core.openapi import ErrorSerializer, error_responses
+from lib.spreadsheets import Column, SheetWriter, dated_filename, new_workbook, xlsx_response
 from townships.categories import Category
-from townships.excel import Column, SheetWriter, dated_filename, new_workbook, xlsx_response
-from townships.importers import (
-    COLUMN_BY_KEY,
-    TEMPLATE_COLUMNS,
-    apply_preview,
-    error_workbook,
-    imports_of,
-    report_json,
-    start_roster_import,
-    template_workbook,
-)
+from townships.importers import apply_preview, import_for, imports_of, report_json, runner, start_roster_import
 from townships.models import Mediator, Organisation, Region, RosterImport
 from townships.roles import (
-    can_see_roster_personal_data,
+    RosterMasks,
     committees_managed_by,
     committees_viewable_by,
-    load_grants_cached,
     may_manage_some_roster,
+    roster_search,
 )
+from townships.roster_import.columns import COLUMN_BY_KEY, TEMPLATE_COLUMNS
+from townships.roster_import.undo import UndoRefused, undo_roster_import
+from townships.roster_import.workbooks import error_workbook, template_workbook
 from townships.signals import roster_exported
-from townships.validators import mask_id_number, mask_phone
 
 Status = RosterImport.Status
 
@@ -85,6 +78,36 @@ class RowErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text='"invalid", "forbidden" or "file_refused"')
 
 
+class RosterPersonSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text="Row number as Excel shows it (none for the absent)")
+    name = serializers.CharField()
+    id_number = serializers.CharField(help_text="Masked: region and last four digits")
+    committee = serializers.CharField(help_text="The committee's name")
+
+
+class RosterFieldChangeSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(
+        choices=["name", "sex", "mobile", "position", "employment", "specialities", "note", "active"]
+    )
+    label = serializers.CharField(help_text="The column's name in the template (在册 for active)")
+    old = serializers.CharField(help_text="The value before, as the roster shows it (labels, not codes)")
+    new = serializers.CharField(help_text="The value after, as the roster shows it")
+
+
+class RosterChangedPersonSerializer(RosterPersonSerializer):
+    changes = RosterFieldChangeSerializer(many=True)
+
+
+class RosterPeopleSerializer(serializers.Serializer):
+    """Person by person, what the import will do (a dry run) or did (an apply). Each list holds the
+    first 2,000 at most; ``created``, ``updated`` and ``deactivated`` of the report count them all.
+    Empty when the file has mistakes (nothing is written)."""
+
+    created = RosterPersonSerializer(many=True, help_text="Put on the roster")
+    updated = RosterChangedPersonSerializer(many=True, help_text="On the roster already, with what changes")
+    deactivated = RosterPersonSerializer(many=True, help_text="Replace mode: off the roster (不在册), not deleted")
+
+
 class RosterImportReportSerializer(serializers.Serializer):
     """The shape of ``report_json`` (for the API schema)."""
 
@@ -103,6 +126,7 @@ class RosterImportReportSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     deactivated = serializers.IntegerField()
+    people = RosterPeopleSerializer()
     committees = serializers.ListField(child=serializers.DictField())
     error_count = serializers.IntegerField()
     errors = RowErrorSerializer(many=True)
@@ -110,6 +134,10 @@ class RosterImportReportSerializer(serializers.Serializer):
     preview = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+    undoable_until = serializers.DateTimeField(
+        allow_null=True, help_text="An applied import may be undone until then (POST .../undo/); null otherwise"
+    )
+    undone_at = serializers.DateTimeField(allow_null=True)
 
 
 class RosterImportRefusedReportSerializer(RosterImportReportSerializer):
@@ -169,6 +197,7 @@ class RosterImportCreate(APIView):
             dry_run=data["dry_run"],
             replace=data["replace"],
             default_committee=committee,
+            run=runner(),
         )
         return report_response(record)
 
@@ -180,10 +209,17 @@ def own_import(user, pk: int) -> RosterImport:
         raise Http404 from None
 
 
+def visible_import(user, pk: int) -> RosterImport:
+    try:
+        return import_for(user, pk)
+    except RosterImport.DoesNotExist:
+        raise Http404 from None
+
+
 class RosterImportDetail(APIView):
     @extend_schema(responses={200: RosterImportReportSerializer, **error_responses(401, 404)})
     def get(self, request, pk: int):
-        return Response(report_json(own_import(request.user, pk)))
+        return Response(report_json(visible_import(request.user, pk)))
 
 
 class RosterImportApply(APIView):
@@ -192,13 +228,35 @@ class RosterImportApply(APIView):
         preview = own_import(request.user, pk)
         if not may_manage_some_roster(request.user):
             return no_roster_rights()
-        record = apply_preview(preview, user=request.user)
+        record = apply_preview(preview, user=request.user, run=runner())
         if record is None:
             return Response(
                 {"detail": _("只有检查无误、尚未导入的预览才能确认导入。请重新上传文件。"), "code": "not_available"},
                 status=status.HTTP_409_CONFLICT,
             )
         return report_response(record)
+
+
+class RosterImportUndo(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: RosterImportReportSerializer, **error_responses(401, 403, 404, 409)},
+        description=(
+            "Undo an applied import within 24 hours of its end: changed entries get their earlier values, "
+            "entries it took off the roster are back, entries it created are deleted (or taken off the "
+            "roster when a referral names them). The person who applied it, or a keeper of every roster it "
+            "touched. 409 (nothing changed) when it is not an applied import, was undone already, is too "
+            "old, or an entry it touched was changed since (by a later import: undo that one first)."
+        ),
+    )
+    def post(self, request, pk: int):
+        record = visible_import(request.user, pk)
+        try:
+            undo_roster_import(record, by=request.user)
+        except UndoRefused as refusal:
+            return Response({"detail": refusal.message, "code": refusal.code}, status=status.HTTP_409_CONFLICT)
+        record.refresh_from_db()
+        return Response(report_json(record))
 
 
 class RosterImportErrors(APIView):
@@ -236,14 +294,10 @@ def roster_rows(user, mediators, place_names: dict[str, str]):
 
     The columns are the import template's, so a keeper's export can be edited and imported back.
     """
-    member_of = load_grants_cached(user).orgs("view_org_referrals")
-    full_by_committee: dict[int, bool] = {}
+    masks = RosterMasks(user)
     labels = dict(Category.choices)
     for m in mediators:
         committee = m.committee
-        if committee.pk not in full_by_committee:
-            full_by_committee[committee.pk] = can_see_roster_personal_data(user, committee)
-        full = full_by_committee[committee.pk]
         code = committee.region.code
         yield [
             place_names.get(code[:6], ""),
@@ -251,8 +305,8 @@ def roster_rows(user, mediators, place_names: dict[str, str]):
             committee.name,
             m.name,
             m.get_sex_display(),
-            m.id_number if full else mask_id_number(m.id_number),
-            m.mobile if full or committee.pk in member_of else mask_phone(m.mobile),
+            masks.id_number(m),
+            masks.mobile(m),
             m.get_position_display(),
             m.get_employment_display(),
             "、".join(str(labels[s]) for s in m.specialities if s in labels),
@@ -260,6 +314,29 @@ def roster_rows(user, mediators, place_names: dict[str, str]):
             _("在册") if m.active else _("不在册"),
             m.updated_at,
         ]
+
+
+# ``active`` of the export: the entries on the roster, off it, or both (None).
+ACTIVE_FILTERS: dict[str, bool | None] = {"1": True, "true": True, "0": False, "false": False, "all": None}
+
+
+def export_scope(committees, params) -> tuple:
+    """The committees an export covers (``organisation``, ``region``) and the name for its file."""
+    scope_name = ""
+    if organisation := params.get("organisation"):
+        if not organisation.isdigit():
+            raise serializers.ValidationError({"organisation": [_("应为数字。")]})
+        committee = committees.filter(pk=int(organisation)).first()
+        if committee is None:
+            raise Http404
+        committees = committees.filter(pk=committee.pk)
+        scope_name = committee.name
+    if region := params.get("region"):
+        if not region.isdigit() or len(region) > 12:
+            raise serializers.ValidationError({"region": [_("区划代码应为数字。")]})
+        committees = committees.filter(region__code__startswith=region)
+        scope_name = scope_name or Region.objects.filter(code=region).values_list("name", flat=True).first() or ""
+    return committees, scope_name
 
 
 class RosterExport(APIView):
@@ -274,31 +351,15 @@ class RosterExport(APIView):
     )
     def get(self, request):
         params = request.query_params
-        committees = committees_viewable_by(request.user)
-        scope_name = ""
-        if organisation := params.get("organisation"):
-            if not organisation.isdigit():
-                raise serializers.ValidationError({"organisation": [_("应为数字。")]})
-            committee = committees.filter(pk=int(organisation)).first()
-            if committee is None:
-                raise Http404
-            committees = committees.filter(pk=committee.pk)
-            scope_name = committee.name
-        if region := params.get("region"):
-            if not region.isdigit() or len(region) > 12:
-                raise serializers.ValidationError({"region": [_("区划代码应为数字。")]})
-            committees = committees.filter(region__code__startswith=region)
-            scope_name = scope_name or Region.objects.filter(code=region).values_list("name", flat=True).first() or ""
+        committees, scope_name = export_scope(committees_viewable_by(request.user), params)
         mediators = Mediator.objects.filter(committee__in=committees.values("pk"))
-        active = params.get("active", "true").lower()
-        if active in ("1", "true"):
-            mediators = mediators.filter(active=True)
-        elif active in ("0", "false"):
-            mediators = mediators.filter(active=False)
-        elif active != "all":
+        active = ACTIVE_FILTERS.get(params.get("active", "true").lower(), "invalid")
+        if active == "invalid":
             raise serializers.ValidationError({"active": [_("应为 true、false 或 all。")]})
+        if active is not None:
+            mediators = mediators.filter(active=active)
         if search := params.get("search", "").strip():
-            mediators = mediators.filter(Q(name__contains=search) | Q(mobile=search) | Q(id_number__endswith=search))
+            mediators = mediators.filter(roster_search(search))
         mediators = mediators.select_related("committee__region").order_by(
             "committee__region__code", "committee__name", "name", "pk"
         )

@@ -1,21 +1,25 @@
-"""Working days and calendar-day periods under the official calendar (DOMAIN.md §4).
+"""Working days and calendar-day periods under the official calendar (docs/domain.md#workflow, docs/clocks.md).
 
 Rules (民法典 Arts. 200–204): a period does not count its first day; a calendar-day period whose
 last day is a rest day ends on the next working day; a working-day period counts working days
 only. Where the calendar has no confirmed entry for a day (a year the State Council has not
-published yet, or one an administrator has not confirmed), Monday–Friday is assumed and the
-result is marked provisional — never an exception.
+published yet, or one an administrator has not confirmed), the statutory holidays and weekends of
+``townships.holidays`` decide and the result is marked provisional — never an exception.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import transaction
+
+from townships.holidays import Entry, days_of, official_days, statutory_days
 
 ONE_DAY = datetime.timedelta(days=1)
 _VERSION_KEY = "calendar:version"
@@ -34,6 +38,20 @@ class DueDate:
 class Day:
     is_workday: bool
     confirmed: bool
+    kind: str = ""  # CalendarDay.Kind
+    name: str = ""  # the holiday's name, on holidays and the make-up working days that pay for them
+
+
+@functools.lru_cache(maxsize=64)
+def _unloaded_year(year: int) -> dict[datetime.date, Day]:
+    """The days of a year without rows, as loading it would write them, but never confirmed (a
+    missing row makes a deadline provisional): chinesecalendar's where it covers the year, else the
+    statutory rule."""
+    try:
+        entries = official_days(year)
+    except NotImplementedError:
+        entries = statutory_days(year)
+    return {e.date: Day(e.is_workday, False, e.kind, e.name) for e in entries}
 
 
 class WorkCalendar:
@@ -58,10 +76,14 @@ class WorkCalendar:
         found = self._days.get(date)
         if found is not None:
             return found
-        return Day(is_workday=date.weekday() < 5, confirmed=False)
+        return _unloaded_year(date.year)[date]
 
     def is_workday(self, date: datetime.date) -> bool:
         return self.day(date).is_workday
+
+    def year(self, year: int) -> list[tuple[datetime.date, Day]]:
+        """Every day of ``year`` in order (the calendar API)."""
+        return [(date, self.day(date)) for date in days_of(year)]
 
     def _ensure_year(self, year: int) -> None:
         now = time.monotonic()
@@ -78,9 +100,12 @@ class WorkCalendar:
                 return
             from townships.models import CalendarDay
 
-            rows = CalendarDay.objects.filter(date__year=year).values_list("date", "is_workday", "confirmed")
-            for date, is_workday, confirmed in rows:
-                self._days[date] = Day(is_workday, confirmed)
+            rows = CalendarDay.objects.filter(date__year=year).values_list(
+                "date", "is_workday", "confirmed", "kind", "name"
+            )
+            self._days.update(_unloaded_year(year))
+            for date, is_workday, confirmed, kind, name in rows:
+                self._days[date] = Day(is_workday, confirmed, kind, name)
             self._years.add(year)
 
 
@@ -98,6 +123,18 @@ def invalidate() -> None:
         cache.incr(_VERSION_KEY)
     except ValueError:
         cache.set(_VERSION_KEY, 1, timeout=None)
+
+
+def days_changed(*years: int) -> None:
+    """Announce ``CalendarDay`` rows written in bulk, which send no ``post_save``: every process drops
+    its cached days once the change commits, and the apps that count days react to
+    ``calendar_days_changed`` (referrals recomputes the stored deadlines of open referrals; townships
+    does not import referrals)."""
+    from townships.models import CalendarDay
+    from townships.signals import calendar_days_changed
+
+    transaction.on_commit(invalidate)  # registered first: the recomputation must read the new days
+    calendar_days_changed.send(sender=CalendarDay, years=years)
 
 
 def add_working_days(start: datetime.date, n: int, *, calendar: WorkCalendar | None = None) -> DueDate:
@@ -158,60 +195,79 @@ def working_days_between(start: datetime.date, end: datetime.date, *, calendar: 
 
 # --- Loading years ---------------------------------------------------------------------------
 
-
-def official_days(year: int) -> Iterable[tuple[datetime.date, bool, str, str]]:
-    """(date, is_workday, kind, holiday name) for a year from ``chinesecalendar``.
-
-    Raises ``NotImplementedError`` for a year the package does not cover.
-    """
-    import chinese_calendar
-
-    current = datetime.date(year, 1, 1)
-    while current.year == year:
-        is_workday = chinese_calendar.is_workday(current)
-        is_holiday, name = chinese_calendar.get_holiday_detail(current)
-        weekend = current.weekday() >= 5
-        if is_workday:
-            kind = "makeup_workday" if weekend else "workday"
-        elif name and (is_holiday or not weekend):
-            kind = "holiday"
-        else:
-            kind = "weekend"
-        yield current, is_workday, kind, (name or "") if not is_workday or weekend else ""
-        current += ONE_DAY
+# Which source may overwrite which. A load replaces a row only from a source at least as good as the
+# row's own, so a year computed by rule is taken over when chinesecalendar publishes it, and an
+# administrator's row (entered, edited or confirmed in the admin) is never touched by a load.
+_RANK = {"weekday_rule": 0, "statutory_rule": 1, "chinesecalendar": 2, "admin": 3}
+_FIELDS = ["is_workday", "kind", "name", "source", "confirmed"]
 
 
-def weekday_rule_days(year: int) -> Iterable[tuple[datetime.date, bool, str, str]]:
-    current = datetime.date(year, 1, 1)
-    while current.year == year:
-        weekend = current.weekday() >= 5
-        yield current, not weekend, "weekend" if weekend else "workday", ""
-        current += ONE_DAY
+@dataclass(frozen=True)
+class YearLoad:
+    year: int
+    official: bool  # from a published calendar (else the statutory rule)
+    created: int
+    replaced: int  # rows of a lesser source rewritten
+    kept: int  # administrator's rows that differ from the source and were left as they are
+    unconfirmed: int  # the year's rows still unconfirmed after the load
+
+    @property
+    def provisional(self) -> bool:
+        return self.unconfirmed > 0
 
 
-def load_year(year: int, *, model=None) -> tuple[int, bool]:
-    """Fill a year's ``CalendarDay`` rows; returns (rows created, confirmed).
+def load_year(year: int, *, official: Iterable[Entry] | None = None, model=None) -> YearLoad:
+    """Fill or refresh a year's ``CalendarDay`` rows.
 
-    Uses ``chinesecalendar`` where it covers the year (confirmed), otherwise the Monday–Friday
-    rule (unconfirmed, for an administrator to correct). Rows that exist — including an
-    administrator's edits — are left as they are. ``model`` lets a migration pass its historical
-    model.
+    The published calendar — ``official`` when given, else chinesecalendar's when the installed
+    package covers the year — is stored confirmed; without one, the statutory rule is stored
+    unconfirmed (``source="statutory_rule"``). Rows of a lesser source are replaced (``_RANK``),
+    administrator's rows kept. When anything changed, ``days_changed`` announces it, so stored
+    deadlines follow; not from a migration (``model``: its historical model), which runs before the
+    tables of the apps that listen may exist.
     """
     from townships.models import CalendarDay as current_model
 
     CalendarDay = model or current_model
+    Source = current_model.Source
+    if official is None:
+        try:
+            official = official_days(year)
+        except NotImplementedError:
+            official = None
+    if official is not None:
+        entries, source, confirmed = list(official), Source.CHINESECALENDAR, True
+        if [e.date for e in entries] != days_of(year):
+            raise ValueError(f"the official calendar of {year} must give every day of the year, in order")
+    else:
+        entries, source, confirmed = statutory_days(year), Source.STATUTORY_RULE, False
 
-    try:
-        days = list(official_days(year))
-        source, confirmed = current_model.Source.CHINESECALENDAR, True
-    except NotImplementedError:
-        days = list(weekday_rule_days(year))
-        source, confirmed = current_model.Source.WEEKDAY_RULE, False
-    rows = [
-        CalendarDay(date=d, is_workday=w, kind=k, name=n, source=source, confirmed=confirmed) for d, w, k, n in days
-    ]
-    existing = set(CalendarDay.objects.filter(date__year=year).values_list("date", flat=True))
-    created = CalendarDay.objects.bulk_create([r for r in rows if r.date not in existing], batch_size=500)
-    if created:
-        invalidate()
-    return len(created), confirmed
+    created: list = []
+    replaced: list = []
+    kept = 0
+    with transaction.atomic():
+        # Locked: an administrator saving one of these days waits, and is not overwritten unseen.
+        existing = {r.date: r for r in CalendarDay.objects.select_for_update().filter(date__year=year)}
+        for e in entries:
+            wanted = {"source": source, "confirmed": confirmed}
+            wanted.update(is_workday=e.is_workday, kind=e.kind, name=e.name)
+            row = existing.get(e.date)
+            if row is None:
+                created.append(CalendarDay(date=e.date, **wanted))
+            elif all(getattr(row, f) == v for f, v in wanted.items()):
+                continue
+            elif _RANK.get(row.source, 0) <= _RANK[source]:
+                for f, v in wanted.items():
+                    setattr(row, f, v)
+                replaced.append(row)
+            elif row.source == Source.ADMIN and (row.is_workday, row.kind, row.name) != (e.is_workday, e.kind, e.name):
+                kept += 1
+        CalendarDay.objects.bulk_create(created, batch_size=500)
+        CalendarDay.objects.bulk_update(replaced, _FIELDS, batch_size=500)
+        unconfirmed = CalendarDay.objects.filter(date__year=year, confirmed=False).count()
+        if created or replaced:
+            if model is None:
+                days_changed(year)
+            else:
+                transaction.on_commit(invalidate)
+    return YearLoad(year, confirmed, len(created), len(replaced), kept, unconfirmed)

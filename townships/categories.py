@@ -1,4 +1,4 @@
-"""Dispute categories of the standard people's-mediation statistics (DOMAIN.md §6).
+"""Dispute categories of the standard people's-mediation statistics (docs/domain.md#figures).
 
 They live in the bottom app because both referrals and mediator rosters (specialities) use them.
 """
@@ -27,7 +27,7 @@ class Category(models.TextChoices):
     OTHER = "other", _("其他")
 
 
-# A realistic monthly mix for one city (DOMAIN.md §6), used by the demo data and benchmarks.
+# A realistic monthly mix for one city (docs/domain.md#figures), used by the demo data and benchmarks.
 REALISTIC_MIX: dict[str, float] = {
     "neighbour": 32,
     "marriage_family": 18,

@@ -55,4 +55,4 @@ class RosterFilterForm(forms.Form):
         if committees is not None:
             self.fields["committee"].queryset = committees
         self.fields["region"].choices = [("", _("全部"))] + list(regions)
-        self.fields["search"].widget.attrs["placeholder"] = _("姓名、手机号或身份证号后四位")
+        self.fields["search"].widget.attrs["placeholder"] = _("姓名，或完整的手机号、身份证号")

@@ -17,7 +17,7 @@ TOWNSHIP_SUFFIXES = ("街道办事处", "街道", "街", "镇", "乡")
 
 
 def strip_township_suffix(name: str) -> str:
-    """环市街道 / 环市街 / 环市 → 环市; 棠下镇 → 棠下 (DOMAIN.md §7: names come with or without it)."""
+    """环市街道 / 环市街 / 环市 → 环市; 棠下镇 → 棠下 (docs/domain.md#jiangmen: names come with or without it)."""
     for suffix in TOWNSHIP_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
@@ -112,7 +112,7 @@ class Organisation(models.Model):
         VILLAGE = "village", _("村(居)调委会")
         INDUSTRY = "industry", _("行业性专业性调委会")
 
-    # Kinds that may be the target of a referral (DOMAIN.md §4: a committee, a justice bureau or
+    # Kinds that may be the target of a referral (docs/domain.md#workflow: a committee, a justice bureau or
     # a governance centre); bureaus and centres route onward, committees mediate.
     RECEIVING_KINDS = (Kind.MEDIATION_COMMITTEE, Kind.JUSTICE_BUREAU, Kind.GOVERNANCE_CENTRE)
     ROUTING_KINDS = (Kind.JUSTICE_BUREAU, Kind.GOVERNANCE_CENTRE)
@@ -271,6 +271,16 @@ class Mediator(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The applied roster import that put this entry on the roster: what undoing that import removes.
+    created_by_import = models.ForeignKey(
+        "RosterImport",
+        verbose_name=_("由哪次导入新增"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="created_entries",
+    )
 
     class Meta:
         verbose_name = _("人民调解员")
@@ -313,9 +323,11 @@ class CalendarDay(models.Model):
     """One day of the official calendar: working day or rest day, and why.
 
     China moves rest days each year (调休), so neither "weekday = working day" nor a holiday list
-    alone is enough. Years are loaded from ``chinesecalendar`` (confirmed) or entered by an
-    administrator once the State Council publishes them; a day missing here, or not confirmed,
-    makes any deadline that counts it provisional.
+    alone is enough. Years are loaded from ``chinesecalendar`` (confirmed); a year it does not cover
+    yet is computed from the statutory holidays (unconfirmed) and taken over by the published
+    calendar when a newer chinesecalendar brings it, or entered and confirmed by an administrator
+    (``townships.calendar.load_year``, docs/clocks.md). A day missing here, or not confirmed, makes
+    any deadline that counts it provisional.
     """
 
     class Kind(models.TextChoices):
@@ -326,6 +338,8 @@ class CalendarDay(models.Model):
 
     class Source(models.TextChoices):
         CHINESECALENDAR = "chinesecalendar", _("chinesecalendar 软件包")
+        STATUTORY_RULE = "statutory_rule", _("法定节假日规则推算(暂定)")
+        # Years loaded before the statutory rule; the next load replaces them.
         WEEKDAY_RULE = "weekday_rule", _("周一至周五规则(推定)")
         ADMIN = "admin", _("管理员录入")
 
@@ -407,6 +421,18 @@ class RosterImport(models.Model):
     error_count = models.PositiveIntegerField(_("错误数"), default=0)
     errors = models.JSONField(_("错误"), default=list, blank=True)
     committees = models.JSONField(_("涉及调委会"), default=list, blank=True)
+    # Per person: {"created": [...], "updated": [...], "deactivated": [...]}, each list cut at
+    # ``Limits.max_listed_people`` (the counts above are always whole). See ``roster_import.people``.
+    people = models.JSONField(_("逐人变化"), default=dict, blank=True)
+    undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤销人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("花名册导入批次")
@@ -420,3 +446,29 @@ class RosterImport(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class RosterChange(models.Model):
+    """What an applied import did to an entry that was on the roster before it, with the values it
+    replaced: what undoing the import puts back. (Entries it created are ``Mediator.created_by_import``:
+    the fast insert writes that column at no cost, and their earlier values are none.)"""
+
+    class Action(models.TextChoices):
+        UPDATED = "updated", _("更新")
+        DEACTIVATED = "deactivated", _("标为不在册")
+
+    roster_import = models.ForeignKey(
+        RosterImport, verbose_name=_("导入批次"), on_delete=models.CASCADE, related_name="entry_changes"
+    )
+    mediator = models.ForeignKey(Mediator, verbose_name=_("人民调解员"), on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(_("变化"), max_length=16, choices=Action.choices)
+    # The fields the import changed, as they were before it (``updated_at`` included, as ISO text).
+    before = models.JSONField(_("导入前的值"), default=dict)
+
+    class Meta:
+        verbose_name = _("花名册导入变化")
+        verbose_name_plural = _("花名册导入变化")
+        indexes = [models.Index(fields=["mediator", "roster_import"], name="roster_change_by_mediator")]
+
+    def __str__(self) -> str:
+        return f"{self.roster_import_id}:{self.mediator_id} {self.action}"

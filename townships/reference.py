@@ -1,13 +1,19 @@
-"""Jiangmen reference data: regions and the standard organisations of each level.
+"""Jiangmen reference data: regions, the standard organisations of each level, the calendar.
 
-Idempotent: running it again creates nothing and changes nothing that exists.
+Idempotent: running it again creates nothing and changes nothing that exists — except calendar
+days computed by rule, which a newly published calendar replaces (``load_calendar``).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from townships.data import jiangmen
+
+if TYPE_CHECKING:
+    from townships.calendar import YearLoad
 
 
 def load_regions(region_model=None) -> int:
@@ -34,7 +40,7 @@ def load_regions(region_model=None) -> int:
 @transaction.atomic
 def load_organisations(organisation_model=None, region_model=None) -> int:
     """A petition office and a justice bureau for the city and each county; a judicial office and a
-    township mediation committee for each township (DESIGN.md §5). Works with a migration's models."""
+    township mediation committee for each township (docs/architecture.md#demo-data). Works with a migration's models."""
     from townships.models import Organisation as current_organisation
     from townships.models import Region as current_region
 
@@ -70,8 +76,9 @@ def load_organisations(organisation_model=None, region_model=None) -> int:
     return created
 
 
-def load_calendar(years: range | None = None) -> int:
-    """Official calendar for the years ``chinesecalendar`` covers that matter to open cases."""
+def load_calendar(years: range) -> list[YearLoad]:
+    """The working-day calendar of ``years``: published where chinesecalendar covers a year, else
+    computed from the statutory holidays (provisional); see ``townships.calendar.load_year``."""
     from townships.calendar import load_year
 
-    return sum(load_year(year)[0] for year in (years or range(2020, 2027)))
+    return [load_year(year) for year in years]

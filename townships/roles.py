@@ -1,6 +1,6 @@
 """Roles → auth groups → django-guardian grants on organisations and regions.
 
-Permissions scale with organisations, not with referrals (DESIGN.md §3): each organisation has one
+Permissions scale with organisations, not with referrals (docs/architecture.md#core-rules): each organisation has one
 group per role, the group holds object permissions on the organisation (and, for supervisors and
 bureau dispatchers, on its region), and a person's membership puts them in the group. Which
 referral a grant opens, and for which action, is decided in ``referrals/permissions.py``.
@@ -28,7 +28,7 @@ from townships.models import (
 
 Kind = Organisation.Kind
 
-# Which roles each kind of organisation has (DOMAIN.md §2).
+# Which roles each kind of organisation has (docs/domain.md#organisations-and-roles).
 ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
     Kind.PETITION_OFFICE: (Role.OFFICER, Role.REVIEWER),
     Kind.MEDIATION_COMMITTEE: (Role.MEDIATOR,),
@@ -172,7 +172,7 @@ def sync_user_groups(user) -> None:
 
 # --- Rosters ---------------------------------------------------------------------------------
 # Judicial offices and justice bureaus keep the mediator rosters of the committees in their region
-# (DOMAIN.md §2); a committee's own members may read theirs.
+# (docs/domain.md#organisations-and-roles); a committee's own members may read theirs.
 
 
 def can_manage_roster(user, committee) -> bool:
@@ -243,10 +243,50 @@ def committees_viewable_by(user):
     )
 
 
-def can_see_roster_personal_data(user, committee) -> bool:
-    """Full ID numbers and mobiles of a roster entry: for those who keep the roster.
+class RosterMasks:
+    """How one user sees roster entries: the one rule for the roster page, its export and
+    ``/api/mediators/``.
 
-    Judicial offices and justice bureaus import the rosters and hold the source spreadsheets; a
-    committee's own members and everyone else see masked numbers on pages and in exports.
+    Judicial offices and justice bureaus keep the rosters of their region (they import them and hold
+    the source spreadsheets): full ID numbers and mobiles. A committee's own members call each other:
+    their own roster's mobiles in full, ID numbers masked. Everyone else: both masked.
+    Remembered per committee, so a page of entries asks each committee once.
     """
+
+    def __init__(self, user) -> None:
+        self.user = user
+        self._member_of = load_grants_cached(user).orgs("view_org_referrals")
+        self._keeper: dict[int, bool] = {}
+
+    def keeps(self, committee) -> bool:
+        if committee.pk not in self._keeper:
+            self._keeper[committee.pk] = can_manage_roster(self.user, committee)
+        return self._keeper[committee.pk]
+
+    def id_number(self, mediator) -> str:
+        from townships.validators import mask_id_number
+
+        return mediator.id_number if self.keeps(mediator.committee) else mask_id_number(mediator.id_number)
+
+    def mobile(self, mediator) -> str:
+        from townships.validators import mask_phone
+
+        full = mediator.committee_id in self._member_of or self.keeps(mediator.committee)
+        return mediator.mobile if full else mask_phone(mediator.mobile)
+
+
+def can_see_roster_personal_data(user, committee) -> bool:
+    """Full ID numbers and mobiles of this committee's roster entries (see ``RosterMasks``)."""
     return can_manage_roster(user, committee)
+
+
+def roster_search(text: str):
+    """What a roster search box matches: part of a name; a mobile or an ID number only whole.
+
+    A fragment of a number never matches: whoever sees an ID number masked could otherwise recover
+    its hidden digits one at a time (search "…01", "…11", "…21", … and watch who stays listed).
+    """
+    from django.db.models import Q
+
+    text = text.strip()
+    return Q(name__contains=text) | Q(mobile=text) | Q(id_number=text.upper())

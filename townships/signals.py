@@ -13,6 +13,10 @@ from townships.roles import ROLES_BY_KIND, group_name, sync_role_group, sync_use
 # lives in referrals (which depends on townships, never the reverse) and records it from there.
 roster_exported = Signal()
 
+# Sent with ``years`` after ``CalendarDay`` rows were written in bulk (``calendar.days_changed``), which
+# sends no ``post_save``. Stored deadlines count those days; referrals recomputes them from here.
+calendar_days_changed = Signal()
+
 
 @receiver(post_save, sender=Membership)
 @receiver(post_delete, sender=Membership)

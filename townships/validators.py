@@ -1,4 +1,4 @@
-"""Validators and masks for personal data (DOMAIN.md §8).
+"""Validators and masks for personal data (docs/domain.md#personal-data).
 
 One module for forms, serializers and the roster importer, so that a number accepted on one path
 is accepted on every path. Each validator normalises first (full-width digits, spaces, a lower-case
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,35 @@ def clean_text(value: object) -> str:
     if value is None:
         return ""
     return str(value).replace("\u3000", " ").replace("\xa0", " ").strip()
+
+
+# Characters that must never be all a name is made of, nor sit hidden inside one: controls (Cc),
+# format characters (Cf: zero-width spaces and joiners, bidi overrides that reverse what a reader
+# sees), line and paragraph separators, private-use and unassigned code points.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cn", "Cs"})
+# What a spreadsheet takes for a formula when a name is exported and opened.
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def normalise_name(value: object) -> str:
+    """A person's or organisation's name as it is stored: NFKC (full-width letters and digits become
+    ordinary ones, compatibility forms their plain form), invisible characters removed, runs of
+    spaces made one."""
+    text = unicodedata.normalize("NFKC", clean_text(value))
+    text = "".join(" " if ch.isspace() else ch for ch in text if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
+    return " ".join(text.split())
+
+
+def validate_name(value: object, *, max_length: int = 100) -> str:
+    """``normalise_name``, refusing what is then empty, too long, or would be read as a formula."""
+    name = normalise_name(value)
+    if not name:
+        raise ValidationError(_("姓名或名称不能为空（不可见字符不算）。"), code="blank_name")
+    if len(name) > max_length:
+        raise ValidationError(_("姓名或名称不能超过%d个字。") % max_length, code="long_name")
+    if name.startswith(FORMULA_START):
+        raise ValidationError(_("姓名或名称不能以 =、+、-、@ 开头。"), code="formula_name")
+    return name
 
 
 def normalise_id_number(value: str) -> str:

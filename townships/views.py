@@ -7,23 +7,26 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from townships.forms import RosterFilterForm, RosterImportForm
-from townships.importers import apply_preview, imports_of, may_apply, start_roster_import
-from townships.models import Mediator, Region, RosterImport
+from townships.importers import apply_preview, import_for, imports_of, may_apply, runner, start_roster_import
+from townships.makeup import makeup_warnings
+from townships.models import Mediator, Organisation, Region, RosterImport
 from townships.roles import (
-    can_see_roster_personal_data,
+    RosterMasks,
     committees_managed_by,
     committees_viewable_by,
-    load_grants_cached,
     may_manage_some_roster,
+    roster_search,
 )
-from townships.validators import mask_id_number, mask_phone
+from townships.roster_import import undo
+from townships.roster_import.people import people_lists
+from townships.roster_import.undo import may_undo, undo_deadline
 
 PAGE_SIZE = 50
 
@@ -58,9 +61,7 @@ def rosters(request: HttpRequest) -> HttpResponse:
         if data["employment"]:
             mediators = mediators.filter(employment=data["employment"])
         if search := data["search"].strip():
-            mediators = mediators.filter(
-                Q(name__contains=search) | Q(mobile=search) | Q(id_number__endswith=search.upper())
-            )
+            mediators = mediators.filter(roster_search(search))
     if status == "active":
         mediators = mediators.filter(active=True)
     elif status == "inactive":
@@ -69,20 +70,8 @@ def rosters(request: HttpRequest) -> HttpResponse:
         "committee__region__code", "committee__name", "name"
     )
     page = Paginator(mediators, PAGE_SIZE).get_page(request.GET.get("page"))
-    member_of = load_grants_cached(user).orgs("view_org_referrals")
-    keeper: dict[int, bool] = {}
-    rows = []
-    for m in page:
-        if m.committee_id not in keeper:
-            keeper[m.committee_id] = can_see_roster_personal_data(user, m.committee)
-        full = keeper[m.committee_id]
-        rows.append(
-            {
-                "m": m,
-                "id_number": m.id_number if full else mask_id_number(m.id_number),
-                "mobile": m.mobile if full or m.committee_id in member_of else mask_phone(m.mobile),
-            }
-        )
+    masks = RosterMasks(user)
+    rows = [{"m": m, "id_number": masks.id_number(m), "mobile": masks.mobile(m)} for m in page]
     params = request.GET.copy()
     params.pop("page", None)
     data = form.cleaned_data if form.is_valid() else {}
@@ -99,6 +88,7 @@ def rosters(request: HttpRequest) -> HttpResponse:
         "params": params.urlencode(),
         "manager": manager,
         "export_url": reverse("api-export-roster") + "?" + urlencode({k: v for k, v in export.items() if v}),
+        "makeup": makeup_warnings(committees.filter(pk=data["committee"].pk) if data.get("committee") else committees),
     }
     return render(request, "townships/roster_list.html", context)
 
@@ -121,6 +111,7 @@ def import_roster(request: HttpRequest) -> HttpResponse:
                 dry_run=True,
                 replace=form.cleaned_data["replace"],
                 default_committee=form.cleaned_data["committee"],
+                run=runner(),
             )
             return redirect("townships:import_detail", pk=record.pk)
     else:
@@ -136,18 +127,36 @@ def _own_import(request: HttpRequest, pk: int) -> RosterImport:
         raise Http404 from None
 
 
+def _visible_import(request: HttpRequest, pk: int) -> RosterImport:
+    try:
+        return import_for(request.user, pk)
+    except RosterImport.DoesNotExist:
+        raise Http404 from None
+
+
 def roster_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A batch's report: counts, every mistake by row and column, and what may be done next."""
-    record = _own_import(request, pk)
+    """A batch's report: counts, who is created, changed or taken off the roster, every mistake by
+    row and column, and what may be done next (apply a preview, undo an apply)."""
+    record = _visible_import(request, pk)
+    applied_by = record.applies.filter(applied=True).order_by("-id").first() if record.dry_run else None
+    deadline = undo_deadline(record)
     context = {
         "record": record,
         "running": record.status in (RosterImport.Status.QUEUED, RosterImport.Status.RUNNING),
         "can_apply": may_apply(record) and may_manage_some_roster(request.user),
-        "applied_by": record.applies.filter(applied=True).order_by("-id").first() if record.dry_run else None,
+        "applied_by": applied_by,
+        "undo_until": deadline if deadline and deadline > timezone.now() and may_undo(request.user, record) else None,
+        "people": people_lists(record),
         "errors_url": reverse("api-roster-import-errors", args=[record.pk])
         if record.error_count and record.file.name
         else "",
         "status_url": reverse("api-roster-import", args=[record.pk]),
+        # After an import is applied: how the committees it touched now stand (人民调解法 Art. 9).
+        "makeup": makeup_warnings(
+            Organisation.objects.filter(pk__in=[c["id"] for c in record.committees if c.get("id")])
+        )
+        if record.applied and not record.undone_at
+        else [],
     }
     return render(request, "townships/roster_import_detail.html", context)
 
@@ -157,7 +166,7 @@ def apply_roster_import(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseNotAllowed(["POST"])
     _require_manager(request)
     preview = _own_import(request, pk)
-    record = apply_preview(preview, user=request.user)
+    record = apply_preview(preview, user=request.user, run=runner())
     if record is None:
         messages.error(request, _("这份预览已导入或有错误，不能再次确认。请重新上传文件。"))
         return redirect("townships:import_detail", pk=preview.pk)
@@ -166,7 +175,7 @@ def apply_roster_import(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             _(
                 "已导入：新增 %(created)d 人，更新 %(updated)d 人，"
-                "未变 %(unchanged)d 人，标为不在册 %(deactivated)d 人。"
+                "未变 %(unchanged)d 人，标为不在册 %(deactivated)d 人。24小时内可在本页撤销。"
             )
             % {
                 "created": record.created,
@@ -175,4 +184,19 @@ def apply_roster_import(request: HttpRequest, pk: int) -> HttpResponse:
                 "deactivated": record.deactivated,
             },
         )
+    return redirect("townships:import_detail", pk=record.pk)
+
+
+def undo_roster_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo an applied import (the detail page's button, after a confirmation)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    _require_manager(request)
+    record = _visible_import(request, pk)
+    try:
+        result = undo.undo_roster_import(record, by=request.user)
+    except undo.UndoRefused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, result.summary())
     return redirect("townships:import_detail", pk=record.pk)

@@ -1,4 +1,4 @@
-// Live updates over /ws/notifications/ (DESIGN.md §7): the unread badge, a toast per notification,
+// Live updates over /ws/notifications/ (docs/api.md#websocket): the unread badge, a toast per notification,
 // and the parts of a page that show a referral which just changed. No framework, no external
 // requests, no inline script. Translated texts come from data attributes of the header bell.
 (function () {
@@ -209,6 +209,13 @@
 
   // --- Refreshing parts of the page ---------------------------------------------------------
 
+  // Every request this script makes by itself carries this header: the server does not count it as
+  // the person's activity, so a page left open lets its session expire (accounts/middleware.py).
+  function marked(headers) {
+    headers["X-Live-Refresh"] = "1";
+    return headers;
+  }
+
   function refreshSoon(selector) {
     if (!document.querySelector(selector)) { return; }
     stale[selector] = true;
@@ -229,7 +236,7 @@
   function refresh(el, ids) {
     var seq = (el.liveSeq || 0) + 1;
     el.liveSeq = seq; // a slower older answer must not overwrite a newer one
-    fetch(el.getAttribute("data-fragment-url"), { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+    fetch(el.getAttribute("data-fragment-url"), { credentials: "same-origin", headers: marked({ "X-Requested-With": "fetch" }) })
       .then(function (response) {
         // A redirect means the session ended (login page): keep what is shown.
         if (!response.ok || response.redirected) { throw new Error("fragment " + response.status); }
@@ -250,7 +257,7 @@
     document.querySelectorAll("[data-live-detail]").forEach(function (el) {
       var id = el.getAttribute("data-referral");
       if (!/^\d+$/.test(id)) { return; }
-      fetch("/api/referrals/" + id + "/", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      fetch("/api/referrals/" + id + "/", { credentials: "same-origin", headers: marked({ Accept: "application/json" }) })
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (referral) {
           if (!referral) { showStaleNote(); } else if (referral.state !== el.getAttribute("data-state")) { reload(); }

@@ -11,8 +11,9 @@ import sys
 import pytest
 import time_machine
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
+from accounts.models import ApiToken
+from accounts.tokens import digest
 from tests.conftest import api, login
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,73 @@ def test_five_wrong_passwords_lock_the_username_from_that_address(people):
         assert attempt(client, "officer", "correct-horse-battery").status_code == 302
 
 
+PROXY = "10.0.0.5"
+
+
+def through_proxy(client: Client, username: str, password: str, client_address: str):
+    """A login as the production proxy passes it on: from the proxy, naming the client."""
+    return client.post(
+        "/login/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=client_address,
+    )
+
+
+def test_a_stranger_behind_the_proxy_cannot_lock_the_victim_out(people, settings):
+    settings.TRUSTED_PROXIES = [PROXY]
+    attacker, victim = Client(), Client()
+    for _ in range(5):
+        through_proxy(attacker, "officer", "wrong-password", "203.0.113.9")
+    # The attacker's address is throttled...
+    assert through_proxy(attacker, "officer", "correct-horse-battery", "203.0.113.9").status_code == 429
+    # ...the victim, from their own desk, logs in.
+    assert through_proxy(victim, "officer", "correct-horse-battery", "198.51.100.7").status_code == 302
+
+
+def test_an_address_the_client_writes_itself_is_not_believed(people, settings):
+    settings.TRUSTED_PROXIES = [PROXY]
+    attacker = Client()
+    # Each attempt claims another address in front of the one the proxy appends: still one address.
+    for n in range(5):
+        through_proxy(attacker, "officer", "wrong-password", f"192.0.2.{n}, 203.0.113.9")
+    assert through_proxy(attacker, "officer", "correct-horse-battery", "192.0.2.99, 203.0.113.9").status_code == 429
+    # And without a trusted proxy in front, X-Forwarded-For is ignored altogether.
+    settings.TRUSTED_PROXIES = []
+    spoofed = Client()
+    for n in range(5):
+        spoofed.post(
+            "/login/",
+            {"username": "reviewer", "password": "x"},
+            REMOTE_ADDR="10.9.9.9",
+            HTTP_X_FORWARDED_FOR=f"1.1.1.{n}",
+        )
+    locked = spoofed.post(
+        "/login/", {"username": "reviewer", "password": "correct-horse-battery"}, REMOTE_ADDR="10.9.9.9"
+    )
+    assert locked.status_code == 429
+    assert attempt(spoofed, "reviewer", "correct-horse-battery").status_code == 302  # from 10.0.0.7
+
+
+def test_the_read_audit_records_the_proxys_client_address_and_the_rest_as_claimed(people, story, settings):
+    from core.models import AccessLog
+
+    settings.TRUSTED_PROXIES = [PROXY]
+    referral = story.submitted()
+    client = login(people.officer)
+    client.get(
+        f"/referrals/{referral.pk}/",
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9",
+        HTTP_X_REAL_IP="7.7.7.7",
+        HTTP_USER_AGENT="Mozilla/5.0 (Claimed)",
+    )
+    entry = AccessLog.objects.get(action=AccessLog.Action.VIEW_PERSONAL_DATA)
+    assert entry.ip_address == "203.0.113.9"
+    assert entry.forwarded_for == "6.6.6.6, 203.0.113.9"
+    assert entry.user_agent == "Mozilla/5.0 (Claimed)"
+
+
 def test_the_token_endpoint_is_throttled_too(people):
     client = api()
     for _ in range(5):
@@ -58,7 +126,7 @@ def test_an_api_token_works_until_an_administrator_revokes_it(people):
     client = api()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/referrals/").status_code == 200
-    Token.objects.filter(key=key).delete()
+    ApiToken.objects.filter(key_hash=digest(key)).delete()  # the admin's delete action
     assert client.get("/api/referrals/").status_code == 401
 
 
@@ -109,6 +177,29 @@ def test_production_settings_pass_the_deployment_check():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k" * 20 + "Zx9!qL#2vB@7nM$4pR^8tY&6wE*3uI(1oP)" + "s" * 20,
+    "ALLOWED_HOSTS": "fangdiao.example.gov.cn",
+}
+
+
+def test_production_refuses_a_long_secret_key_of_few_different_characters():
+    result = _run_manage("check", **{**PRODUCTION, "SECRET_KEY": "ab" * 30})
+    assert result.returncode != 0
+    assert "too few different characters" in result.stderr
+
+
+def test_in_production_the_api_schema_and_docs_need_a_login():
+    probe = (
+        "from django.test import Client; c = Client(HTTP_HOST='fangdiao.example.gov.cn');"
+        "print(c.get('/api/schema/', secure=True).status_code, c.get('/api/docs/', secure=True).status_code)"
+    )
+    result = _run_manage("shell", "--no-imports", "-c", probe, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["401", "401"]
 
 
 def test_the_language_can_be_switched_before_logging_in():

@@ -120,6 +120,7 @@ def test_a_referral_from_registration_to_follow_up(open_session, viewport):
     mediator.page.fill("details[data-action=succeed] input[name=performance_method]", "现金支付")
     mediator.page.fill("details[data-action=succeed] input[name=performance_due]", TODAY)
     officer.page.goto(url)
+    mediator.page.once("dialog", lambda dialog: dialog.accept())
     mediator.page.click("details[data-action=succeed] button[type=submit]")
     expect(mediator.page.locator("h1")).to_contain_text("调解成功")
 
@@ -140,6 +141,7 @@ def test_a_referral_from_registration_to_follow_up(open_session, viewport):
     reviewer = open_session("reviewer", viewport=viewport).go(url.replace(officer.server, ""))
     reviewer.page.click("details[data-action=close] summary")
     reviewer.page.fill("details[data-action=close] textarea[name=note]", "调解程序规范，卷宗齐全，同意办结。")
+    reviewer.page.once("dialog", lambda dialog: dialog.accept())
     reviewer.page.click("details[data-action=close] button[type=submit]")
     expect(reviewer.page.locator("h1")).to_contain_text("已办结")
     reviewer.page.click("details[data-record=followup] summary")

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 import pytest
 from django.test import Client
 
-from mediation.models import Agreement, Attachment, FollowUp, MediationSession, SupervisionOrder, Termination
+from mediation.models import (
+    Agreement,
+    Attachment,
+    CorrectionRequest,
+    FollowUp,
+    MediationSession,
+    SupervisionOrder,
+    Termination,
+)
 from mediation.workflow import add_attachment, issue_supervision
 from referrals.models import Referral
 from tests.conftest import api, login
@@ -74,6 +82,10 @@ def succeed_form(people) -> dict:
     return {"form": "oral", "terms": "赔偿500元。", "performance_method": "现金", "performance_due": TODAY}
 
 
+def correction_body(people) -> dict:
+    return {"items": ["identity_proof"], "note": "请上传双方当事人的身份证明。"}
+
+
 def fail_body(people) -> dict:
     return {"reason": "views_too_far_apart", "routes_explained": ["litigation"]}
 
@@ -125,7 +137,7 @@ ENDPOINTS = [
         "mediating",
         "post",
         API + "attachments/",
-        only({"mediator": 201, "officer": 201}),
+        only({"mediator": 201, "officer": 201, "reviewer": 201}),
         upload_body,
     ),
     Endpoint("api-dossier", "mediating", "get", API + "dossier/", VISIBLE),
@@ -145,7 +157,13 @@ ENDPOINTS = [
         page=True,
     ),
     Endpoint(
-        "page-session", "mediating", "post", PAGE + "records/session/", only({"mediator": 302}), session_body, True
+        "page-session",
+        "mediating",
+        "post",
+        PAGE + "actions/record_session/",
+        only({"mediator": 302}),
+        session_body,
+        True,
     ),
     Endpoint(
         "page-session-edit-form", "mediating", "get", PAGE + "sessions/{sid}/edit/", only({"mediator": 200}), page=True
@@ -163,7 +181,7 @@ ENDPOINTS = [
         "page-progress",
         "succeeded",
         "post",
-        PAGE + "records/progress/",
+        PAGE + "actions/record_agreement_progress/",
         only({"mediator": 302}),
         lambda people: {"performance": "performed"},
         True,
@@ -172,7 +190,7 @@ ENDPOINTS = [
         "page-followup",
         "succeeded",
         "post",
-        PAGE + "records/followup/",
+        PAGE + "actions/add_followup/",
         only({"mediator": 302, "officer": 302, "reviewer": 302}),
         followup_body,
         True,
@@ -181,7 +199,7 @@ ENDPOINTS = [
         "page-supervise",
         "mediating",
         "post",
-        PAGE + "records/supervise/",
+        PAGE + "actions/issue_supervision/",
         only({"supervisor": 302, "city": 302}),
         order_body,
         True,
@@ -199,9 +217,27 @@ ENDPOINTS = [
         "page-attach",
         "mediating",
         "post",
-        PAGE + "records/attach/",
-        only({"mediator": 302, "officer": 302}),
+        PAGE + "actions/add_attachment/",
+        only({"mediator": 302, "officer": 302, "reviewer": 302}),
         upload_body,
+        True,
+    ),
+    # 退回补正: the origin office's reviewer, on a concluded referral.
+    Endpoint(
+        "api-request-correction",
+        "succeeded",
+        "post",
+        API + "actions/request_correction/",
+        only({"reviewer": 200}),
+        correction_body,
+    ),
+    Endpoint(
+        "page-request-correction",
+        "succeeded",
+        "post",
+        PAGE + "actions/request_correction/",
+        only({"reviewer": 302}),
+        correction_body,
         True,
     ),
     Endpoint(
@@ -236,6 +272,7 @@ def fingerprint(pk: int) -> tuple:
         Attachment.objects.filter(referral_id=pk).count(),
         list(Agreement.objects.filter(referral_id=pk).values_list("performance", flat=True)),
         Termination.objects.filter(referral_id=pk).count(),
+        CorrectionRequest.objects.filter(referral_id=pk).count(),
     )
 
 

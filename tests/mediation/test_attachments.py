@@ -7,12 +7,12 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.models import AccessLog
 from mediation import files
 from mediation.models import Attachment
 from referrals import workflow
-from referrals.models import AccessLog
 from tests.conftest import login
-from tests.files import docx_bytes, exe_upload, pdf_upload, png_bytes, png_upload
+from tests.files import docx_bytes, exe_upload, legacy_office_upload, pdf_upload, png_bytes, png_upload
 from tests.mediation.conftest import post, stored_files
 
 pytestmark = pytest.mark.django_db
@@ -44,8 +44,20 @@ def zip_of(entries: dict[str, bytes]) -> bytes:
         (lambda: named("a.docx", zip_of({"notes.txt": b"hello"})), "不支持的文件类型"),
         (lambda: named("a.docx", b"PK\x03\x04 broken archive"), "文件已损坏"),
         (lambda: named("empty.pdf", b""), "空"),
+        (lambda: legacy_office_upload("协议书.doc", macros=True), "含宏的 Office 文档不予接收"),
+        (lambda: named("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100), "无法识别的 Office 文档"),
     ],
-    ids=["renamed-executable", "macro-docx", "text-as-pdf", "gif-as-jpg", "plain-zip", "broken-zip", "empty"],
+    ids=[
+        "renamed-executable",
+        "macro-docx",
+        "text-as-pdf",
+        "gif-as-jpg",
+        "plain-zip",
+        "broken-zip",
+        "empty",
+        "macro-doc",
+        "unreadable-ole",
+    ],
 )
 def test_it_refuses_a_file_that_is_not_an_accepted_document_and_stores_nothing(people, story, settings, make, message):
     referral = story.mediating()
@@ -89,7 +101,7 @@ def test_it_refuses_an_archive_that_unpacks_to_a_bomb(people, story, settings, m
             zip_of({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<w/>"}),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "application/vnd.ms-office"),
+        (legacy_office_upload(macros=False).read(), "application/vnd.ms-office"),
     ],
     ids=["pdf", "png", "jpeg", "docx", "xlsx", "legacy-office"],
 )

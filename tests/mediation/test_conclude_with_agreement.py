@@ -5,8 +5,9 @@ import datetime
 import pytest
 
 from mediation.models import Agreement
-from notifications.models import Kind, Notification
+from notifications.models import Notification
 from referrals.models import Referral, State
+from referrals.notices import Notice as ReferralNotice
 from tests.conftest import api
 from tests.mediation.conftest import act, codes, on
 
@@ -139,13 +140,17 @@ def test_the_petition_office_is_told_and_sees_the_agreement(people, story, djang
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert act(people.mediator, referral.pk, "succeed", complete()).status_code == 200
     assert callbacks  # the push to open pages happens after commit
-    told = set(Notification.objects.filter(kind=Kind.REFERRAL_CONCLUDED).values_list("recipient__username", flat=True))
+    told = set(
+        Notification.objects.filter(kind=ReferralNotice.REFERRAL_CONCLUDED).values_list(
+            "recipient__username", flat=True
+        )
+    )
     assert told == {"officer", "reviewer"}
     seen = api(people.officer).get(f"/api/referrals/{referral.pk}/").json()
     assert seen["agreement"]["terms"] == "李小红于十日内疏通排水沟，并赔偿王大明损失500元。"
     assert seen["agreement"]["amount"] == "500.00"
     reviewer = api(people.reviewer).get(f"/api/referrals/{referral.pk}/").json()
-    assert reviewer["available_actions"] == ["close", "reopen"]
+    assert reviewer["available_actions"] == ["extend_petition", "close", "request_correction", "reopen"]
     timeline = api(people.officer).get(f"/api/referrals/{referral.pk}/timeline/").json()
     assert timeline[-1]["action"] == "succeed" and timeline[-1]["to_state"] == "succeeded"
 

@@ -5,8 +5,10 @@ import datetime
 import pytest
 
 from mediation.models import Agreement, FollowUp
-from notifications.models import Kind, Notification
+from mediation.notices import Notice as MediationNotice
+from notifications.models import Notification
 from referrals.models import Referral, State
+from referrals.notices import Notice as ReferralNotice
 from tests.conftest import api, login
 from tests.mediation.conftest import act, on, post
 from townships.calendar import calendar_period_end
@@ -34,7 +36,7 @@ def test_a_dissatisfied_followup_tells_the_reviewers_of_the_petition_office(
     with django_capture_on_commit_callbacks(execute=True):
         response = visit(people.mediator, referral, satisfaction="dissatisfied", note="被申请人未按期付款。")
     assert response.status_code == 201, response.json()
-    told = Notification.objects.filter(kind=Kind.FOLLOWUP_DISSATISFIED)
+    told = Notification.objects.filter(kind=MediationNotice.FOLLOWUP_DISSATISFIED)
     assert list(told.values_list("recipient__username", flat=True)) == ["reviewer"]
     assert told.get().body == "被申请人未按期付款。"
     assert told.get().url == f"/referrals/{referral.pk}/"
@@ -43,7 +45,7 @@ def test_a_dissatisfied_followup_tells_the_reviewers_of_the_petition_office(
 def test_a_satisfied_followup_tells_nobody(people, story):
     referral = story.closed()
     assert visit(people.mediator, referral, satisfaction="basically_satisfied").status_code == 201
-    assert not Notification.objects.filter(kind=Kind.FOLLOWUP_DISSATISFIED).exists()
+    assert not Notification.objects.filter(kind=MediationNotice.FOLLOWUP_DISSATISFIED).exists()
 
 
 def test_after_a_dissatisfied_followup_the_reviewer_reopens_in_one_step_with_a_new_round(people, story):
@@ -64,7 +66,7 @@ def test_after_a_dissatisfied_followup_the_reviewer_reopens_in_one_step_with_a_n
     assert [s["round"] for s in sessions] == [1]  # the first round's record stays on file
     assert {e["item"]: e["status"] for e in dossier}["mediation_record"] == "missing"
     assert Agreement.objects.filter(referral=referral).count() == 1
-    assert Notification.objects.filter(kind=Kind.REFERRAL_REOPENED, recipient=people.mediator).exists()
+    assert Notification.objects.filter(kind=ReferralNotice.REFERRAL_REOPENED, recipient=people.mediator).exists()
 
 
 def test_the_followup_panel_offers_the_reviewer_a_one_click_reopen(people, story):

@@ -5,7 +5,8 @@ import datetime
 import pytest
 
 from mediation.models import Agreement
-from notifications.models import Kind, Notification
+from mediation.notices import Notice as MediationNotice
+from notifications.models import Notification
 from referrals.reminders import run_sweeps
 from tests.conftest import api, login
 from tests.mediation.conftest import act, on, post
@@ -107,7 +108,7 @@ def test_the_reminder_is_sent_once_before_the_window_closes(people, story):
             run_sweeps()  # a second sweep the same day (another worker) sends nothing more
         day += datetime.timedelta(days=1)
     assert sent_on == [datetime.date(2026, 10, 3)]  # five days ahead, before the window closes
-    reminders = Notification.objects.filter(kind=Kind.CONFIRMATION_WINDOW, referral_id=referral.pk)
+    reminders = Notification.objects.filter(kind=MediationNotice.CONFIRMATION_WINDOW, referral_id=referral.pk)
     assert sorted(reminders.values_list("recipient__username", flat=True)) == ["mediator", "officer", "reviewer"]
     assert "2026-10-08" in reminders.first().title
 
@@ -118,7 +119,7 @@ def test_no_reminder_once_the_parties_have_applied(people, story):
         progress(people, referral, confirmation_applied_on="2026-09-20", confirmation_court=COURT)
     with on(datetime.date(2026, 10, 3), 8):
         assert run_sweeps()["confirmation_window"] == 0
-    assert not Notification.objects.filter(kind=Kind.CONFIRMATION_WINDOW).exists()
+    assert not Notification.objects.filter(kind=MediationNotice.CONFIRMATION_WINDOW).exists()
 
 
 def test_no_reminder_for_the_agreement_of_a_round_that_was_reopened(people, story):
@@ -143,11 +144,37 @@ def test_a_late_application_through_the_page_comes_back_with_the_error_next_to_t
     referral = concluded_on(story, datetime.date(2026, 9, 1))
     with on(datetime.date(2026, 10, 9)):
         response = login(people.mediator).post(
-            f"/referrals/{referral.pk}/records/progress/",
+            f"/referrals/{referral.pk}/actions/record_agreement_progress/",
             {"confirmation_applied_on": "2026-10-09", "confirmation_court": COURT},
         )
     assert response.status_code == 400
     html = response.content.decode()
-    field = html[html.index('for="id_progress_confirmation_applied_on"') :]
+    field = html[html.index('for="id_record_agreement_progress_confirmation_applied_on"') :]
     assert "已超过司法确认申请期限(2026-10-08)" in field[: field.index("</div>")]
     assert Agreement.objects.get(referral=referral).confirmation_applied_on is None
+
+
+def test_an_oral_agreement_has_no_confirmation_window_and_an_application_is_refused(people, story):
+    # 人民调解法 Art. 33: a court confirms a written agreement; an oral one has nothing to confirm.
+    with on(datetime.date(2026, 11, 2)):
+        referral = story.succeeded(form="oral")
+        agreement = Agreement.objects.get(referral=referral)
+        assert agreement.confirmation_deadline is None
+        assert not agreement.confirmation_window_open(datetime.date(2026, 11, 3))
+        shown = api(people.officer).get(f"/api/referrals/{referral.pk}/").json()["agreement"]["confirmation"]
+        assert shown["deadline"] is None
+        response = progress(people, referral, confirmation_applied_on="2026-11-02", confirmation_court=COURT)
+    assert response.status_code == 400
+    assert "口头调解协议不能申请司法确认" in response.json()["errors"]["confirmation_applied_on"][0]
+    assert Agreement.objects.get(referral=referral).confirmation_applied_on is None
+    page = login(people.mediator).get(f"/referrals/{referral.pk}/").content.decode()
+    assert "口头协议，不适用司法确认" in page
+
+
+def test_no_window_reminder_is_sent_for_an_oral_agreement(people, story):
+    with on(datetime.date(2026, 11, 2)):
+        referral = story.succeeded(form="oral")
+    for day in range(20, 40):
+        with on(datetime.date(2026, 11, 2) + datetime.timedelta(days=day)):
+            run_sweeps()
+    assert not Notification.objects.filter(referral_id=referral.pk, kind=MediationNotice.CONFIRMATION_WINDOW).exists()

@@ -31,7 +31,9 @@ SESSION = {
 def test_a_mediator_records_a_session_from_the_referral_page(people, story):
     referral = story.mediating()
     client = login(people.mediator)
-    response = client.post(f"/referrals/{referral.pk}/records/session/", {**SESSION, "mediators": [people.lead.pk]})
+    response = client.post(
+        f"/referrals/{referral.pk}/actions/record_session/", {**SESSION, "mediators": [people.lead.pk]}
+    )
     assert response.status_code == 302
     assert response["Location"] == f"/referrals/{referral.pk}/"
     page = client.get(response["Location"]).content.decode()
@@ -43,13 +45,13 @@ def test_a_mediator_records_a_session_from_the_referral_page(people, story):
 def test_a_session_form_with_errors_comes_back_with_each_error_next_to_its_field(people, story):
     referral = story.mediating()
     body = {**SESSION, "location": "", "held_on": (TODAY + datetime.timedelta(days=2)).isoformat()}
-    response = login(people.mediator).post(f"/referrals/{referral.pk}/records/session/", body)
+    response = login(people.mediator).post(f"/referrals/{referral.pk}/actions/record_session/", body)
     assert response.status_code == 400
     form = section(response.content.decode(), 'id="sessions"')
     assert 'data-record="session"' in form and "open" in form[form.index("<details") : form.index("<summary")]
-    location = form[form.index('for="id_session_location"') :]
-    assert 'id="id_session_location_error"' in location[: location.index("</div>")]
-    held_on = form[form.index('for="id_session_held_on"') :]
+    location = form[form.index('for="id_record_session_location"') :]
+    assert 'id="id_record_session_location_error"' in location[: location.index("</div>")]
+    held_on = form[form.index('for="id_record_session_held_on"') :]
     assert "日期不能晚于今天。" in held_on[: held_on.index("</div>")]
     assert "双方陈述各自意见" in form  # what was typed is kept
     assert not MediationSession.objects.exists()
@@ -102,7 +104,8 @@ def test_an_upload_from_the_page_appears_in_the_dossier(people, story):
     referral = story.succeeded()
     client = login(people.mediator)
     response = client.post(
-        f"/referrals/{referral.pk}/records/attach/", {"kind": "identity_proof", "file": pdf_upload("身份证.pdf")}
+        f"/referrals/{referral.pk}/actions/add_attachment/",
+        {"kind": "identity_proof", "file": pdf_upload("身份证.pdf")},
     )
     assert response.status_code == 302
     dossier = section(client.get(f"/referrals/{referral.pk}/").content.decode(), 'id="dossier"')
@@ -114,11 +117,11 @@ def test_an_upload_from_the_page_appears_in_the_dossier(people, story):
 def test_a_refused_upload_shows_the_reason_next_to_the_file_field(people, story, settings):
     referral = story.mediating()
     response = login(people.mediator).post(
-        f"/referrals/{referral.pk}/records/attach/", {"kind": "agreement", "file": exe_upload()}
+        f"/referrals/{referral.pk}/actions/add_attachment/", {"kind": "agreement", "file": exe_upload()}
     )
     assert response.status_code == 400
     form = section(response.content.decode(), 'id="dossier"')
-    field = form[form.index('for="id_attach_file"') :]
+    field = form[form.index('for="id_add_attachment_file"') :]
     assert "不支持的文件类型" in field[: field.index("</div>")]
     assert not Attachment.objects.exists()
 
@@ -126,7 +129,7 @@ def test_a_refused_upload_shows_the_reason_next_to_the_file_field(people, story,
 def test_a_followup_from_the_page_is_shown_to_the_petition_office(people, story):
     referral = story.closed()
     response = login(people.mediator).post(
-        f"/referrals/{referral.pk}/records/followup/",
+        f"/referrals/{referral.pk}/actions/add_followup/",
         {"visited_on": TODAY.isoformat(), "method": "visit", "satisfaction": "basically_satisfied", "note": "已付款"},
     )
     assert response.status_code == 302
@@ -138,18 +141,18 @@ def test_a_followup_from_the_page_is_shown_to_the_petition_office(people, story)
 def test_a_followup_without_satisfaction_comes_back_with_the_error(people, story):
     referral = story.closed()
     response = login(people.officer).post(
-        f"/referrals/{referral.pk}/records/followup/", {"visited_on": TODAY.isoformat(), "method": "phone"}
+        f"/referrals/{referral.pk}/actions/add_followup/", {"visited_on": TODAY.isoformat(), "method": "phone"}
     )
     assert response.status_code == 400
     form = section(response.content.decode(), 'id="followups"')
-    assert 'id="id_followup_satisfaction_error"' in form
+    assert 'id="id_add_followup_satisfaction_error"' in form
 
 
 def test_a_supervisor_orders_from_the_page_and_the_committee_answers_there(people, story):
     referral = story.mediating()
     supervisor = login(people.supervisor)
     response = supervisor.post(
-        f"/referrals/{referral.pk}/records/supervise/",
+        f"/referrals/{referral.pk}/actions/issue_supervision/",
         {"kind": "written_notice", "note": "请报告调解进展。", "respond_by": TODAY.isoformat()},
     )
     assert response.status_code == 302
@@ -168,7 +171,7 @@ def test_a_supervisor_orders_from_the_page_and_the_committee_answers_there(peopl
 def test_the_petition_office_sees_the_agreement_the_dossier_and_the_followup(people, story):
     referral = story.closed()
     login(people.mediator).post(
-        f"/referrals/{referral.pk}/records/followup/",
+        f"/referrals/{referral.pk}/actions/add_followup/",
         {"visited_on": TODAY.isoformat(), "method": "phone", "satisfaction": "satisfied", "performance": "performed"},
     )
     page = login(people.officer).get(f"/referrals/{referral.pk}/").content.decode()
@@ -181,12 +184,12 @@ def test_the_petition_office_sees_the_agreement_the_dossier_and_the_followup(peo
 
 def test_record_forms_answer_only_posts(people, story):
     referral = story.mediating()
-    assert login(people.mediator).get(f"/referrals/{referral.pk}/records/session/").status_code == 405
+    assert login(people.mediator).get(f"/referrals/{referral.pk}/actions/record_session/").status_code == 405
 
 
 def test_an_unknown_record_is_not_found(people, story):
     referral = story.mediating()
-    assert login(people.mediator).post(f"/referrals/{referral.pk}/records/payment/", {}).status_code == 404
+    assert login(people.mediator).post(f"/referrals/{referral.pk}/actions/payment/", {}).status_code == 404
 
 
 @pytest.mark.parametrize("state", ["with_session", "closed"])
@@ -195,8 +198,9 @@ def test_each_field_of_the_mediation_forms_has_an_id_of_its_own_on_the_page(peop
     referral = story.at(state)
     html = login(people.mediator).get(f"/referrals/{referral.pk}/").content.decode()
     ids = re.findall(r'\sid="(id_[^"]+)"', html)
-    ours = [i for i in ids if i.split("_")[1] in {"succeed", "fail", "session", "progress", "followup", "attach"}]
+    forms = ("succeed", "fail", "record_session", "record_agreement_progress", "add_followup", "add_attachment")
+    ours = [i for i in ids if i.startswith(tuple(f"id_{f}_" for f in forms))]
     assert len(ours) > 10
     assert [i for i in ours if ids.count(i) > 1] == []
-    for label in re.findall(r'<label for="(id_(?:succeed|fail|session|progress|followup|attach)_[^"]+)"', html):
+    for label in re.findall(rf'<label for="(id_(?:{"|".join(forms)})_[^"]+)"', html):
         assert label in ids or any(i.startswith(label + "_") for i in ids), label

@@ -4,7 +4,8 @@ import datetime
 
 import pytest
 
-from referrals.models import AccessLog, Party
+from core.models import AccessLog
+from referrals.models import Party
 from tests.conftest import login
 from tests.mediation.conftest import act, on
 

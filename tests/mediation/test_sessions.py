@@ -37,7 +37,7 @@ def test_the_handling_committee_records_a_session_with_the_lead_mediator_by_defa
     listed = api(people.officer).get(f"/api/referrals/{referral.pk}/sessions/").json()
     assert [s["location"] for s in listed] == ["环市街道调解室"]
     event = TimelineEvent.objects.filter(referral=referral).last()
-    assert (event.action, event.note) == ("session", f"{TODAY.isoformat()} 于环市街道调解室调解")
+    assert (event.action, event.note) == ("record_session", f"{TODAY.isoformat()} 于环市街道调解室调解")
 
 
 def test_several_sessions_are_kept_in_date_order(people, story):
@@ -91,7 +91,7 @@ def test_the_committee_corrects_a_record_while_mediating(people, story):
     assert session.record == "更正：双方同意再次协商。"
     assert session.location == "村委会调解室"  # what was not sent stays
     assert list(session.mediators.all()) == [people.second]
-    assert TimelineEvent.objects.filter(referral=referral).last().action == "session_edit"
+    assert TimelineEvent.objects.filter(referral=referral).last().action == "update_session"
 
 
 def test_a_record_cannot_be_corrected_once_mediation_has_concluded(people, story):
@@ -150,7 +150,7 @@ def test_the_committee_corrects_a_record_from_the_page(people, story):
     }
     refused = client.post(f"/referrals/{referral.pk}/sessions/{session.pk}/edit/", body)
     assert refused.status_code == 400
-    assert 'id="id_session_location_error"' in refused.content.decode()
+    assert 'id="id_record_session_location_error"' in refused.content.decode()
     saved = client.post(f"/referrals/{referral.pk}/sessions/{session.pk}/edit/", {**body, "location": "社区服务中心"})
     assert saved.status_code == 302
     session.refresh_from_db()

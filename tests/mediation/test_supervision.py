@@ -5,7 +5,8 @@ import datetime
 import pytest
 
 from mediation.models import SupervisionOrder
-from notifications.models import Kind, Notification
+from mediation.notices import Notice as MediationNotice
+from notifications.models import Notification
 from referrals.reminders import run_sweeps
 from tests.conftest import HUANSHI, api, login
 from tests.factories import make_user, org
@@ -38,7 +39,7 @@ def test_a_county_supervisor_orders_the_committee_handling_the_case(people, stor
     body = response.json()
     assert body["addressed_to"] == {"id": people.huanshi.pk, "name": "环市街道人民调解委员会"}
     assert (body["kind"], body["issued_by"]["name"], body["overdue"]) == ("interview", "梁建华", False)
-    told = Notification.objects.filter(kind=Kind.SUPERVISION_ORDER)
+    told = Notification.objects.filter(kind=MediationNotice.SUPERVISION_ORDER)
     assert list(told.values_list("recipient__username", flat=True)) == ["mediator"]
 
 
@@ -55,7 +56,9 @@ def test_an_order_goes_to_whoever_must_act_next(people, story, state, addressed_
     response = order(people.city, referral)
     assert response.status_code == 201, response.json()
     assert response.json()["addressed_to"]["name"] == addressed_to
-    notified = Notification.objects.filter(kind=Kind.SUPERVISION_ORDER).values_list("recipient__username", flat=True)
+    notified = Notification.objects.filter(kind=MediationNotice.SUPERVISION_ORDER).values_list(
+        "recipient__username", flat=True
+    )
     assert set(notified) == told
 
 
@@ -96,7 +99,7 @@ def test_only_the_organisation_addressed_may_respond_and_the_issuer_is_told(peop
     assert response.status_code == 200, response.json()
     assert response.json()["response"] == "已组织双方再次调解，预计本周达成协议。"
     assert response.json()["responded_by"]["name"] == "黄丽华"
-    told = Notification.objects.filter(kind=Kind.SUPERVISION_RESPONSE)
+    told = Notification.objects.filter(kind=MediationNotice.SUPERVISION_RESPONSE)
     assert list(told.values_list("recipient__username", flat=True)) == ["supervisor"]
     assert respond(people.mediator, referral, order_id).status_code == 400  # answered once
 
@@ -141,7 +144,7 @@ def test_the_issuer_is_reminded_once_when_the_response_is_overdue(people, story)
         with on(day, 8):
             sent[day] = run_sweeps()["supervision_overdue"]
     assert [day for day, count in sent.items() if count] == [datetime.date(2026, 11, 5)]
-    reminded = Notification.objects.filter(kind=Kind.SUPERVISION_RESPONSE, title__contains="逾期未回复")
+    reminded = Notification.objects.filter(kind=MediationNotice.SUPERVISION_RESPONSE, title__contains="逾期未回复")
     assert list(reminded.values_list("recipient__username", flat=True)) == ["supervisor"]
     assert "环市街道人民调解委员会" in reminded.get().title
     assert SupervisionOrder.objects.get(pk=late).responded_at is None

@@ -3,8 +3,9 @@
 import pytest
 
 from mediation.models import Termination
-from notifications.models import Kind, Notification
+from notifications.models import Notification
 from referrals.models import Referral, State
+from referrals.notices import Notice as ReferralNotice
 from tests.conftest import api
 from tests.mediation.conftest import act, codes
 
@@ -77,7 +78,9 @@ def test_the_outcome_records_the_reason_and_the_routes_explained(people, story):
     assert outcome["reason_label"] == "双方分歧较大，难以达成协议"
     assert outcome["routes_explained"] == ["litigation", "arbitration"]
     assert set(
-        Notification.objects.filter(kind=Kind.REFERRAL_CONCLUDED).values_list("recipient__username", flat=True)
+        Notification.objects.filter(kind=ReferralNotice.REFERRAL_CONCLUDED).values_list(
+            "recipient__username", flat=True
+        )
     ) == {"officer", "reviewer"}
 
 

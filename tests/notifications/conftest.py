@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from rest_framework.authtoken.models import Token
 
+from accounts.tokens import issue_token
 from config.asgi import application
 from tests.conftest import login
 
@@ -34,8 +34,9 @@ def session_cookie(user) -> str:
     return login(user).cookies["sessionid"].value
 
 
-def token_for(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+def token_for(user, name: str = "") -> str:
+    """A new API token of the user (one per client): its key."""
+    return issue_token(user, name=name)[1]
 
 
 def socket(*, cookie: str | None = None, origin: bytes | None = OURS) -> WebsocketCommunicator:

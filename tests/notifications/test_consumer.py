@@ -1,13 +1,20 @@
-"""The WebSocket consumer at /ws/notifications/ (DESIGN.md §7), driven with WebsocketCommunicator."""
+"""The WebSocket consumer at /ws/notifications/ (docs/api.md#websocket), driven with WebsocketCommunicator."""
 
 from __future__ import annotations
 
+import asyncio
+import copy
+
 import pytest
 from asgiref.sync import async_to_sync
+from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
+from mediation.notices import Notice as MediationNotice
 from notifications import consumers
-from notifications.models import Kind, Notification
+from notifications.models import Notification
 from notifications.service import mark_all_read, notify, push_import_progress
+from referrals.notices import Notice as ReferralNotice
 from tests.conftest import login
 from tests.notifications.conftest import api_client, browser, closed_with, in_test_thread, session_cookie, socket
 from tests.notifications.conftest import token_for as token
@@ -21,7 +28,7 @@ def run(scenario) -> None:
 
 def make_notifications(user, *, unread: int, read: int = 0) -> None:
     for i in range(unread + read):
-        n = Notification.objects.create(recipient=user, kind=Kind.REFERRAL_RECEIVED, title=f"通知{i}")
+        n = Notification.objects.create(recipient=user, kind=ReferralNotice.REFERRAL_RECEIVED, title=f"通知{i}")
         if i >= unread:
             n.read_at = n.created_at
             n.save(update_fields=["read_at"])
@@ -155,7 +162,9 @@ def test_a_notification_reaches_its_recipient_only(people, django_capture_on_com
 
     def tell_mediator():
         with django_capture_on_commit_callbacks(execute=True):
-            return notify([people.mediator], kind=Kind.SUPERVISION_ORDER, title="督办", body="请回复", url="/x/")[0]
+            return notify(
+                [people.mediator], kind=MediationNotice.SUPERVISION_ORDER, title="督办", body="请回复", url="/x/"
+            )[0]
 
     async def scenario():
         ws, _ = await browser(mediator)
@@ -206,12 +215,14 @@ def test_submitting_a_referral_reaches_the_target_committees_sockets_only(
             assert first["notification"]["referral"] == referral.pk
             assert first["notification"]["url"] == f"/referrals/{referral.pk}/"
             assert second == {"type": "referral.changed", "referral": referral.pk, "state": "submitted"}
-        # The officer acted: no notification for herself, but her office's pages refresh.
-        assert await ws_officer.receive_json_from(timeout=2) == {
-            "type": "referral.changed",
-            "referral": referral.pk,
-            "state": "submitted",
-        }
+        # The officer acted: no notification for herself, but her office's pages refresh — when she
+        # registered the draft, and when she submitted it.
+        for state in ("draft", "submitted"):
+            assert await ws_officer.receive_json_from(timeout=2) == {
+                "type": "referral.changed",
+                "referral": referral.pk,
+                "state": state,
+            }
         for ws_bystander in bystanders:
             assert await ws_bystander.receive_nothing(timeout=0.2)
         for s in (ws, ws_api, ws_officer, *bystanders):
@@ -326,5 +337,148 @@ def test_deactivating_a_user_closes_every_socket_they_have(people, django_captur
         await ws_colleague.send_json_to({"type": "ping"})
         assert await ws_colleague.receive_json_from(timeout=2) == {"type": "pong"}
         await ws_colleague.disconnect()
+
+    run(scenario)
+
+
+# --- Credentials ending: tokens and sessions --------------------------------------------------
+
+
+def revoke_through_the_api(key: str, token_id, on_commit) -> int:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    with on_commit(execute=True):
+        return client.delete(f"/api/auth/tokens/{token_id}/").status_code
+
+
+def test_a_revoked_tokens_socket_is_closed_and_hears_nothing_more(people, django_capture_on_commit_callbacks):
+    phone, laptop = token(people.mediator, "手机"), token(people.mediator, "电脑")
+    phone_id = ApiToken.objects.get(user=people.mediator, name="手机").pk
+
+    def tell_mediator():
+        with django_capture_on_commit_callbacks(execute=True):
+            notify(
+                [people.mediator], kind=MediationNotice.SUPERVISION_ORDER, title="督办", body="当事人电话 13800001111"
+            )
+
+    async def scenario():
+        ws_phone, _ = await api_client(phone)
+        ws_laptop, _ = await api_client(laptop)
+        status = await in_test_thread(revoke_through_the_api)(laptop, phone_id, django_capture_on_commit_callbacks)
+        assert status == 204
+        await in_test_thread(tell_mediator)()
+        assert await closed_with(ws_phone) == 4401
+        assert await ws_phone.receive_nothing(timeout=0.2)
+        # The same person's other client keeps its socket, and hears the notification.
+        assert (await ws_laptop.receive_json_from(timeout=2))["type"] == "notification"
+        await ws_laptop.disconnect()
+
+    run(scenario)
+
+
+def test_an_expiring_tokens_socket_is_closed_when_the_token_expires(people, settings):
+    settings.API_TOKEN_DAYS = 2 / 86400  # two seconds, so that the test stays short
+    key = token(people.mediator)
+
+    async def scenario():
+        ws, hello = await api_client(key)
+        assert hello["type"] == "hello"
+        assert await closed_with(ws, timeout=10) == 4401
+
+    run(scenario)
+
+
+def test_changing_the_password_closes_the_users_sockets_and_no_one_elses(people, django_capture_on_commit_callbacks):
+    key = token(people.mediator)
+    cookie = session_cookie(people.mediator)
+    colleague = session_cookie(people.officer)
+
+    def change_password():
+        # What the admin's password form does.
+        with django_capture_on_commit_callbacks(execute=True):
+            people.mediator.set_password("another-long-passphrase")
+            people.mediator.save()
+
+    async def scenario():
+        ws_api, _ = await api_client(key)
+        ws_browser, _ = await browser(cookie)
+        ws_colleague, _ = await browser(colleague)
+        await in_test_thread(change_password)()
+        assert await closed_with(ws_api) == 4401
+        assert await closed_with(ws_browser) == 4401
+        await ws_colleague.send_json_to({"type": "ping"})
+        assert await ws_colleague.receive_json_from(timeout=2) == {"type": "pong"}
+        await ws_colleague.disconnect()
+
+    run(scenario)
+
+
+def test_a_socket_is_closed_when_its_session_expires(people, settings):
+    settings.SESSION_COOKIE_AGE = 2  # seconds of idleness, so that the test stays short
+    cookie = session_cookie(people.mediator)
+
+    async def scenario():
+        ws, hello = await browser(cookie)
+        assert hello["type"] == "hello"
+        assert await closed_with(ws, timeout=10) == 4401
+
+    run(scenario)
+
+
+def test_a_socket_outlives_the_expiry_it_was_opened_with_while_the_user_is_active(people, settings):
+    settings.SESSION_COOKIE_AGE = 2
+    client = login(people.mediator)
+
+    async def scenario():
+        ws, _ = await browser(client.cookies["sessionid"].value)
+        settings.SESSION_COOKIE_AGE = 4
+        # The person opens a page: the session now lasts until 4 s from here.
+        assert (await in_test_thread(client.get)("/notifications/")).status_code == 200
+        await asyncio.sleep(2.5)  # past the expiry the socket learnt when it opened
+        await ws.send_json_to({"type": "ping"})
+        assert await ws.receive_json_from(timeout=2) == {"type": "pong"}
+        assert await closed_with(ws, timeout=10) == 4401  # and closed once the renewed session is over
+
+    run(scenario)
+
+
+def test_refreshes_triggered_by_pushes_do_not_keep_a_socket_open(people, settings):
+    settings.SESSION_COOKIE_AGE = 2
+    client = login(people.mediator)
+
+    async def scenario():
+        ws, _ = await browser(client.cookies["sessionid"].value)
+        settings.SESSION_COOKIE_AGE = 3600
+        # What live.js fetches after a push: marked, so the session is not renewed by it.
+        response = await in_test_thread(client.get)("/notifications/?fragment=1", HTTP_X_LIVE_REFRESH="1")
+        assert response.status_code == 200
+        assert await closed_with(ws, timeout=10) == 4401
+
+    run(scenario)
+
+
+# --- Group memberships -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def short_group_expiry(settings):
+    """Group memberships that lapse after 2 s, as they do after channels-redis's 24 h in production."""
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    layers["default"].setdefault("CONFIG", {})["group_expiry"] = 2
+    settings.CHANNEL_LAYERS = layers  # channels builds the layer afresh on this change
+
+
+def test_pushes_keep_reaching_a_socket_open_longer_than_the_layers_group_expiry(
+    people, short_group_expiry, monkeypatch
+):
+    monkeypatch.setattr(consumers, "REJOIN_SECONDS", 0.3)
+    cookie = session_cookie(people.mediator)
+
+    async def scenario():
+        ws, _ = await browser(cookie)
+        await asyncio.sleep(3)  # longer than the group expiry
+        await in_test_thread(push_import_progress)(people.mediator.pk, 7, 1, 2)
+        assert await ws.receive_json_from(timeout=2) == {"type": "import.progress", "import": 7, "done": 1, "total": 2}
+        await ws.disconnect()
 
     run(scenario)

@@ -1,4 +1,4 @@
-"""Stored first, then pushed (DESIGN.md §3): the push is a bonus, never a condition."""
+"""Stored first, then pushed (docs/architecture.md#core-rules): the push is a bonus, never a condition."""
 
 from __future__ import annotations
 

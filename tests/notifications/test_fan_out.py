@@ -1,4 +1,4 @@
-"""Many pushes at once over Redis (``service._redis_group_send_many``), and sockets that outlive a
+"""Many pushes at once over Redis (``redis_layer.group_send_many``), and sockets that outlive a
 failing channel-layer receive.
 
 The batched send must deliver exactly what one ``group_send`` per group would: each socket the
@@ -16,9 +16,11 @@ from asgiref.sync import async_to_sync
 from channels.layers import channel_layers, get_channel_layer
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from mediation.notices import Notice as MediationNotice
 from notifications import consumers, service
-from notifications.models import Kind, Notification
+from notifications.models import Notification
 from notifications.service import notify
+from referrals.notices import Notice as ReferralNotice
 from tests.notifications.conftest import api_client, browser, in_test_thread, session_cookie, token_for
 from tests.security.conftest import PERSONAS
 from tests.security.test_websocket_groups import every_group, expected_groups
@@ -37,9 +39,11 @@ def redis_answers() -> bool:
         return False
 
 
-@pytest.fixture
-def redis_layer(settings):
-    """The app's Redis layer configuration, under a prefix of this test's own."""
+@pytest.fixture(params=[True, False], ids=["batched", "plain group_send"])
+def redis_layer(settings, request):
+    """The app's Redis layer configuration, under a prefix of this test's own; each test runs with the
+    channels-redis internals (notifications/redis_layer.py) and with the plain fallback."""
+    settings.NOTIFY_REDIS_INTERNALS = request.param
     if not redis_answers():
         pytest.skip("needs Redis on 127.0.0.1:6379")
     prefix = f"fan-out-{uuid.uuid4().hex[:8]}"
@@ -69,12 +73,14 @@ async def drain(ws) -> list[dict]:
 def test_an_organisation_wide_notify_gives_every_tab_its_own_notification_and_count(
     people, redis_layer, django_capture_on_commit_callbacks
 ):
-    Notification.objects.create(recipient=people.mediator, kind=Kind.REFERRAL_RECEIVED, title="旧的")
+    Notification.objects.create(recipient=people.mediator, kind=ReferralNotice.REFERRAL_RECEIVED, title="旧的")
     mediator, other, officer = (session_cookie(u) for u in (people.mediator, people.other_mediator, people.officer))
 
     def tell_both():
         with django_capture_on_commit_callbacks(execute=True):
-            rows = notify([people.mediator, people.other_mediator], kind=Kind.SUPERVISION_ORDER, title="全员")
+            rows = notify(
+                [people.mediator, people.other_mediator], kind=MediationNotice.SUPERVISION_ORDER, title="全员"
+            )
         return {row.recipient_id: row for row in rows}
 
     async def scenario():
@@ -137,12 +143,12 @@ def receive_loses_boom(monkeypatch):
 def test_a_failing_receive_keeps_every_socket_open_and_has_them_all_resync(
     people, receive_loses_boom, django_capture_on_commit_callbacks
 ):
-    Notification.objects.create(recipient=people.officer, kind=Kind.REFERRAL_RECEIVED, title="旧的")
+    Notification.objects.create(recipient=people.officer, kind=ReferralNotice.REFERRAL_RECEIVED, title="旧的")
     mediator, officer = session_cookie(people.mediator), session_cookie(people.officer)
 
     def tell_mediator():
         with django_capture_on_commit_callbacks(execute=True):
-            return notify([people.mediator], kind=Kind.SUPERVISION_ORDER, title="督办")[0]
+            return notify([people.mediator], kind=MediationNotice.SUPERVISION_ORDER, title="督办")[0]
 
     async def scenario():
         ws, _ = await browser(mediator)
@@ -162,3 +168,17 @@ def test_a_failing_receive_keeps_every_socket_open_and_has_them_all_resync(
         await ws_officer.disconnect()
 
     run(scenario)
+
+
+def test_the_internals_refuse_to_start_against_another_channels_redis(settings, monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from notifications import redis_layer
+
+    settings.NOTIFY_REDIS_INTERNALS = True
+    redis_layer.check_version()  # the pinned one: fine
+    monkeypatch.setattr(redis_layer, "PINNED", "0.0.1")
+    with pytest.raises(ImproperlyConfigured, match="NOTIFY_REDIS_INTERNALS=0"):
+        redis_layer.check_version()
+    settings.NOTIFY_REDIS_INTERNALS = False
+    redis_layer.check_version()  # switched off: nothing to check

@@ -29,9 +29,9 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import ClientConnection, connect
 
+from accounts.tokens import issue_token
 from referrals.models import Referral
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -183,12 +183,13 @@ def changed(referral: int, state: str) -> Callable[[dict], bool]:
     return lambda m: m == {"type": "referral.changed", "referral": referral, "state": state}
 
 
-def test_two_clients_hear_submit_and_accept_within_a_second_over_redis(people, story, tmp_path):
+def test_two_clients_hear_submit_and_accept_within_a_second_over_redis(committed_people, committed_story, tmp_path):
+    people, story = committed_people, committed_story
     redis_url = redis_url_or_skip()
     rounds = 10  # extra submissions, to measure latency beyond one sample
     drafts = [story.draft() for _ in range(1 + rounds)]
-    officer_token = Token.objects.create(user=people.officer).key
-    mediator_token = Token.objects.create(user=people.mediator).key
+    officer_token = issue_token(people.officer)[1]
+    mediator_token = issue_token(people.mediator)[1]
     accept = {"mediators": [people.lead.pk, people.second.pk], "rights_explained": True}
     latencies: list[float] = []  # from sending the POST to the mediator's socket having the notification
     responded: list[float] = []  # from sending the POST to its response
@@ -262,9 +263,10 @@ def test_two_clients_hear_submit_and_accept_within_a_second_over_redis(people, s
     )
 
 
-def test_the_embedded_server_sweeps_reminders_to_open_sockets(people, story, tmp_path):
+def test_the_embedded_server_sweeps_reminders_to_open_sockets(committed_people, committed_story, tmp_path):
+    people, story = committed_people, committed_story
     referral = story.submitted()
-    mediator_token = Token.objects.create(user=people.mediator).key
+    mediator_token = issue_token(people.mediator)[1]
 
     # `make run`: no Redis, the in-memory layer, and the sweep inside the server every second.
     with running_server(tmp_path, REMINDER_LOOP_IN_SERVER="1", REMINDER_INTERVAL_SECONDS="1") as server:

@@ -6,15 +6,18 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from notifications.models import EmailPreference, Kind, Notification
+from notifications.models import EmailPreference, Notification
 from notifications.service import notify
+from referrals.notices import Notice as ReferralNotice
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
 
 
 def give(user, title: str, *, read: bool = False, url: str = "/referrals/1/") -> Notification:
-    n = Notification.objects.create(recipient=user, kind=Kind.REFERRAL_ACCEPTED, title=title, body="说明", url=url)
+    n = Notification.objects.create(
+        recipient=user, kind=ReferralNotice.REFERRAL_ACCEPTED, title=title, body="说明", url=url
+    )
     if read:
         n.read_at = n.created_at
         n.save(update_fields=["read_at"])
@@ -152,7 +155,12 @@ def test_opting_in_sends_later_notifications_by_email_too(people, django_capture
     response = client.post("/notifications/email/", {"enabled": "on"}, follow=True)
     assert "已开启邮件提醒" in response.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        notify([people.officer, people.reviewer], kind=Kind.REFERRAL_ACCEPTED, title="案件已受理", url="/referrals/1/")
+        notify(
+            [people.officer, people.reviewer],
+            kind=ReferralNotice.REFERRAL_ACCEPTED,
+            title="案件已受理",
+            url="/referrals/1/",
+        )
     assert [m.to for m in mail.outbox] == [["officer@example.org"]]
     assert mail.outbox[0].subject == "案件已受理"
 
@@ -163,7 +171,7 @@ def test_opting_out_stops_the_emails(people, django_capture_on_commit_callbacks)
     EmailPreference.objects.create(user=people.officer, enabled=True)
     login(people.officer).post("/notifications/email/", {})
     with django_capture_on_commit_callbacks(execute=True):
-        notify([people.officer], kind=Kind.REFERRAL_ACCEPTED, title="案件已受理")
+        notify([people.officer], kind=ReferralNotice.REFERRAL_ACCEPTED, title="案件已受理")
     assert mail.outbox == []
     assert "checked" not in login(people.officer).get("/notifications/").content.decode().split('id="email"')[1]
 

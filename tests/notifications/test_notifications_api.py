@@ -1,12 +1,13 @@
-"""``/api/notifications/`` (DESIGN.md §6): each persona sees and marks only their own."""
+"""``/api/notifications/`` (docs/api.md): each persona sees and marks only their own."""
 
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from notifications.models import Kind, Notification
+from accounts.tokens import issue_token
+from notifications.models import Notification
+from referrals.notices import Notice as ReferralNotice
 from tests.conftest import api
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,10 @@ PERSONAS = ["officer", "reviewer", "mediator", "other_mediator", "supervisor", "
 def give(user, n: int = 1, *, read: bool = False, referral_id: int | None = None) -> list[Notification]:
     rows = [
         Notification.objects.create(
-            recipient=user, kind=Kind.REFERRAL_RECEIVED, title=f"通知 {user.username} {i}", referral_id=referral_id
+            recipient=user,
+            kind=ReferralNotice.REFERRAL_RECEIVED,
+            title=f"通知 {user.username} {i}",
+            referral_id=referral_id,
         )
         for i in range(n)
     ]
@@ -140,7 +144,7 @@ def test_anonymous_callers_get_401(db, method, path):
 def test_an_api_token_is_enough(people):
     give(people.mediator, 1)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token " + Token.objects.create(user=people.mediator).key)
+    client.credentials(HTTP_AUTHORIZATION="Token " + issue_token(people.mediator)[1])
     assert client.get("/api/notifications/?unread=true").json()["unread"] == 1
 
 

@@ -14,6 +14,7 @@ from mediation import workflow as mediation
 from notifications.models import Notification
 from referrals import workflow
 from referrals.permissions import referrals_visible_to
+from tests import factories
 from tests.conftest import BAISHA_PJ
 from tests.factories import committee, make_user
 from townships.models import Role
@@ -93,14 +94,18 @@ def test_extending_pausing_and_resuming_mediation_tell_the_petition_office(peopl
     office = {"referral_updated": {"officer", "reviewer"}}
     assert (
         heard(
-            lambda: workflow.extend_mediation(
-                referral, by=people.mediator, days=10, reason="等待鉴定", parties_consented=True
+            lambda: workflow.extend_referral(
+                referral,
+                by=people.mediator,
+                days=10,
+                reason="等待鉴定",
+                consents=factories.extension_consents(referral),
             )
         )
         == office
     )
-    assert heard(lambda: workflow.suspend_mediation(referral, by=people.mediator, reason="等待鉴定结果")) == office
-    assert heard(lambda: workflow.resume_mediation(referral, by=people.mediator)) == office
+    assert heard(lambda: workflow.suspend_referral(referral, by=people.mediator, reason="等待鉴定结果")) == office
+    assert heard(lambda: workflow.resume_referral(referral, by=people.mediator)) == office
 
 
 @pytest.mark.parametrize("outcome", ["succeeded", "failed"])
@@ -160,7 +165,9 @@ def test_a_member_who_joins_another_committee_hears_nothing_of_this_one(people, 
     # A mediator of a neighbouring township is a member of an organisation, just not this one.
     neighbour = make_user("neighbour", memberships=[(people.taicheng, Role.MEDIATOR)])
     referral = story.mediating()
-    workflow.extend_mediation(referral, by=people.mediator, days=5, reason="双方同意", parties_consented=True)
+    workflow.extend_referral(
+        referral, by=people.mediator, days=5, reason="双方同意", consents=factories.extension_consents(referral)
+    )
     assert not Notification.objects.filter(recipient__in=[neighbour, people.other_mediator, people.outsider]).exists()
 
 

@@ -17,6 +17,7 @@ from referrals import workflow
 from referrals.models import DeadlineReminder, Referral
 from referrals.permissions import referrals_visible_to
 from referrals.reminders import run_sweeps, sweep_deadlines
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 HOUR = datetime.timedelta(hours=1)
@@ -80,8 +81,12 @@ def test_an_extension_that_moves_the_deadline_earns_fresh_reminders(people, stor
     referral = story.mediating()
     with time_machine.travel(referral.due_soon_at + HOUR, tick=False):
         sweep_deadlines()
-        extended = workflow.extend_mediation(
-            referral, by=people.mediator, days=10, reason="双方同意延长", parties_consented=True
+        extended = workflow.extend_referral(
+            referral,
+            by=people.mediator,
+            days=10,
+            reason="双方同意延长",
+            consents=factories.extension_consents(referral),
         )
     with time_machine.travel(extended.due_soon_at + HOUR, tick=False):
         sweep_deadlines()
@@ -121,7 +126,8 @@ def test_an_unanswered_supervision_order_is_reported_to_its_issuer_once(people, 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_sweeps_at_the_same_moment_send_each_reminder_once(people, story):
+def test_two_sweeps_at_the_same_moment_send_each_reminder_once(committed_people, committed_story):
+    people, story = committed_people, committed_story
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to lose")
     referrals = [story.submitted() for _ in range(12)]

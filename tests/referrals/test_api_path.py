@@ -6,7 +6,7 @@ import pytest
 
 from referrals.models import Handling, Referral, TimelineEvent
 from tests.conftest import api
-from tests.factories import committee, make_user
+from tests.factories import committee, extension_consents_json, make_user
 from tests.files import pdf_upload
 from townships.models import Role
 
@@ -120,7 +120,7 @@ def test_draft_to_closed_through_the_api(people):
         "succeed",
         "close",
     ]
-    assert timeline[0]["action"] == "create"
+    assert timeline[0]["action"] == "create_referral"
     assert timeline[-1]["actor"]["name"] == "李国强"
 
 
@@ -171,7 +171,10 @@ def test_extend_suspend_resume_and_reopen(people, story):
     referral = story.mediating()
     due = api(people.mediator).get(f"/api/referrals/{referral.pk}/").json()["deadline"]["due_on"]
     extended = act(
-        people.mediator, referral.pk, "extend", {"days": 10, "reason": "双方同意继续协商", "parties_consented": True}
+        people.mediator,
+        referral.pk,
+        "extend",
+        {"days": 10, "reason": "双方同意继续协商", "consents": extension_consents_json(referral)},
     )
     assert extended["extension_days"] == 10
     assert extended["deadline"]["due_on"] > due
@@ -190,4 +193,12 @@ def test_extend_suspend_resume_and_reopen(people, story):
 def test_every_step_writes_one_timeline_event(people, story):
     referral = story.closed()
     events = TimelineEvent.objects.filter(referral=referral).values_list("action", flat=True)
-    assert list(events) == ["create", "submit", "accept", "session", "succeed", "attachment", "close"]
+    assert list(events) == [
+        "create_referral",
+        "submit",
+        "accept",
+        "record_session",
+        "succeed",
+        "add_attachment",
+        "close",
+    ]

@@ -2,7 +2,8 @@
 
 import pytest
 
-from referrals.models import AccessLog, TimelineEvent
+from core.models import AccessLog
+from referrals.models import TimelineEvent
 from tests.conftest import api, login
 
 pytestmark = pytest.mark.django_db

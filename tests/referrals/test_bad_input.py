@@ -139,3 +139,55 @@ def test_the_page_form_shows_errors_next_to_the_fields_and_writes_nothing(people
     assert "身份证号校验位不正确" in html
     assert 'class="field has-error"' in html
     nothing_written()
+
+
+def test_a_party_name_of_invisible_characters_only_is_refused_on_the_api_and_the_page(people):
+    from tests.conftest import api, login
+
+    body = {
+        "received_on": "2026-11-20",
+        "category": "neighbour",
+        "summary": "邻里纠纷。",
+        "claims": "请求调解。",
+        "parties": [
+            {"role": "petitioner", "kind": "person", "name": "\u200b\u202e", "phone": "13800000001"},
+            {"role": "respondent", "kind": "person", "name": "李\u200b二", "phone": "13800000002"},
+        ],
+    }
+    response = api(people.officer).post("/api/referrals/", body, format="json")
+    assert response.status_code == 400
+    assert "parties.0.name" in response.json()["errors"]
+    form = {
+        "origin": people.petition_office.pk,
+        "received_on": "2026-11-20",
+        "category": "neighbour",
+        "parties-TOTAL_FORMS": "1",
+        "parties-INITIAL_FORMS": "0",
+        "parties-MIN_NUM_FORMS": "0",
+        "parties-MAX_NUM_FORMS": "20",
+        "parties-0-role": "petitioner",
+        "parties-0-kind": "person",
+        "parties-0-name": "\u200b\u200b",
+    }
+    page = login(people.officer).post("/referrals/new/", form)
+    assert page.status_code == 200 and "不可见字符不算" in page.content.decode()
+
+
+def test_a_party_name_is_stored_without_hidden_characters(people):
+    from referrals.models import Party
+    from tests.conftest import api
+
+    body = {
+        "received_on": "2026-11-20",
+        "category": "neighbour",
+        "summary": "邻里纠纷。",
+        "claims": "请求调解。",
+        "parties": [
+            {"role": "petitioner", "kind": "person", "name": "王\u200b一", "phone": "13800000001"},
+            {"role": "respondent", "kind": "person", "name": "=李二", "phone": "13800000002"},
+        ],
+    }
+    assert api(people.officer).post("/api/referrals/", body, format="json").status_code == 400
+    body["parties"][1]["name"] = "李二"
+    assert api(people.officer).post("/api/referrals/", body, format="json").status_code == 201
+    assert set(Party.objects.values_list("name", flat=True)) == {"王一", "李二"}

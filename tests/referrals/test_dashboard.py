@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from mediation.workflow import terminate_mediation
+from mediation.workflow import fail_referral
 from referrals import stats, workflow
 from referrals.models import Referral, State
 from tests import factories as f
@@ -51,7 +51,7 @@ def fail_elsewhere(story, township: str) -> Referral:
     referral = workflow.accept_referral(
         story.submitted(target=committee), by=user, mediators=[lead], rights_explained=True
     )
-    return terminate_mediation(
+    return fail_referral(
         referral, by=user, reason="party_withdrew", routes_explained=["litigation"], no_session_note="当事人撤回。"
     )
 

@@ -1,4 +1,7 @@
-"""Full personal data only for the origin office and the current handler (DESIGN.md §3, DOMAIN.md §8)."""
+"""Full personal data only for the origin office and the current handler.
+
+The rule: docs/architecture.md#core-rules and docs/domain.md#personal-data.
+"""
 
 import pytest
 
@@ -62,3 +65,31 @@ def test_lists_mask_per_referral(people, story):
     row = next(r for r in results if r["id"] == mine.pk)
     assert row["personal_data"] == "masked"
     assert "*" in row["parties"][0]["id_number"]
+
+
+def test_a_committee_that_returned_a_referral_sees_it_as_any_past_handler(people, story):
+    from mediation.workflow import add_attachment
+    from tests.files import pdf_upload
+
+    referral = story.submitted()
+    attachment = add_attachment(referral, by=people.officer, kind="identity_proof", upload=pdf_upload())
+    workflow.decline_referral(referral, by=people.mediator, reason="party_refused")
+    body = api(people.mediator).get(f"/api/referrals/{referral.pk}/").json()
+    assert body["personal_data"] == "masked"
+    assert body["available_actions"] == []
+    petitioner = referral.parties.get(role="petitioner")
+    assert petitioner.id_number not in str(body)
+    assert (
+        api(people.mediator)
+        .post(
+            f"/api/referrals/{referral.pk}/attachments/", {"kind": "evidence", "file": pdf_upload()}, format="multipart"
+        )
+        .status_code
+        == 403
+    )
+    assert login(people.mediator).get(f"/referrals/{referral.pk}/attachments/{attachment.pk}/").status_code in (
+        403,
+        404,
+    )
+    # The office that received it back still sees everything.
+    assert api(people.officer).get(f"/api/referrals/{referral.pk}/").json()["personal_data"] == "full"

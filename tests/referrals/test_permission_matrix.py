@@ -1,6 +1,6 @@
 """Every referral URL and API action × every persona → the status each must get.
 
-The expectations are written out by hand from the rules (DESIGN.md §3, issue 3 "Access"), not
+The expectations are written out by hand from the rules (docs/architecture.md#core-rules, issue 3 "Access"), not
 computed by referrals/permissions.py: the table is the specification the module is checked against.
 404 = may not see it; 403 = sees it, not theirs to do; 401 = anonymous API; 302 = anonymous page.
 """
@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from referrals import workflow
+from referrals.models import Referral
 from tests.conftest import api, login
-from tests.factories import committee
+from tests.factories import committee, extension_consents_json
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today().isoformat()
@@ -33,7 +36,14 @@ def bureau_submitted(story):
 
 def suspended(story):
     referral = story.mediating()
-    return workflow.suspend_mediation(referral, by=story.p.mediator, reason="等待鉴定")
+    return workflow.suspend_referral(referral, by=story.p.mediator, reason="等待鉴定")
+
+
+def overdue_submitted(story):
+    """Submitted two weeks ago: past the 3 working days the receiver had to accept or return it."""
+    day = timezone.localdate() - datetime.timedelta(days=14)
+    with time_machine.travel(timezone.make_aware(datetime.datetime.combine(day, datetime.time(12))), tick=False):
+        return story.submitted()
 
 
 def agreement_body(_p):
@@ -41,6 +51,11 @@ def agreement_body(_p):
 
 
 # action, how to build the referral, body, expected per persona
+def extend_body(p) -> dict:
+    """延期 with every party's consent, for the referral the case has just built (the newest one)."""
+    return {"days": 5, "reason": "双方同意", "consents": extension_consents_json(Referral.objects.latest("pk"))}
+
+
 ACTION_CASES = [
     ("submit", "draft", lambda p: {}, row(200, 403, 404, 404, 404, 404, 404, 401)),
     (
@@ -60,7 +75,7 @@ ACTION_CASES = [
     (
         "extend",
         "mediating",
-        lambda p: {"days": 5, "reason": "双方同意", "parties_consented": True},
+        extend_body,
         row(403, 403, 200, 404, 403, 403, 404, 401),
     ),
     ("suspend", "mediating", lambda p: {"reason": "等待鉴定"}, row(403, 403, 200, 404, 403, 403, 404, 401)),
@@ -72,8 +87,22 @@ ACTION_CASES = [
         lambda p: {"reason": "views_too_far_apart", "routes_explained": ["litigation"]},
         row(403, 403, 200, 404, 403, 403, 404, 401),
     ),
+    (
+        "extend_petition",
+        "mediating",
+        lambda p: {"days": 30, "reason": "案情复杂", "approved_by_name": "陈国强"},
+        row(403, 200, 403, 404, 403, 403, 404, 401),
+    ),
     ("close", "closable", lambda p: {"note": "同意办结"}, row(403, 200, 403, 404, 403, 403, 404, 401)),
     ("reopen", "closed", lambda p: {"reason": "回访不满意"}, row(403, 200, 403, 404, 403, 403, 404, 401)),
+    # The origin office: its officer takes back what is not accepted yet; officers and reviewers urge.
+    (
+        "withdraw",
+        "submitted",
+        lambda p: {"reason": "材料有误，需补充后重新移交"},
+        row(200, 403, 403, 404, 403, 403, 404, 401),
+    ),
+    ("urge", overdue_submitted, lambda p: {"note": "请尽快受理"}, row(200, 200, 403, 404, 403, 403, 404, 401)),
 ]
 
 
@@ -170,7 +199,7 @@ def test_pages(people, story, url, state, method, expected, persona):
     [
         ("mediating", "mediator", "accept", {"mediators": [], "rights_explained": True}),
         ("mediating", "reviewer", "close", {"note": "x"}),
-        ("closed", "mediator", "extend", {"days": 1, "reason": "x", "parties_consented": True}),
+        ("closed", "mediator", "extend", {"days": 1, "reason": "x"}),
         ("submitted", "officer", "submit", {}),
         ("draft", "reviewer", "reopen", {"reason": "x"}),
     ],

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from referrals.models import Referral, State, TimelineEvent
 from tests.conftest import Story, api
+from tests.factories import extension_consents_json
 from townships.calendar import add_working_days, calendar_period_end, default_calendar, working_days_between
 from townships.validators import id_check_digit, make_id_number, mask_id_number, mask_phone, validate_id_number
 
@@ -112,7 +113,7 @@ ACTIONS = [
 PERSONAS = ["officer", "reviewer", "mediator", "other_mediator", "supervisor", "city", "outsider"]
 
 
-def body_for(action: str, people, draw) -> dict:
+def body_for(action: str, people, draw, referral: Referral) -> dict:
     today = datetime.date.today().isoformat()
     complete = draw(st.booleans())
     if action == "accept":
@@ -122,7 +123,13 @@ def body_for(action: str, people, draw) -> dict:
     if action == "redirect":
         return {"target": draw(st.sampled_from([people.huanshi.pk, people.taicheng.pk]))}
     if action == "extend":
-        return {"days": draw(st.integers(-1, 40)), "reason": "继续协商", "parties_consented": complete}
+        # Every party's consent, or all but the last one (the extension is then refused, naming it).
+        consents = extension_consents_json(referral)
+        return {
+            "days": draw(st.integers(-1, 40)),
+            "reason": "继续协商",
+            "consents": consents[: None if complete else -1],
+        }
     if action in ("suspend", "reopen"):
         return {"reason": "等待鉴定" if complete else ""}
     if action == "succeed":
@@ -175,7 +182,9 @@ def test_random_actions_by_random_people_never_break_the_rules(people, data):
         persona = data.draw(st.sampled_from(PERSONAS))
         before = Referral.objects.get(pk=referral.pk).state
         response = api(getattr(people, persona)).post(
-            f"/api/referrals/{referral.pk}/actions/{action}/", body_for(action, people, data.draw), format="json"
+            f"/api/referrals/{referral.pk}/actions/{action}/",
+            body_for(action, people, data.draw, referral),
+            format="json",
         )
         assert response.status_code in (200, 400, 403, 404, 409), response.content
         after = Referral.objects.get(pk=referral.pk)

@@ -1,4 +1,4 @@
-"""Each step refuses to happen without its elements (DOMAIN.md §5) and names every missing one."""
+"""Each step refuses to happen without its elements (docs/domain.md#required-elements) and names every missing one."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from referrals import workflow
+from referrals import intake, workflow
 from referrals.errors import MissingElements
 from referrals.models import Exclusion, Party, Referral, State
 from tests import factories as f
@@ -51,7 +51,7 @@ def test_an_empty_draft_lists_every_missing_element_at_once(people):
 def test_each_party_needs_identity_and_consent(people):
     parties = [
         f.person(Party.Role.PETITIONER, "王大明", serial=1, consent=False),
-        workflow.PartyInput(
+        intake.PartyInput(
             role=Party.Role.RESPONDENT,
             kind=Party.Kind.PERSON,
             name="李小红",
@@ -66,7 +66,7 @@ def test_each_party_needs_identity_and_consent(people):
 def test_an_organisation_party_needs_no_id_number_but_does_need_consent(people):
     parties = [
         f.person(Party.Role.PETITIONER, "王大明", serial=3),
-        workflow.PartyInput(role=Party.Role.RESPONDENT, kind=Party.Kind.ORGANISATION, name="某物业公司"),
+        intake.PartyInput(role=Party.Role.RESPONDENT, kind=Party.Kind.ORGANISATION, name="某物业公司"),
     ]
     referral = f.make_referral(people.officer, origin=people.petition_office, target=people.huanshi, parties=parties)
     assert submit_codes(people, referral) == {"consent:2"}
@@ -116,27 +116,30 @@ def test_the_lead_mediator_must_be_on_this_committees_active_roster(people, stor
     assert Referral.objects.get(pk=referral.pk).state == State.SUBMITTED
 
 
-def test_an_extension_needs_both_parties_consent(people, story):
+def test_an_extension_needs_every_partys_consent(people, story):
     referral = story.mediating()
     response = api(people.mediator).post(
         f"/api/referrals/{referral.pk}/actions/extend/", {"days": 10, "reason": "继续协商"}, format="json"
     )
     assert response.status_code == 400
-    assert [m["code"] for m in response.json()["missing"]] == ["parties_consented"]
+    assert [m["code"] for m in response.json()["missing"]] == [
+        f"extension_consent:{p.pk}" for p in referral.parties.all()
+    ]
 
 
 def test_extensions_are_capped_each_and_in_total(people, story, settings):
     referral = story.mediating()
     client = api(people.mediator)
     url = f"/api/referrals/{referral.pk}/actions/extend/"
-    too_long = client.post(url, {"days": 31, "reason": "x", "parties_consented": True}, format="json")
+    consents = f.extension_consents_json(referral)
+    too_long = client.post(url, {"days": 31, "reason": "x", "consents": consents}, format="json")
     assert too_long.status_code == 400
     assert "1至30天" in too_long.json()["errors"]["days"][0]
+    # Sixty more days of mediation outrun the petition's own 60 days: the office extends it first.
+    workflow.extend_petition_referral(referral, by=people.reviewer, days=30, reason="案情复杂", approved_by_name="局长")
     for _ in range(2):
-        assert (
-            client.post(url, {"days": 30, "reason": "x", "parties_consented": True}, format="json").status_code == 200
-        )
-    over = client.post(url, {"days": 1, "reason": "x", "parties_consented": True}, format="json")
+        assert client.post(url, {"days": 30, "reason": "x", "consents": consents}, format="json").status_code == 200
+    over = client.post(url, {"days": 1, "reason": "x", "consents": consents}, format="json")
     assert over.status_code == 400
     assert "累计延长不得超过60天" in over.json()["errors"]["days"][0]
     assert Referral.objects.get(pk=referral.pk).extension_days == 60

@@ -2,8 +2,8 @@
 
 import pytest
 
-from referrals import rollup, stats, workflow
-from referrals.models import StatsCell
+from referrals import intake, rollup, stats, workflow
+from referrals.models import State, StatsCell
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -24,12 +24,12 @@ def test_every_counter_but_the_duration_sums_is_a_figure_of_the_statistics():
 
 def test_running_totals_match_a_rebuild_after_every_kind_of_step(people, story):
     draft = story.draft()
-    workflow.update_draft(draft, by=people.officer, data=f.referral_input(people.taicheng, category="labour"))
+    intake.update_draft(draft, by=people.officer, data=f.referral_input(people.taicheng, category="labour"))
     story.declined()
     redirected = workflow.redirect_referral(story.declined(), by=people.officer, target=people.taicheng)
     workflow.decline_referral(redirected, by=people.other_mediator, reason="out_of_scope")
-    suspended = workflow.suspend_mediation(story.mediating(), by=people.mediator, reason="鉴定")
-    workflow.resume_mediation(suspended, by=people.mediator)
+    suspended = workflow.suspend_referral(story.mediating(), by=people.mediator, reason="鉴定")
+    workflow.resume_referral(suspended, by=people.mediator)
     story.failed()
     closed = story.closed()
     workflow.reopen_referral(closed, by=people.reviewer, reason="回访不满意")
@@ -47,7 +47,7 @@ def test_a_county_summary_from_the_cells_equals_the_live_count(people, story):
     from_cells = stats.Figures(scope).headline
     # Naming every state selects the same referrals but is a filter the totals do not keep, so
     # this one is counted from the referrals themselves.
-    every_state = stats.Scope(user=people.supervisor, state=",".join(s for s, _ in stats.State.choices))
+    every_state = stats.Scope(user=people.supervisor, state=",".join(s for s, _ in State.choices))
     assert not every_state.uses_rollup()
     counted = stats.Figures(every_state).headline
     for key in (

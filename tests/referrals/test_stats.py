@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from mediation.workflow import AgreementInput, conclude_with_agreement, record_session, terminate_mediation
+from mediation.workflow import AgreementInput, fail_referral, record_session, succeed_referral
 from referrals import stats, workflow
 from referrals.models import Referral
 from tests import factories as f
@@ -54,6 +54,18 @@ CHECKED = (
     "concluded_on_time",
     "on_time_conclusion_rate",
     "closed_on_time_rate",
+    "answered",
+    "answered_on_time",
+    "accept_overdue",
+    "acceptance_due",
+    "mediate_overdue",
+    "conclusion_due",
+    "review_overdue",
+    "closing_due",
+    "petition_on_time",
+    "petition_overdue",
+    "petition_due",
+    "petition_on_time_rate",
     "avg_days_to_accept",
     "median_days_to_accept",
     "avg_days_to_conclude",
@@ -240,7 +252,7 @@ def test_a_reopened_case_that_then_failed_counts_as_failed_not_succeeded(people,
     referral = workflow.reopen_referral(referral, by=people.reviewer, reason="回访不满意，当事人要求重新调解。")
     data = summary(people.supervisor)
     assert (data["concluded"], data["succeeded"], data["figures"]["agreements"]) == (0, 0, 0)
-    referral = terminate_mediation(
+    referral = fail_referral(
         referral,
         by=people.mediator,
         reason="views_too_far_apart",
@@ -293,7 +305,7 @@ def _conclude(referral: Referral, people, moment: str) -> Referral:
             performance_due=timezone.localdate() + datetime.timedelta(days=10),
             signed_on=None,
         )
-        return conclude_with_agreement(referral, by=people.mediator, agreement=agreement)
+        return succeed_referral(referral, by=people.mediator, agreement=agreement)
 
 
 def test_on_time_conclusion_rolls_past_holidays_and_adds_extensions(people, story):
@@ -301,7 +313,9 @@ def test_on_time_conclusion_rolls_past_holidays_and_adds_extensions(people, stor
     with at("2026-09-01 10:00"):
         a, b, c = (_accept(story.submitted(), people) for _ in range(3))
     with at("2026-09-05 10:00"):
-        workflow.extend_mediation(c, by=people.mediator, days=15, reason="双方同意继续协商", parties_consented=True)
+        workflow.extend_referral(
+            c, by=people.mediator, days=15, reason="双方同意继续协商", consents=f.extension_consents(c)
+        )
     _conclude(a, people, "2026-10-08 16:00")  # on the rolled last day: on time
     _conclude(b, people, "2026-10-09 16:00")  # a day later: late
     _conclude(c, people, "2026-10-09 16:00")  # late without its 15 extra days, on time with them

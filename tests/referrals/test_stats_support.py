@@ -86,6 +86,18 @@ def _rate(top: int, bottom: int) -> float | None:
     return round(top / bottom, 4) if bottom else None
 
 
+def _accept_due(turn: Handling) -> datetime.date:
+    """The last day of a receiver's turn to accept or return."""
+    return add_working_days(_local(turn.started_at), settings.FANGDIAO["ACCEPT_WORKING_DAYS"]).date
+
+
+def _mediation_due(r: Referral) -> datetime.date:
+    """The last day of the current mediation round: 30 days, plus extensions and finished pauses."""
+    paused = sum(s.paused_days for s in r.suspensions.all() if s.started_at >= r.mediation_started_at)
+    days = settings.FANGDIAO["MEDIATE_DAYS"] + r.extension_days + paused
+    return calendar_period_end(_local(r.mediation_started_at), days).date
+
+
 def expected(referrals: QuerySet[Referral], now: datetime.datetime | None = None) -> dict[str, Any]:
     """Every figure of these referrals, computed one referral at a time."""
     now = now or timezone.now()
@@ -114,18 +126,34 @@ def expected(referrals: QuerySet[Referral], now: datetime.datetime | None = None
         f["open"] += r.state != State.CLOSED
         f["overdue"] += r.due_at is not None and r.due_at <= now
         f["due_soon"] += r.due_soon_at is not None and r.due_soon_at <= now < r.due_at
-        f["closed_on_time"] += r.state == State.CLOSED and _local(r.closed_at) <= r.petition_due_on
+        # Timeliness: on time ÷ (answered + still open past the deadline), each deadline recomputed
+        # here from the history and the calendar.
+        f["petition_on_time"] += r.state == State.CLOSED and _local(r.closed_at) <= r.petition_due_on
+        f["petition_overdue"] += r.state != State.CLOSED and today > r.petition_due_on
+        turns = list(r.handlings.all())
+        returns = [h for h in turns if h.result == Handling.Result.DECLINED]
         if r.accepted_at:
             to_accept.append(_days(r.accepted_at, r.submitted_at))
-            turn = next(h for h in r.handlings.all() if h.result == Handling.Result.ACCEPTED)
-            due = add_working_days(_local(turn.started_at), settings.FANGDIAO["ACCEPT_WORKING_DAYS"]).date
-            f["accepted_on_time"] += _local(turn.ended_at) <= due
+            turn = next(h for h in turns if h.result == Handling.Result.ACCEPTED)
+            f["accepted_on_time"] += _local(turn.ended_at) <= _accept_due(turn)
+            f["answered"] += 1
+            f["answered_on_time"] += _local(turn.ended_at) <= _accept_due(turn)
+        elif returns and r.state in (State.DECLINED, State.CLOSED):
+            f["answered"] += 1
+            f["answered_on_time"] += _local(returns[-1].ended_at) <= _accept_due(returns[-1])
+        if r.state == State.SUBMITTED:
+            pending = next(h for h in turns if h.result == Handling.Result.PENDING)
+            f["accept_overdue"] += today > _accept_due(pending)
+        if r.state == State.MEDIATING and r.suspended_since is None:
+            f["mediate_overdue"] += today > _mediation_due(r)
         if r.concluded_at:
             to_conclude.append(_days(r.concluded_at, r.accepted_at))
-            paused = sum(s.paused_days for s in r.suspensions.all() if s.started_at >= r.mediation_started_at)
-            days = settings.FANGDIAO["MEDIATE_DAYS"] + r.extension_days + paused
-            due = calendar_period_end(_local(r.mediation_started_at), days).date
-            f["concluded_on_time"] += _local(r.concluded_at) <= due
+            f["concluded_on_time"] += _local(r.concluded_at) <= _mediation_due(r)
+        review_from = r.concluded_at or (returns[-1].ended_at if returns else None)
+        if review_from is not None:
+            review_due = add_working_days(_local(review_from), settings.FANGDIAO["REVIEW_WORKING_DAYS"]).date
+            f["closed_on_time"] += r.state == State.CLOSED and _local(r.closed_at) <= review_due
+            f["review_overdue"] += r.state in (State.SUCCEEDED, State.FAILED, State.DECLINED) and today > review_due
         if agreement:
             f["agreements"] += 1
             f["agreements_written"] += agreement.form == "written"
@@ -141,9 +169,14 @@ def expected(referrals: QuerySet[Referral], now: datetime.datetime | None = None
         f["supervision_overdue"] += any(o.responded_at is None and o.respond_by < today for o in r.supervisions.all())
     f["amount_involved"] = f"{amounts:.2f}"
     f["success_rate"] = _rate(f["succeeded"], f["concluded"])
-    f["timely_acceptance_rate"] = _rate(f["accepted_on_time"], f["accepted"])
-    f["on_time_conclusion_rate"] = _rate(f["concluded_on_time"], f["concluded"])
-    f["closed_on_time_rate"] = _rate(f["closed_on_time"], f["closed"])
+    f["acceptance_due"] = f["answered"] + f["accept_overdue"]
+    f["conclusion_due"] = f["concluded"] + f["mediate_overdue"]
+    f["closing_due"] = f["closed"] + f["review_overdue"]
+    f["petition_due"] = f["closed"] + f["petition_overdue"]
+    f["timely_acceptance_rate"] = _rate(f["answered_on_time"], f["acceptance_due"])
+    f["on_time_conclusion_rate"] = _rate(f["concluded_on_time"], f["conclusion_due"])
+    f["closed_on_time_rate"] = _rate(f["closed_on_time"], f["closing_due"])
+    f["petition_on_time_rate"] = _rate(f["petition_on_time"], f["petition_due"])
     f["satisfaction_rate"] = _rate(f["satisfied"], f["followups_visited"])
     f["avg_days_to_accept"] = round(statistics.mean(to_accept), 1) if to_accept else None
     f["median_days_to_accept"] = round(statistics.median(to_accept), 1) if to_accept else None
@@ -207,6 +240,6 @@ def tiles_of(html: str) -> dict[str, dict[str, str]]:
     """The page's tiles by figure key (the first tile of each key)."""
     out: dict[str, dict[str, str]] = {}
     for link in figure_links(html):
-        if "tile" in link.get("class", "").split():
+        if {"tile", "tile-main"} & set(link.get("class", "").split()):
             out.setdefault(link["data-figure"], link)
     return out

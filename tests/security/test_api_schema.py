@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from referrals.permissions import ACTIONS
+from referrals.registry import registry
 from tests.security.conftest import EVERYONE, Scene
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
@@ -94,7 +94,7 @@ def known_path_values(path: str, scene: Scene) -> dict[str, list]:
         values["sid"] = [scene.session.pk, MISSING_ID]
     elif "/supervisions/" in path:
         values["sid"] = [scene.order, MISSING_ID]
-    values["action"] = [*ACTIONS, "approve"]
+    values["action"] = [*(a.name for a in registry.actions()), "approve"]
     return values
 
 

@@ -6,20 +6,26 @@ system working again by itself once the fault is gone, with no restart.
 The database "restart" is made the way clients experience one: every connection to the test database
 is terminated and, for the outage, new ones are refused (``ALLOW_CONNECTIONS false``); stopping the
 shared cluster itself would also kill the test runner's own connection. Redis goes away behind a TCP
-proxy that the test cuts and restores, so the real Redis server is never touched.
+proxy that the test cuts and restores, so the real Redis server is never touched; a Redis that
+restarts empty is a private ``redis-server`` of the test's own, killed and started again (where none is
+installed, the shared Redis behind the proxy, cut while the test's own keys are deleted).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager, suppress
 
 import psycopg
@@ -28,6 +34,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import channel_layers
 from django.db import connection
 
+from mediation.notices import Notice as MediationNotice
 from notifications.models import Notification
 from referrals.models import Handling, TimelineEvent
 from tests.conftest import Story, api, make_personas
@@ -91,15 +98,16 @@ def test_connections_dropped_in_the_middle_of_a_step_answer_503_write_nothing_an
     body = {"mediators": [people.lead.pk], "rights_explained": True}
 
     # The database goes away after the step has written its first rows, before it commits.
-    from referrals import workflow
+    # Every step notifies through referrals.steps, after it has written its rows.
+    from referrals import steps
 
-    original = workflow.notify
+    original = steps.notify
 
     def notify_then_lose_the_database(*args, **kwargs):
         drop_connections_now()
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(workflow, "notify", notify_then_lose_the_database)
+    monkeypatch.setattr(steps, "notify", notify_then_lose_the_database)
     client = api(people.mediator)
     client.raise_request_exception = False
     response = client.post(url, body, format="json")
@@ -108,7 +116,7 @@ def test_connections_dropped_in_the_middle_of_a_step_answer_503_write_nothing_an
     assert "未保存" in response.json()["detail"]
     assert response["Retry-After"]
 
-    monkeypatch.setattr(workflow, "notify", original)
+    monkeypatch.setattr(steps, "notify", original)
     referral.refresh_from_db()
     assert referral.state == "submitted"
     assert not TimelineEvent.objects.filter(referral=referral, action="accept").exists()
@@ -147,9 +155,9 @@ def test_while_the_database_refuses_connections_pages_and_api_say_so_and_recover
 # --- Redis going away ----------------------------------------------------------------------------
 
 
-def redis_answers() -> bool:
+def redis_answers(port: int = REDIS_PORT) -> bool:
     try:
-        with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=1) as s:
+        with socket.create_connection((REDIS_HOST, port), timeout=1) as s:
             s.sendall(b"PING\r\n")
             return s.recv(16).startswith(b"+PONG")
     except OSError:
@@ -314,6 +322,171 @@ def test_the_cache_answers_a_miss_while_redis_is_away_and_works_again_when_it_re
     assert cache.get("k") == 1
     cache.set("k", 3)
     assert cache.get("k") == 3
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on a free port, that can be restarted empty (no persistence)."""
+
+    def __init__(self, workdir) -> None:
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            + ["--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            if redis_answers(port=self.port):
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()  # as a crash would: nothing is saved on the way out
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def restart_empty(self) -> None:
+        self.stop()
+        self.start()
+
+    def flush(self) -> None:
+        """Everything gone, connections kept: what a failover to an empty replica looks like to clients."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+            s.sendall(b"FLUSHALL\r\n")
+            assert s.recv(16).startswith(b"+OK")
+
+
+class SharedRedisRestarted:
+    """Without redis-server installed: the shared Redis behind the proxy, "restarted empty" by cutting
+    every connection and deleting this test's keys (its prefix is its own) before reconnecting."""
+
+    def __init__(self, prefix: str) -> None:
+        self.proxy = Proxy((REDIS_HOST, REDIS_PORT))
+        self.prefix = prefix
+        self.url = f"redis://127.0.0.1:{self.proxy.port}/9"
+
+    def start(self) -> None:
+        self.proxy.start()
+
+    def stop(self) -> None:
+        self.proxy.cut()
+
+    def restart_empty(self) -> None:
+        import redis
+
+        self.proxy.cut()
+        with redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=9) as direct:
+            for key in direct.scan_iter(match=f"{self.prefix}*"):
+                direct.delete(key)
+        self.proxy.start()
+
+
+@pytest.fixture
+def restartable_redis(settings, tmp_path):
+    """The channel layer on a Redis the test may restart: its own redis-server where one is installed,
+    else the shared one behind the proxy (CI's PostgreSQL + Redis run has one or the other)."""
+    prefix = f"restart-{uuid.uuid4().hex[:8]}"
+    if shutil.which("redis-server"):
+        server = PrivateRedis(tmp_path)
+    elif redis_answers():
+        server = SharedRedisRestarted(prefix)
+    else:
+        pytest.skip("needs redis-server installed, or Redis on 127.0.0.1:6379")
+    server.start()
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": server.url, "socket_timeout": 10}], "prefix": prefix},
+        }
+    }
+    channel_layers.backends.clear()
+    yield server
+    channel_layers.backends.clear()
+    server.stop()
+
+
+def a_notification_for(user, on_commit) -> Callable[[], Notification]:
+    from notifications.service import notify
+
+    def send() -> Notification:
+        with on_commit(execute=True):
+            return notify([user], kind=MediationNotice.SUPERVISION_ORDER, title="督办", body="请回复")[0]
+
+    return send
+
+
+def until(predicate, seen: list):
+    async def wait(ws) -> dict:
+        for _ in range(10):
+            message = await ws.receive_json_from(timeout=15)
+            seen.append(message)
+            if predicate(message):
+                return message
+        raise AssertionError(f"not among what the socket heard: {seen}")
+
+    return wait
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("REDIS_URL") or shutil.which("redis-server")), reason="needs Redis (REDIS_URL) or redis-server"
+)
+@pytest.mark.django_db
+@pytest.mark.usefixtures("consumer_shares_test_connection")
+def test_a_socket_opened_before_redis_restarts_empty_resyncs_and_hears_pushes_sent_after_it(
+    people, restartable_redis, django_capture_on_commit_callbacks
+):
+    cookie = session_cookie(people.officer)
+    send = a_notification_for(people.officer, django_capture_on_commit_callbacks)
+    seen: list[dict] = []
+
+    async def scenario():
+        ws, hello = await browser(cookie)
+        assert hello["type"] == "hello"
+        await asyncio.to_thread(restartable_redis.restart_empty)
+        # The page is told to read everything again (what happened while Redis was away) ...
+        await until(lambda m: m["type"] == "hello", seen)(ws)
+        # ... and hears what is pushed from now on, although its group memberships died with Redis.
+        row = await in_test_thread(send)()
+        await until(lambda m: m["type"] == "notification" and m["notification"]["id"] == row.pk, seen)(ws)
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
+@pytest.mark.django_db
+@pytest.mark.usefixtures("consumer_shares_test_connection")
+def test_a_socket_whose_groups_vanished_from_redis_without_a_disconnect_rejoins_and_resyncs(
+    people, restartable_redis, django_capture_on_commit_callbacks, monkeypatch
+):
+    from notifications import consumers
+
+    monkeypatch.setattr(consumers, "REJOIN_SECONDS", 0.5)
+    cookie = session_cookie(people.officer)
+    send = a_notification_for(people.officer, django_capture_on_commit_callbacks)
+    seen: list[dict] = []
+
+    async def scenario():
+        ws, _ = await browser(cookie)
+        restartable_redis.flush()  # the receive loop never fails: only the periodic rejoin can notice
+        await until(lambda m: m["type"] == "hello", seen)(ws)
+        row = await in_test_thread(send)()
+        await until(lambda m: m["type"] == "notification" and m["notification"]["id"] == row.pk, seen)(ws)
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
 
 
 # --- An import process killed in the middle of writing -------------------------------------------

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from referrals.models import AccessLog
+from core.models import AccessLog
 from tests.conftest import api
 from tests.fixtures.rosters import builders as b
 from townships.models import Mediator, RosterImport
@@ -117,7 +117,7 @@ def test_exporting_the_ledger_or_the_roster_is_recorded_in_the_read_audit(people
 def test_a_body_no_parser_can_read_is_a_415_the_schema_documents():
     """Found by schemathesis: a malformed multipart body to /api/auth/token/ answered 415, which the
     schema did not list. DRF refuses such bodies before any view runs, so every operation with a
-    body documents 415 (config/openapi.py)."""
+    body documents 415 (core/openapi.py)."""
     from rest_framework.test import APIClient
 
     response = APIClient().generic("POST", "/api/auth/token/", b"username=a", content_type="text/plain")

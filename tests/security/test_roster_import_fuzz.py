@@ -23,10 +23,11 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from lib.spreadsheets import ImportRefused
 from tests.fixtures.rosters import builders as b
 from tests.memory import PeakMemory
-from townships.importers import ImportRefused, Report, RosterImporter
 from townships.models import Mediator, Organisation
+from townships.roster_import.importer import Report, RosterImporter
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 

@@ -26,11 +26,19 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from mediation.models import Agreement, Attachment, FollowUp, MediationSession, SupervisionOrder
+from core.models import AccessLog
+from mediation.models import (
+    Agreement,
+    Attachment,
+    CorrectionRequest,
+    FollowUp,
+    MediationSession,
+    SupervisionOrder,
+)
 from notifications.models import EmailPreference, Notification
-from referrals.models import AccessLog, Referral, TimelineEvent
+from referrals.models import Referral, SavedFilter, TimelineEvent
 from tests.conftest import BAISHA_PJ, Story, login
-from tests.factories import PASSWORD, committee
+from tests.factories import PASSWORD, committee, extension_consents_form
 from tests.fixtures.rosters import builders as b
 from tests.mediation import test_access_matrix as mediation_matrix
 from tests.referrals import test_permission_matrix as referral_matrix
@@ -134,12 +142,14 @@ def fingerprint() -> tuple:
         FollowUp.objects.count(),
         tuple(SupervisionOrder.objects.order_by("pk").values_list("pk", "response")),
         tuple(Agreement.objects.order_by("pk").values_list("pk", "performance")),
+        tuple(CorrectionRequest.objects.order_by("pk").values_list("pk", "received", "answered_at")),
         Notification.objects.count(),
         Notification.objects.filter(read_at__isnull=True).count(),
         tuple(EmailPreference.objects.order_by("pk").values_list("pk", "enabled")),
         RosterImport.objects.count(),
         tuple(Mediator.objects.order_by("pk").values_list("pk", "active", "mobile")),
         Organisation.objects.count(),
+        tuple(SavedFilter.objects.order_by("pk").values_list("pk", "name", "query")),
     )
 
 
@@ -227,8 +237,20 @@ def fixed(name: str) -> Callable[[Ctx], str]:
     return lambda ctx: reverse(name)
 
 
+def petition_extended(ctx: Ctx) -> Referral:
+    from referrals.workflow import extend_petition_referral
+
+    return extend_petition_referral(
+        ctx.story.mediating(), by=ctx.people.reviewer, days=10, reason="案情复杂", approved_by_name="陈国强"
+    )
+
+
 def mediator_notification(scene: Scene) -> list:
     return [scene.notifications["mediator"][0]]
+
+
+def mediators_saved_filter(ctx: Ctx) -> int:
+    return SavedFilter.objects.create(user=ctx.people.mediator, name="本周超期", query="overdue=true").pk
 
 
 def own_credentials(ctx: Ctx, persona: str) -> dict:
@@ -237,20 +259,25 @@ def own_credentials(ctx: Ctx, persona: str) -> dict:
     return {"username": getattr(ctx.people, persona).username, "password": PASSWORD}
 
 
+def mediators_other_token(ctx: Ctx) -> str:
+    """Another client's token of the mediator's (not the one a persona's API client is using)."""
+    from accounts.tokens import issue_token
+
+    return str(issue_token(ctx.people.mediator, name="手机")[0].pk)
+
+
 def roster_file(ctx: Ctx, persona: str) -> dict:
     return {"file": b.upload("花名册.xlsx", b.xlsx_bytes([b.person(1)])), "dry_run": "true"}
 
 
-# Dead names: referrals/urls.py names a page URL for every permission action, but the page view has a
-# form only for the workflow steps; the mediation records are posted to mediation:record instead.
-RECORD_ACTIONS = (
-    "record_session",
-    "record_agreement_progress",
-    "followup",
-    "supervise",
-    "respond_supervision",
-    "attach",
-)
+def applied_roster_import(ctx: Ctx) -> int:
+    """A roster import the supervisor has just applied (one to undo)."""
+    from townships.importers import start_roster_import
+
+    upload = b.upload("花名册.xlsx", b.xlsx_bytes([b.person(3)]))
+    return start_roster_import(user=ctx.people.supervisor, upload=upload, dry_run=False).pk
+
+
 TOWNSHIP_VIEWERS = {"mediator": 200, "other_mediator": 200, "supervisor": 200, "city": 200}
 ROSTER_KEEPERS = {"supervisor": 200, "city": 200}
 SUPERVISORS_OWN = {"supervisor": 200}
@@ -264,10 +291,27 @@ MATRIX: dict[str, list[Check]] = {
     ],
     # --- Referral pages
     "referrals:list": [Check("get", fixed("referrals:list"), everyone(200, 302))],
-    "referrals:create": from_page_cases("/referrals/new/", "draft"),
+    "referrals:create_referral": from_page_cases("/referrals/new/", "draft"),
     "referrals:audit": [Check("get", fixed("referrals:audit"), only({"supervisor": 200, "city": 200}, 403, 302))],
     "referrals:detail": from_page_cases("/referrals/{id}/", "submitted", "draft"),
-    "referrals:edit": from_page_cases("/referrals/{id}/edit/", "draft"),
+    # A person's own saved list filters: anyone signed in keeps theirs; another's is "not found".
+    "referrals:saved_filters": [
+        Check("get", fixed("referrals:saved_filters"), everyone(200, 302)),
+        Check(
+            "post",
+            fixed("referrals:saved_filters"),
+            everyone(302, 302),
+            lambda ctx, p: {"name": "本周超期", "query": "overdue=true"},
+        ),
+    ],
+    "referrals:delete_saved_filter": [
+        Check(
+            "post",
+            lambda ctx: reverse("referrals:delete_saved_filter", args=[mediators_saved_filter(ctx)]),
+            only({"mediator": 302}, 404, 302),
+        )
+    ],
+    "referrals:update_draft": from_page_cases("/referrals/{id}/edit/", "draft"),
     "referrals:action": [
         Check(
             "post",
@@ -291,36 +335,48 @@ MATRIX: dict[str, list[Check]] = {
         page_action("redirect", lambda p: {"target": committee(BAISHA_PJ).pk}),
     ],
     "referrals:extend": [
-        page_action("extend", lambda p: {"days": 5, "reason": "双方同意", "parties_consented": "on"}),
+        # Every party's consent, one row each, for the referral the check has just built (the newest one).
+        page_action(
+            "extend",
+            lambda p: {"days": 5, "reason": "双方同意", **extension_consents_form(Referral.objects.latest("pk"))},
+        ),
     ],
     "referrals:suspend": [page_action("suspend", lambda p: {"reason": "等待鉴定"})],
     "referrals:resume": [page_action("resume", lambda p: {})],
     "referrals:succeed": [endpoint("page-succeed")],
     "referrals:fail": [endpoint("page-fail")],
     "referrals:reopen": [page_action("reopen", lambda p: {"reason": "回访不满意"})],
-    **{
-        f"referrals:{name}": [
-            Check(
-                "post",
-                lambda ctx, name=name: reverse(f"referrals:{name}", args=[ctx.story.mediating().pk]),
-                row(404, 404, 404, 404, 404, 404, 404, 302),
-                label="no page form for this action",
-            )
-        ]
-        for name in RECORD_ACTIONS
-    },
-    # --- Mediation pages, downloads and prints
-    "mediation:record": [
-        *(endpoint(n) for n in ("page-session", "page-progress", "page-followup", "page-supervise", "page-attach")),
+    "referrals:withdraw": [page_action("withdraw", lambda p: {"reason": "材料有误，需补充后重新移交"})],
+    "referrals:urge": [page_action("urge", lambda p: {"note": "请尽快受理"})],
+    "referrals:request_correction": [endpoint("page-request-correction")],
+    "referrals:extend_petition": [
+        page_action("extend_petition", lambda p: {"days": 30, "reason": "案情复杂", "approved_by_name": "陈国强"})
+    ],
+    # The notice to the petitioner of the petition clock's extension: whoever sees the referral; none before.
+    "referrals:petition_extension_notice": [
         Check(
-            "post",
-            lambda ctx: reverse("mediation:record", args=[ctx.story.mediating().pk, "minutes"]),
+            "get",
+            lambda ctx: reverse("referrals:petition_extension_notice", args=[petition_extended(ctx).pk]),
+            row(200, 200, 200, 404, 200, 200, 404, 302),
+            content_type="text/html",
+            label="extended",
+        ),
+        Check(
+            "get",
+            lambda ctx: reverse("referrals:petition_extension_notice", args=[ctx.story.mediating().pk]),
             row(404, 404, 404, 404, 404, 404, 404, 302),
-            label="unknown record",
+            label="not extended",
         ),
     ],
+    # The mediation records posted from the referral page's panels, by action name.
+    "referrals:record_session": [endpoint("page-session")],
+    "referrals:record_agreement_progress": [endpoint("page-progress")],
+    "referrals:add_followup": [endpoint("page-followup")],
+    "referrals:issue_supervision": [endpoint("page-supervise")],
+    "referrals:add_attachment": [endpoint("page-attach")],
+    # --- Mediation pages, downloads and prints
     "mediation:update_session": [endpoint("page-session-edit-form"), endpoint("page-session-edit")],
-    "mediation:respond": [endpoint("page-respond")],
+    "mediation:respond_supervision": [endpoint("page-respond")],
     "mediation:attachment": [endpoint("attachment-download", "application/pdf")],
     "mediation:print": [
         *(
@@ -346,6 +402,15 @@ MATRIX: dict[str, list[Check]] = {
     "notifications:open": [
         Check("get", scene_url("notifications:open", mediator_notification), only({"mediator": 302}, 404, 302))
     ],
+    # --- A person's own API tokens
+    "accounts:tokens": [Check("get", fixed("accounts:tokens"), everyone(200, 302))],
+    "accounts:token_revoke": [
+        Check(
+            "post",
+            lambda ctx: reverse("accounts:token_revoke", args=[mediators_other_token(ctx)]),
+            only({"mediator": 302}, 404, 302),
+        )
+    ],
     # --- Roster pages
     "townships:rosters": [Check("get", fixed("townships:rosters"), only(TOWNSHIP_VIEWERS, 403, 302))],
     "townships:import": [Check("get", fixed("townships:import"), only(ROSTER_KEEPERS, 403, 302))],
@@ -364,10 +429,34 @@ MATRIX: dict[str, list[Check]] = {
             only({"supervisor": 302, "city": 404}, 403, 302),
         )
     ],
+    "townships:import_undo": [
+        Check(
+            "post",
+            lambda ctx: reverse("townships:import_undo", args=[applied_roster_import(ctx)]),
+            # Rights first (403); then its uploader, or a keeper of every roster it touched (the city).
+            only({"supervisor": 302, "city": 302}, 403, 302),
+        )
+    ],
     # --- API: reference data, referrals
     "api-token": [Check("post", fixed("api-token"), everyone(200, 400), own_credentials)],
+    "api-tokens": [Check("get", fixed("api-tokens"), everyone(200, 401))],
+    "api-token-detail": [
+        Check(
+            "delete",
+            lambda ctx: reverse("api-token-detail", args=[mediators_other_token(ctx)]),
+            only({"mediator": 204}, 404, 401),
+        )
+    ],
     "api-organisations": [Check("get", fixed("api-organisations"), everyone(200, 401))],
-    "api-mediators": [Check("get", fixed("api-mediators"), everyone(200, 401))],
+    # The roster page's rule: those who keep or belong to a committee read rosters, nobody else.
+    "api-mediators": [
+        Check(
+            "get",
+            fixed("api-mediators"),
+            only({"mediator": 200, "other_mediator": 200, "supervisor": 200, "city": 200}, 403, 401),
+        )
+    ],
+    "api-calendar": [Check("get", lambda ctx: reverse("api-calendar") + "?year=2027", everyone(200, 401))],
     "api-referrals": [
         Check("get", fixed("api-referrals"), everyone(200, 401)),
         # tests/referrals/test_permission_matrix.py::test_api_create
@@ -394,8 +483,25 @@ MATRIX: dict[str, list[Check]] = {
         *(api_action(case) for case in referral_matrix.ACTION_CASES),
         endpoint("api-succeed"),
         endpoint("api-fail"),
+        endpoint("api-request-correction"),
     ],
     "api-referral-timeline": [api_read("timeline", "mediating")],
+    "api-saved-filters": [
+        Check("get", fixed("api-saved-filters"), everyone(200, 401)),
+        Check(
+            "post",
+            fixed("api-saved-filters"),
+            everyone(201, 401),
+            lambda ctx, p: {"name": "本周超期", "query": "overdue=true"},
+        ),
+    ],
+    "api-saved-filter": [
+        Check(
+            "delete",
+            lambda ctx: reverse("api-saved-filter", args=[mediators_saved_filter(ctx)]),
+            only({"mediator": 204}, 404, 401),
+        )
+    ],
     # --- API: mediation records
     "api-sessions": [endpoint("api-sessions-list"), endpoint("api-sessions-add")],
     "api-session": [endpoint("api-session-edit")],
@@ -425,6 +531,13 @@ MATRIX: dict[str, list[Check]] = {
             "post",
             scene_url("api-roster-import-apply", lambda s: [s.imports["preview"].pk]),
             only({"supervisor": 201}, 404, 401),
+        )
+    ],
+    "api-roster-import-undo": [
+        Check(
+            "post",
+            lambda ctx: reverse("api-roster-import-undo", args=[applied_roster_import(ctx)]),
+            only({"supervisor": 200, "city": 200}, 404, 401),
         )
     ],
     "api-roster-import-errors": [

@@ -1,7 +1,7 @@
 """Which channel-layer groups a socket hears: its own user's and its own organisations', no one else's.
 
 A message is sent to every group any persona could be in; each persona's socket must receive exactly
-those of ``user.<own id>`` and ``org.<id>`` of the organisations they belong to (DESIGN.md §7,
+those of ``user.<own id>`` and ``org.<id>`` of the organisations they belong to (docs/api.md#websocket,
 notifications/consumers.py), whether it authenticated by session cookie or by token. A socket that
 has not authenticated hears nothing before it is closed.
 """

@@ -7,10 +7,11 @@ import io
 
 import pytest
 
+from lib.spreadsheets import ImportRefused
 from tests.fixtures.rosters import builders as b
 from tests.fixtures.rosters.roster_data import EXPECTED
-from townships.importers import ImportRefused, Report, RosterImporter
 from townships.models import Mediator, Organisation
+from townships.roster_import.importer import Report, RosterImporter
 from townships.validators import make_id_number
 
 pytestmark = pytest.mark.django_db
@@ -543,8 +544,8 @@ def test_the_template_offers_the_chinese_values_the_importer_reads_in_any_langua
     import openpyxl
     from django.utils import translation
 
-    from townships.excel import xlsx_response
-    from townships.importers import template_workbook
+    from lib.spreadsheets import xlsx_response
+    from townships.roster_import.workbooks import template_workbook
 
     with translation.override("en"):
         response = xlsx_response(template_workbook(people.supervisor), "t.xlsx")
@@ -552,3 +553,18 @@ def test_the_template_offers_the_chinese_values_the_importer_reads_in_any_langua
     values = {c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value}
     assert {"男", "兼职", "主任"} <= values
     assert "Male" not in values
+
+
+def test_mediator_names_are_stored_without_hidden_characters_and_never_as_formulas(people):
+    rows = [
+        b.person(1, 姓名="黄\u200b丽\u202e华"),
+        b.person(2, 姓名="@张三"),
+        b.person(3, 姓名="\u200b\u200b"),
+    ]
+    report = run(people.supervisor, b.xlsx_bytes(rows))
+    messages = {row: message for row, column, message in errors_of(report)}
+    assert "不能以 =、+、-、@ 开头" in messages[3]
+    assert "不能为空" in messages[4]
+    report = apply(people.supervisor, b.xlsx_bytes(rows[:1]))
+    assert errors_of(report) == []
+    assert Mediator.objects.get(id_number=b.id_number(1)).name == "黄丽华"

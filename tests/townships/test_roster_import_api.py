@@ -178,7 +178,7 @@ def test_the_error_workbook_has_the_original_rows_and_an_error_column(people):
 def test_a_large_file_runs_as_a_task_with_progress_pushed_and_a_notification_at_the_end(people, settings, monkeypatch):
     settings.ROSTER_IMPORT = {"inline_max_bytes": 0, "progress_every": 2}
     pushed = []
-    monkeypatch.setattr("townships.tasks.push_import_progress", lambda *args: pushed.append(args))
+    monkeypatch.setattr("config.roster_imports.push_import_progress", lambda *args: pushed.append(args))
     rows = [b.person(i) for i in range(1, 6)]
     response = post(people.supervisor, b.xlsx_bytes(rows), dry_run="false")
     assert response.status_code == 201  # the embedded (immediate) backend ran it during the request
@@ -282,7 +282,7 @@ def test_with_a_worker_queue_the_upload_answers_202_and_the_batch_reports_when_d
     assert (body["status"], body["applied"]) == ("queued", False)
     assert not Mediator.objects.filter(name="测试员1").exists()
     # The worker picks it up later; the report then says what happened.
-    from townships.tasks import run_roster_import
+    from config.roster_imports import run_roster_import
 
     run_roster_import.call(body["id"])
     report = api(people.supervisor).get(f"/api/roster-imports/{body['id']}/").json()

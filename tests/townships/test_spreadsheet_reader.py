@@ -1,6 +1,6 @@
 """Which reader reads an xlsx, and that both read it the same: python-calamine (fast, the whole
 sheet in memory) for what spreadsheet programs write, openpyxl (streaming) for anything calamine
-should not be handed. See ``townships/spreadsheets.py``.
+should not be handed. See ``lib/spreadsheets/``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import zipfile
 import openpyxl
 import pytest
 
+from lib.spreadsheets import FileLimits, ImportRefused, SpreadsheetFile, cell_text, inspect_file
 from tests.fixtures.rosters import builders as b
 from tests.memory import PeakMemory
-from townships.importers import ImportRefused, RosterImporter
 from townships.models import Mediator
-from townships.spreadsheets import FileLimits, SpreadsheetFile, cell_text, inspect_file
+from townships.roster_import.importer import RosterImporter
 
 pytestmark = pytest.mark.django_db
 
@@ -242,7 +242,7 @@ def test_markup_the_scan_cannot_vouch_for_goes_to_openpyxl(change):
 
 
 def test_a_panic_of_calamine_halfway_through_is_a_refusal(people, monkeypatch):
-    import townships.spreadsheets as spreadsheets
+    import lib.spreadsheets.read as spreadsheets
 
     class PanicException(BaseException):  # pyo3_runtime.PanicException derives from BaseException
         pass
@@ -351,3 +351,104 @@ def test_an_xls_with_formatted_empty_cells_far_away_still_imports(people):
     assert inspect_file(io.BytesIO(bytes(data)), "花名册.xls", len(data), FileLimits()).format == "xls"
     near = xls_with_cell_moved(300, 11)  # a cell a few hundred rows down is read as before
     assert inspect_file(io.BytesIO(near), "花名册.xls", len(near), FileLimits()).format == "xls"
+
+
+# --- The OLE container of an xls (olefile), held to what the file can hold -------------------------
+
+
+def ole_header_field(data: bytes, offset: int, value: int) -> bytes:
+    out = bytearray(data)
+    struct.pack_into("<I", out, offset, value)
+    return bytes(out)
+
+
+def test_an_encrypted_workbook_is_refused_as_encrypted():
+    data = b.encrypted_xlsx()
+    with pytest.raises(ImportRefused) as exc:
+        inspect_file(io.BytesIO(data), "花名册.xlsx", len(data), FileLimits())
+    assert exc.value.code == "encrypted" and "密码" in exc.value.message
+
+
+def test_an_xls_header_counting_more_fat_sectors_than_the_file_holds_is_refused_as_corrupt():
+    # 300 DIFAT sectors, all the same one pointing at itself: olefile alone follows them for minutes.
+    data = b.fixture("roster.xls")
+    sector = len(data) // 512 - 2
+    data = ole_header_field(data, 0x2C, 109 + 127 * 300)  # FAT sectors
+    data = ole_header_field(data, 0x48, 300)  # DIFAT sectors
+    data = ole_header_field(data, 0x44, sector)  # the first DIFAT sector
+    data = data[: 512 + sector * 512] + struct.pack("<128I", *([0] * 127 + [sector])) + data[512 + sector * 512 + 512 :]
+    with pytest.raises(ImportRefused) as exc:
+        inspect_file(io.BytesIO(data), "花名册.xls", len(data), FileLimits())
+    assert exc.value.code == "corrupt_file"
+
+
+def test_an_xls_whose_mini_stream_claims_gigabytes_is_refused_as_corrupt():
+    # The root entry's size (the mini stream, where a small Workbook stream lives): read round its
+    # chain until it is that long, were it believed.
+    data = bytearray(b.fixture("roster.xls"))
+    root = 512 + struct.unpack_from("<I", data, 0x30)[0] * 512  # the first directory entry
+    assert data[root : root + 20] == "Root Entry".encode("utf-16-le")
+    struct.pack_into("<I", data, root + 120, 0x7FFF0000)
+    with pytest.raises(ImportRefused) as exc:
+        inspect_file(io.BytesIO(bytes(data)), "花名册.xls", len(data), FileLimits())
+    assert exc.value.code == "corrupt_file"
+
+
+def test_an_xls_with_an_excel_4_macro_sheet_is_refused():
+    data = bytearray(b.fixture("roster.xls"))
+    # The first BOUNDSHEET record (0x0085): its sheet type byte made 1, a macro sheet.
+    boundsheet = data.find(b"\x85\x00\x0e\x00")
+    data[boundsheet + 4 + 5] = 0x01
+    with pytest.raises(ImportRefused) as exc:
+        inspect_file(io.BytesIO(bytes(data)), "花名册.xls", len(data), FileLimits())
+    assert exc.value.code == "macro_enabled" and "宏" in exc.value.message
+
+
+def test_the_libreoffice_xls_still_imports_through_olefile(people):
+    report = import_as(people.supervisor, b.fixture("roster.xls"), "花名册.xls")
+    assert (report.error_count, report.created) == (0, 5)
+
+
+@pytest.mark.parametrize(
+    ("first_row", "last_row", "last_column"),
+    [(9, 8, 12), (0, 0xFFFFFFFF, 256), (0, 65536, 0xFFFF)],
+    ids=["rows backwards", "four billion rows", "65,535 columns"],
+)
+def test_an_xls_declaring_an_impossible_extent_is_refused_before_calamine_reserves_it(
+    people, first_row, last_row, last_column
+):
+    # calamine reserves 40 bytes a declared cell up front: 2 TB, 44 TB, 171 GB, and an abort (found by
+    # fuzzing roster.xls). A DIMENSIONS record claiming a whole BIFF8 sheet is still read (see above).
+    data = bytearray(b.fixture("roster.xls"))
+    dimensions = data.find(b"\x00\x02\x0e\x00")
+    struct.pack_into("<IIHH", data, dimensions + 4, first_row, last_row, 0, last_column)
+    with pytest.raises(ImportRefused) as exc:
+        import_as(people.supervisor, bytes(data), "花名册.xls")
+    assert exc.value.code == "too_many_rows"
+
+
+def test_an_xls_whose_workbook_is_not_a_stream_is_refused_as_corrupt(people):
+    data = bytearray(b.fixture("roster.xls"))
+    directory = 512 + struct.unpack_from("<I", data, 0x30)[0] * 512
+    workbook = data.find("Workbook".encode("utf-16-le"), directory)
+    data[workbook + 66] = 1  # a storage, not a stream: olefile would not tell its size (TypeError)
+    with pytest.raises(ImportRefused) as exc:
+        import_as(people.supervisor, bytes(data), "花名册.xls")
+    assert exc.value.code == "corrupt_file"
+
+
+@pytest.mark.parametrize("chain", ["directory", "mini stream"])
+def test_an_xls_whose_sector_chain_loops_is_refused_before_calamine_follows_it(people, chain):
+    # calamine follows a chain until it ends: round a loop it grew until the process ran out of memory.
+    data = bytearray(b.fixture("roster.xls"))
+    fat = 512 + struct.unpack_from("<I", data, 0x4C)[0] * 512  # the first FAT sector
+    directory = struct.unpack_from("<I", data, 0x30)[0]
+    # The directory's first sector, or the mini stream's (the root entry's start).
+    first = directory if chain == "directory" else struct.unpack_from("<I", data, 512 + directory * 512 + 116)[0]
+    last = first
+    while (following := struct.unpack_from("<I", data, fat + 4 * last)[0]) != 0xFFFFFFFE:
+        last = following
+    struct.pack_into("<I", data, fat + 4 * last, first)
+    with pytest.raises(ImportRefused) as exc:
+        import_as(people.supervisor, bytes(data), "花名册.xls")
+    assert exc.value.code == "corrupt_file"

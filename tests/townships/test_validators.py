@@ -74,3 +74,36 @@ def test_a_party_phone_may_be_a_landline_with_area_code():
 def test_masks_hide_the_middle():
     assert mask_id_number("440703198005171234") == "440703********1234"
     assert mask_phone("13812345678") == "138****5678"
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("王大明", "王大明"),
+        ("王\u200b大明", "王大明"),  # a zero-width space inside
+        ("\u202e明大王", "明大王"),  # a bidi override that would reverse what a reader sees
+        ("  李  小红 ", "李 小红"),
+        ("ＡＢＣ有限公司", "ABC有限公司"),  # full-width letters
+    ],
+)
+def test_names_are_stored_normalised_without_invisible_characters(raw, stored):
+    from townships.validators import validate_name
+
+    assert validate_name(raw) == stored
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("\u200b\u200c\u200d", "blank_name"),
+        ("\u202e\u2066", "blank_name"),
+        ("=HYPERLINK(1)", "formula_name"),
+        ("@SUM", "formula_name"),
+    ],
+)
+def test_names_that_are_invisible_or_formulas_are_refused(raw, code):
+    from townships.validators import validate_name
+
+    with pytest.raises(ValidationError) as caught:
+        validate_name(raw)
+    assert caught.value.code == code

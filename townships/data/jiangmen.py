@@ -1,4 +1,4 @@
-"""Jiangmen's administrative divisions (DOMAIN.md §7; NBS codes as of 2022-10-31)."""
+"""Jiangmen's administrative divisions (docs/domain.md#jiangmen; NBS codes as of 2022-10-31)."""
 
 from __future__ import annotations
 

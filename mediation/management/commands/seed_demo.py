@@ -1,4 +1,4 @@
-"""Demo data (DESIGN.md §5): accounts, mediator rosters and referrals in every state.
+"""Demo data (docs/architecture.md#demo-data): accounts, mediator rosters and referrals in every state.
 
 Idempotent: accounts are updated in place, rosters and referrals are created only once. The
 referrals are walked through the real workflow functions with the clock set back, so that their
@@ -24,7 +24,7 @@ from django.utils import timezone
 from mediation import workflow as mediation
 from mediation.files import minimal_pdf
 from mediation.models import DossierItem, FollowUp
-from referrals import workflow
+from referrals import intake, workflow
 from referrals.models import DeclineReason, Exclusion, LegalRoute, Party, Referral, ScopeGround, TerminationReason
 from referrals.permissions import forget_grants
 from townships.calendar import add_working_days
@@ -33,7 +33,7 @@ from townships.models import Mediator, Membership, Organisation, Role
 from townships.validators import make_id_number
 
 User = get_user_model()
-PASSWORD = "jiangmen-demo"  # noqa: S105 - the documented demo password (DESIGN.md §5)
+PASSWORD = "jiangmen-demo"  # noqa: S105 - the documented demo password (docs/architecture.md#demo-data)
 DEMO_PREFIX = "DEMO-"
 
 ACCOUNTS = [
@@ -285,13 +285,13 @@ class Command(BaseCommand):
             return users["mediator2"]
         return self.staff(committee, Role.MEDIATOR)
 
-    def parties(self, serial: int, county: str, received: datetime.date) -> list[workflow.PartyInput]:
+    def parties(self, serial: int, county: str, received: datetime.date) -> list[intake.PartyInput]:
         people = []
         for role in (Party.Role.PETITIONER, Party.Role.RESPONDENT):
             name, male = self.person_name()
             born = datetime.date(1950, 1, 1) + datetime.timedelta(days=self.rng.randint(0, 18000))
             people.append(
-                workflow.PartyInput(
+                intake.PartyInput(
                     role=role,
                     kind=Party.Kind.PERSON,
                     name=name,
@@ -309,7 +309,7 @@ class Command(BaseCommand):
         received = today - datetime.timedelta(days=days_ago)
         officer = self.officer_of(users, origin)
         summary, claims = STORIES[category]
-        data = workflow.ReferralInput(
+        data = intake.ReferralInput(
             received_on=received,
             category=category,
             summary=summary,
@@ -321,7 +321,7 @@ class Command(BaseCommand):
             parties=self.parties(serial, target.region.code[:6], received),
         )
         with clock(at(received, 9, 30)):
-            referral = workflow.create_referral(by=officer, origin=origin, data=data)
+            referral = intake.create_referral(by=officer, origin=origin, data=data)
         if state == "draft":
             return
         day = received + datetime.timedelta(days=self.rng.randint(0, 2))
@@ -371,11 +371,19 @@ class Command(BaseCommand):
         if state == "mediating":
             if i % 7 == 3:
                 with clock(at(session_day, 17)):
-                    workflow.suspend_mediation(referral, by=mediator, reason="等待损失鉴定结果")
+                    workflow.suspend_referral(referral, by=mediator, reason="等待损失鉴定结果")
             elif i % 7 == 5:
                 with clock(at(session_day, 17)):
-                    workflow.extend_mediation(
-                        referral, by=mediator, days=15, reason="双方同意继续协商", parties_consented=True
+                    consents = [
+                        workflow.PartyConsent(
+                            party=p.pk,
+                            consented_on=session_day,
+                            method=Party.ConsentMethod.WRITTEN if n % 2 else Party.ConsentMethod.ORAL,
+                        )
+                        for n, p in enumerate(referral.parties.all())
+                    ]
+                    workflow.extend_referral(
+                        referral, by=mediator, days=15, reason="双方同意继续协商", consents=consents
                     )
             return
         concluded = min(session_day + datetime.timedelta(days=self.rng.randint(3, 20)), today)
@@ -392,9 +400,9 @@ class Command(BaseCommand):
                     performance_due=concluded + datetime.timedelta(days=10),
                     signed_on=None if oral else concluded,
                 )
-                referral = mediation.conclude_with_agreement(referral, by=mediator, agreement=agreement)
+                referral = mediation.succeed_referral(referral, by=mediator, agreement=agreement)
             else:
-                referral = mediation.terminate_mediation(
+                referral = mediation.fail_referral(
                     referral,
                     by=mediator,
                     reason=self.rng.choice(

@@ -1,0 +1,160 @@
+"""Registering a referral (登记) and editing the draft: the petition office's own working paper.
+
+Forms and serializers check shapes, codes and lengths and hand over a ``ReferralInput``; these two
+workflow functions store it. Both are steps (``referrals/steps.py``), so a draft gets its timeline
+event, its running totals and its live push like any other change.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from referrals import permissions, repeats
+from referrals.deadlines import acceptance_limit, apply_deadline, late_acceptance
+from referrals.errors import InvalidInput
+from referrals.models import Party, Referral
+from referrals.numbering import next_number
+from referrals.steps import step
+from townships.models import Organisation
+from townships.validators import validate_id_number, validate_phone
+
+# 统一社会信用代码 (GB 32100) has 18 characters, like an ID number.
+CREDIT_CODE_LENGTH = 18
+
+
+@dataclass
+class PartyInput:
+    role: str
+    kind: str
+    name: str
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
+    consent_given_on: datetime.date | None = None
+    consent_method: str = ""
+
+
+@dataclass
+class ReferralInput:
+    """Validated intake data."""
+
+    received_on: datetime.date
+    category: str
+    summary: str
+    claims: str
+    petition_no: str = ""
+    target: Organisation | None = None
+    scope_ground: str = ""
+    exclusions_absent: list[str] = field(default_factory=list)
+    parties: list[PartyInput] = field(default_factory=list)
+    # The office's acceptance (受理日期): the petition clock's start; None means the day of receipt.
+    petition_accepted_on: datetime.date | None = None
+
+
+def petition_acceptance_errors(received_on: datetime.date | None, accepted_on: datetime.date | None) -> list[str]:
+    """What is wrong with an acceptance date (受理日期): never before the petition was received. Later
+    than 15 days after receipt is allowed, with a warning (``acceptance_warning``)."""
+    if received_on and accepted_on and accepted_on < received_on:
+        return [
+            _("信访受理日期(%(accepted)s)不能早于信访登记日期(收到信访之日，%(received)s)。")
+            % {"accepted": accepted_on.isoformat(), "received": received_on.isoformat()}
+        ]
+    return []
+
+
+def acceptance_warning(received_on: datetime.date, accepted_on: datetime.date | None) -> str:
+    """The warning for an acceptance later than the 15 days after receipt, or ""."""
+    if not late_acceptance(received_on, accepted_on):
+        return ""
+    return _(
+        "信访受理日期%(accepted)s晚于收到信访之日起%(days)d日(%(limit)s)：信访部门应在收到信访事项之日起%(days)d日内"
+        "决定是否受理。已按信访受理日期起算%(petition)d日办理期限，请核实。"
+    ) % {
+        "accepted": accepted_on.isoformat() if accepted_on else "",
+        "days": settings.FANGDIAO["PETITION_ACCEPT_DAYS"],
+        "limit": acceptance_limit(received_on).isoformat(),
+        "petition": settings.FANGDIAO["PETITION_DAYS"],
+    }
+
+
+def clean_identifiers(kind: str, id_number: str, phone: str) -> tuple[str, str, dict[str, list[str]]]:
+    """A party's ID number (or an organisation's credit code) and phone as stored, and what is wrong
+    with them by field: the one check behind the registration form and the API."""
+    errors: dict[str, list[str]] = {}
+    if id_number:
+        if kind == Party.Kind.PERSON:
+            try:
+                id_number = validate_id_number(id_number)
+            except ValidationError as exc:
+                errors["id_number"] = [str(m) for m in exc.messages]
+        elif len(id_number.strip()) != CREDIT_CODE_LENGTH:
+            errors["id_number"] = [_("统一社会信用代码应为18位。")]
+        else:
+            id_number = id_number.strip().upper()
+    if phone:
+        try:
+            phone = validate_phone(phone)
+        except ValidationError as exc:
+            errors["phone"] = [str(m) for m in exc.messages]
+    return id_number, phone, errors
+
+
+def _write_parties(referral: Referral, parties: Iterable[PartyInput]) -> None:
+    Party.objects.bulk_create([Party(referral=referral, position=i, **vars(p)) for i, p in enumerate(parties)])
+
+
+def _write_input(referral: Referral, data: ReferralInput, *, by) -> None:
+    if data.target is not None and not permissions.referral_targets(referral.origin).filter(pk=data.target.pk).exists():
+        raise InvalidInput({"target": [_("只能移交给本市可接收移交的调委会、司法局或综治中心。")]})
+    if errors := petition_acceptance_errors(data.received_on, data.petition_accepted_on):
+        raise InvalidInput({"petition_accepted_on": errors})
+    referral.search_text = " ".join([data.summary, *(p.name for p in data.parties)])
+    referral.received_on = data.received_on
+    referral.petition_accepted_on = data.petition_accepted_on or data.received_on
+    referral.category = data.category
+    referral.summary = data.summary
+    referral.claims = data.claims
+    referral.petition_no = data.petition_no
+    referral.scope_ground = data.scope_ground
+    referral.exclusions_absent = sorted(set(data.exclusions_absent))
+    if data.target is not None:
+        referral.set_target(data.target)
+    else:
+        referral.target = None
+        referral.region = referral.origin.region
+        referral.region_code = referral.origin.region.code
+    # The earlier referral this one most likely repeats, among those the registering officer may see
+    # (referrals/repeats.py): kept for the list's "重复件" flag, never shown to anyone who may not see it.
+    found = repeats.find(data.parties, user=by, exclude=referral.pk)
+    referral.repeat_of = found[0].referral if found else None
+
+
+def create_referral(*, by, origin: Organisation, data: ReferralInput) -> Referral:
+    """Register a draft referral for a petition office (登记).
+
+    Who: an officer of ``origin``. Side effects: a number is issued; a ``create_referral`` event.
+    """
+    referral = Referral(origin=origin, created_by=by)
+    with step(referral, by=by, action="create_referral") as s:
+        _write_input(s.referral, data, by=by)
+        s.referral.number = next_number(origin.region)
+        apply_deadline(s.referral)
+        s.referral.save()
+        _write_parties(s.referral, data.parties)
+        s.data = {"number": s.referral.number}
+    return s.referral
+
+
+def update_draft(referral: Referral, *, by, data: ReferralInput) -> Referral:
+    """Replace a draft's contents. Who: an officer of the origin office; only while a draft."""
+    with step(referral, by=by, action="update_draft") as s:
+        _write_input(s.referral, data, by=by)
+        s.referral.parties.all().delete()
+        _write_parties(s.referral, data.parties)
+    return s.referral

@@ -1,0 +1,204 @@
+"""The one registry of what can be done with a referral, and the one way a later app adds to it.
+
+Every action — a workflow step such as 受理, or a record such as a mediation session — is one
+``Action``: its name (the noun used by the URL, the API, the timeline event and the tests), its
+label, the rule saying who may take it and when, the workflow function that does it, the page form
+and the API serializer that read its input, and its place among the referral page's buttons. Pages,
+the API, the buttons and the timeline iterate this registry; nothing keeps a second table of actions.
+
+Each app describes what it adds as one ``Extension`` and registers it once, in its
+``AppConfig.ready()``: its actions, the required elements it adds to other steps, what must follow
+a step, the keys it adds to the referral's JSON, the panels it adds to the referral page, its
+reminder sweeps, its statistics and its running totals. ``referrals`` itself is the first extension;
+``mediation`` the second. The dependency stays one way (referrals never imports mediation): the
+registry holds what mediation hands it.
+
+Registration closes when Django's app registry is ready, so nothing depends on import order.
+See docs/actions.md for adding an action.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+
+if TYPE_CHECKING:
+    from django.db.models import Prefetch
+
+    from referrals.models import Referral
+    from referrals.permissions import Actor
+
+# An action shown in the referral page's action bar and posted to /api/referrals/{id}/actions/<name>/.
+STEP = "step"
+# A record added through a panel of the referral page and its own API resource (a session, a follow-up).
+RECORD = "record"
+# A rule only (editing a draft, registering one): no form of its own in the action bar.
+RULE = "rule"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a person may do with a referral (see the module docstring)."""
+
+    name: str
+    label: Any  # a lazy translation
+    who: Callable[[Actor, Referral], bool]
+    when: Callable[[Referral], bool]
+    kind: str = STEP
+    # The workflow function: (referral, *, by, **payload) — or, for an action on one record of the
+    # referral (answering an order), (record, *, by, **payload), with a page of its own and no ``form``.
+    run: Callable[..., Any] | None = None
+    form: type | None = None  # the referral page's form: ActionForm(data, referral=, user=) with .payload()
+    serializer: type | None = None  # API request body, validated_data == payload
+    order: int = 1000  # position among the buttons (steps) or panels' forms
+    done: Any = ""  # what the page says after it worked; default "已<label>"
+    confirm: Any = ""  # the question a page asks before it runs (irreversible steps)
+    # What a 409 says when the action is the user's but not possible now (``when`` is false); the
+    # general "not in this state" message when empty.
+    refused: Any = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A key of the referral's JSON, with the prefetches that keep list pages at constant queries."""
+
+    name: str
+    prefetch: tuple[str | Prefetch, ...]
+    serialize: Callable[[Any, Any, bool], Any]  # (referral, user, full personal data?) → JSON value
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A part of the referral page (sessions, agreement, dossier...) rendered by its app."""
+
+    name: str
+    template: str
+    context: Callable[[Any, Any], dict | None]  # (request, referral) → template context, None: not shown
+    order: int = 100
+
+
+Sweep = Callable[[datetime.datetime], int]
+
+
+@dataclass(frozen=True)
+class Extension:
+    """Everything one app adds to referrals, registered once in its ``ready()``."""
+
+    name: str
+    actions: Sequence[Action] = ()
+    # Elements another action needs that this app can check (the dossier before 审核办结).
+    checks: Mapping[str, Sequence[Callable[..., list]]] = field(default_factory=dict)
+    # Run inside a step's transaction after the change (mediation marks a reopened case's agreement).
+    after: Mapping[str, Sequence[Callable[..., None]]] = field(default_factory=dict)
+    sections: Sequence[Section] = ()
+    panels: Sequence[Panel] = ()
+    # What the user has to do with the referral besides the action bar's steps, shown in the page's
+    # 办理 card (the committee's "卷宗待补充" with its upload form); the same shape as a panel.
+    tasks: Sequence[Panel] = ()
+    sweeps: Mapping[str, Sweep] = field(default_factory=dict)
+    stats: Any = None  # referrals.stats.StatsSource
+    rollup: Any = None  # referrals.rollup.Source
+    # Labels of timeline events that are not actions (e.g. "create" of a draft has its own action).
+    events: Mapping[str, Any] = field(default_factory=dict)
+
+
+class RegistryClosed(RuntimeError):
+    pass
+
+
+class Registry:
+    """The extensions in registration order, and what they add up to (computed once, then fixed)."""
+
+    def __init__(self) -> None:
+        self._extensions: list[Extension] = []
+
+    def register(self, extension: Extension) -> None:
+        if apps.ready:
+            raise RegistryClosed(f"{extension.name}: register extensions in AppConfig.ready(), not later")
+        if any(e.name == extension.name for e in self._extensions):
+            raise ValueError(f"extension {extension.name} registered twice")
+        names = {a.name for e in self._extensions for a in e.actions}
+        clash = names & {a.name for a in extension.actions}
+        if clash:
+            raise ValueError(f"actions registered twice: {sorted(clash)}")
+        self._extensions.append(extension)
+
+    @property
+    def extensions(self) -> tuple[Extension, ...]:
+        return tuple(self._extensions)
+
+    @cached_property
+    def _actions(self) -> dict[str, Action]:
+        self._require_ready()
+        return {a.name: a for e in self._extensions for a in e.actions}
+
+    def _require_ready(self) -> None:
+        # What is read before every app has registered would be incomplete, and then cached.
+        if not apps.ready:
+            raise RegistryClosed("the action registry is read before every app has registered")
+
+    def action(self, name: str) -> Action:
+        """The action of this name; ``KeyError`` for an unknown one."""
+        return self._actions[name]
+
+    def actions(self, kind: str | None = None) -> list[Action]:
+        found = [a for a in self._actions.values() if kind is None or a.kind == kind]
+        return sorted(found, key=lambda a: a.order)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._actions
+
+    def __iter__(self) -> Iterator[Action]:
+        return iter(self.actions())
+
+    def checks(self, name: str) -> list[Callable[..., list]]:
+        return [check for e in self._extensions for check in e.checks.get(name, ())]
+
+    def after(self, name: str) -> list[Callable[..., None]]:
+        return [hook for e in self._extensions for hook in e.after.get(name, ())]
+
+    @cached_property
+    def sections(self) -> dict[str, Section]:
+        self._require_ready()
+        return {s.name: s for e in self._extensions for s in e.sections}
+
+    @cached_property
+    def panels(self) -> list[Panel]:
+        self._require_ready()
+        return sorted((p for e in self._extensions for p in e.panels), key=lambda p: p.order)
+
+    @cached_property
+    def tasks(self) -> list[Panel]:
+        self._require_ready()
+        return sorted((t for e in self._extensions for t in e.tasks), key=lambda t: t.order)
+
+    @cached_property
+    def sweeps(self) -> dict[str, Sweep]:
+        self._require_ready()
+        return {name: sweep for e in self._extensions for name, sweep in e.sweeps.items()}
+
+    @cached_property
+    def stats_sources(self) -> list[Any]:
+        self._require_ready()
+        return [e.stats for e in self._extensions if e.stats is not None]
+
+    @cached_property
+    def rollup_sources(self) -> dict[str, Any]:
+        self._require_ready()
+        return {e.rollup.name: e.rollup for e in self._extensions if e.rollup is not None}
+
+    def event_label(self, event: str) -> str:
+        if event in self._actions:
+            return str(self._actions[event].label)
+        for e in self._extensions:
+            if event in e.events:
+                return str(e.events[event])
+        return event
+
+
+registry = Registry()

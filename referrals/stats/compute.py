@@ -1,0 +1,375 @@
+"""Computing every figure of a scope in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from django.db.models import (
+    Aggregate,
+    Count,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import Substr, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from referrals.models import Referral, State, StatsCell
+from referrals.stats.figures import CLOCK_FIGURES, FIGURES, ROW_FIGURES, ROW_RATES, Figure, clock_q, sources
+from referrals.stats.scope import Scope, months
+from referrals.stats.sql import DaysBetween, Median, has_percentile, median_by_offset
+from townships import regions
+from townships.categories import Category
+from townships.models import Region
+
+# --- Computing ---------------------------------------------------------------------------------
+
+
+# Counts that follow from others by their definition, so the database need not count them again
+# (a "failed" count would evaluate the outcome subquery a second time for every closed referral).
+DERIVED: dict[str, Callable[[Mapping[str, Any]], int]] = {
+    "failed": lambda v: v["concluded"] - v["succeeded"],
+}
+
+
+# Counts are named ``fig_<key>`` in SQL: several figures share their name with a field of the
+# referral (``closed_on_time``...), and a later count's filter on that field would otherwise read
+# the earlier count instead (an aggregate inside an aggregate).
+ALIAS = "fig_"
+
+
+def plain(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of ``_counts`` with the figures under their own keys."""
+    return {k.removeprefix(ALIAS): v for k, v in row.items()}
+
+
+def _counts(keys: Iterable[str], now: datetime.datetime) -> dict[str, Aggregate]:
+    keys = list(keys)
+    needed = set(keys) | ({"concluded", "succeeded"} if "failed" in keys else set())
+    for key in keys:
+        needed |= set(FIGURES[key].parts or ())
+    return {
+        ALIAS + key: Count("pk", filter=FIGURES[key].where(now))
+        for key in needed
+        if key not in DERIVED and not FIGURES[key].parts
+    }
+
+
+def _derive(values: dict[str, Any]) -> dict[str, Any]:
+    for key, rule in DERIVED.items():
+        if key not in values and all(k in values for k in ("concluded", "succeeded")):
+            values[key] = rule(values)
+    for figure in FIGURES.values():
+        if figure.parts and all(values.get(p) is not None for p in figure.parts):
+            values[figure.key] = sum(values[p] for p in figure.parts)
+    return values
+
+
+def counts(scope: Scope, keys: Iterable[str], now: datetime.datetime | None = None) -> dict[str, int]:
+    """Several count figures of a scope in one aggregate query."""
+    return _derive(plain(scope.referrals().aggregate(**_counts(keys, now or timezone.now()))))
+
+
+def _ratio(values: Mapping[str, Any], figure: Figure) -> float | None:
+    numerator, denominator = figure.ratio
+    top, bottom = values.get(numerator), values.get(denominator)
+    if top is None or not bottom:
+        return None
+    return round(top / bottom, 4)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+HEADLINE_COUNTS = (
+    "total",
+    "submitted",
+    "accepted",
+    "returned",
+    "ping_pong",
+    "concluded",
+    "succeeded",
+    "failed",
+    "closed",
+    "open",
+    "overdue",
+    "due_soon",
+    "closed_on_time",
+    "petition_on_time",
+    "accepted_on_time",
+    "answered",
+    "answered_on_time",
+    "concluded_on_time",
+    *CLOCK_FIGURES,
+    *(f"state_{s}" for s in State.values),
+)
+
+
+def to_accept() -> DaysBetween:
+    return DaysBetween("accepted_at", "submitted_at")
+
+
+def to_conclude() -> DaysBetween:
+    return DaysBetween("concluded_at", "accepted_at")
+
+
+class Figures:
+    """Every figure of one scope at one moment; each query runs once, when first needed.
+
+    The counts come from one GROUP BY (township, category, month received) over the scope — the
+    *cells* — and the headline and every breakdown are sums of those cells, so a summary reads the
+    scoped referrals once, however many breakdowns it shows. The rest: the medians (one query on
+    PostgreSQL, two elsewhere), the two timeliness counts (one each), each registered source's
+    figures (mediation: four) and the regions of the township table (one). A scope the running
+    totals answer (``Scope.uses_rollup``) sums ``StatsCell`` in SQL by each breakdown's dimension
+    instead (four small queries) and counts only the clock's figures live (``clock``); mediation's
+    agreement and follow-up figures then come from its own running totals too (``cells=``).
+    """
+
+    def __init__(self, scope: Scope, now: datetime.datetime | None = None) -> None:
+        self.scope = scope
+        self.now = now or timezone.now()
+
+    @cached_property
+    def referrals(self) -> QuerySet[Referral]:
+        return self.scope.referrals()
+
+    @cached_property
+    def cells(self) -> list[dict[str, Any]]:
+        """The counts per (township, category, month received), from one GROUP BY over the scope's
+        referrals (a scope the running totals answer sums them per dimension instead, ``_sums``)."""
+        return [
+            plain(row)
+            for row in self.referrals.annotate(area=Substr("region_code", 1, 9), month=TruncMonth("received_on"))
+            .values("area", "category", "month")
+            .annotate(
+                **_counts(HEADLINE_COUNTS, self.now),
+                _days_to_accept=Sum(to_accept()),
+                _n_to_accept=Count(to_accept()),
+                _days_to_conclude=Sum(to_conclude()),
+                _n_to_conclude=Count(to_conclude()),
+            )
+            .order_by()
+        ]
+
+    @cached_property
+    def rollup(self) -> bool:
+        """Whether the running totals answer this scope (``Scope.uses_rollup``)."""
+        return self.scope.uses_rollup()
+
+    @cached_property
+    def clock(self) -> list[dict[str, Any]]:
+        """Overdue / due soon per cell, counted live over the referrals that have a deadline (the
+        figures of the clock, which no running total can keep)."""
+        return [
+            plain(row)
+            for row in self.referrals.filter(clock_q(self.now))
+            .annotate(area=Substr("region_code", 1, 9), month=TruncMonth("received_on"))
+            .values("area", "category", "month")
+            .annotate(**_counts(CLOCK_FIGURES, self.now))
+            .order_by()
+        ]
+
+    def _sums_from_rollup(self, dimension: str | None) -> dict[Any, dict[str, Any]]:
+        """The running totals (``StatsCell``) of the scope summed by ``dimension`` in SQL (a few
+        dozen rows, whatever the number of cells), plus the clock's figures counted live."""
+        from referrals import rollup
+
+        names = {
+            "days_to_accept": "_days_to_accept",
+            "n_to_accept": "_n_to_accept",
+            "days_to_conclude": "_days_to_conclude",
+            "n_to_conclude": "_n_to_conclude",
+        }
+        # A breakdown row shows only ROW_FIGURES; the headline every counter.
+        counters = rollup.COUNTERS if dimension is None else [c for c in rollup.COUNTERS if c in ROW_FIGURES]
+        totals = {c: Sum(c) for c in counters}
+        cells = StatsCell.objects.filter(self.scope.cells())
+        found = [cells.aggregate(**totals)] if dimension is None else cells.values(dimension).annotate(**totals)
+        groups: dict[Any, dict[str, Any]] = {}
+        for row in found.order_by() if dimension else found:
+            group = row[dimension] if dimension else None
+            groups[group] = {**dict.fromkeys(CLOCK_FIGURES, 0), **{names.get(c, c): row[c] or 0 for c in counters}}
+        for row in self.clock:
+            group = groups.get(row[dimension] if dimension else None)
+            if group is not None:  # always there: a referral with a deadline is in its cell
+                for key in CLOCK_FIGURES:
+                    group[key] += row[key]
+        return groups
+
+    def _sums(self, dimension: str | None) -> dict[Any, dict[str, Any]]:
+        """The cells summed by ``dimension`` ("area", "category", "month"; None: all of them):
+        {group: {figure: sum}}."""
+        if self.rollup:
+            return self._sums_from_rollup(dimension)
+        measures = [k for k in (self.cells[0] if self.cells else {}) if k not in ("area", "category", "month")]
+        groups: dict[Any, dict[str, Any]] = {}
+        for cell in self.cells:
+            key = cell[dimension] if dimension else None
+            group = groups.get(key)
+            if group is None:
+                groups[key] = {m: cell[m] or 0 for m in measures}
+            else:
+                for m in measures:
+                    group[m] += cell[m] or 0
+        return groups
+
+    @cached_property
+    def headline(self) -> dict[str, Any]:
+        """Every single-number figure of the scope."""
+        values: dict[str, Any] = dict.fromkeys(plain(_counts(HEADLINE_COUNTS, self.now)), 0)
+        values |= {"_days_to_accept": 0, "_n_to_accept": 0, "_days_to_conclude": 0, "_n_to_conclude": 0}
+        values |= self._sums(None).get(None, {})
+        _derive(values)
+        for name in ("accept", "conclude"):
+            n = values[f"_n_to_{name}"]
+            values[f"avg_days_to_{name}"] = _round(values[f"_days_to_{name}"] / n) if n else None
+        values |= self.medians(values["_n_to_accept"], values["_n_to_conclude"])
+        cells = self.scope.cells() if self.rollup else None
+        for source in sources():
+            values.update(source.compute(self.referrals, self.now, area=self.scope.area(), cells=cells))
+        for figure in FIGURES.values():
+            if figure.ratio:
+                values[figure.key] = _ratio(values, figure)
+        return {k: v for k, v in values.items() if not k.startswith("_")}
+
+    def medians(self, n_to_accept: int, n_to_conclude: int) -> dict[str, float | None]:
+        qs = self.referrals
+        if has_percentile(qs):
+            found = qs.aggregate(accept=Median(to_accept()), conclude=Median(to_conclude()))
+        else:
+            found = {
+                "accept": median_by_offset(qs, to_accept(), n_to_accept),
+                "conclude": median_by_offset(qs, to_conclude(), n_to_conclude),
+            }
+        return {"median_days_to_accept": _round(found["accept"]), "median_days_to_conclude": _round(found["conclude"])}
+
+    @cached_property
+    def by_region(self) -> list[dict[str, Any]]:
+        """One row per township (villages count in theirs) and per county or city "本级", in code
+        order; every township of the area is listed, one without referrals with zeros."""
+        counts = {area: _row(values) for area, values in self._sums("area").items()}
+        wanted = Q(code__in=list(counts))
+        for code in self.scope.area():
+            wanted |= regions.within([code], field="code") & Q(level=Region.Level.TOWNSHIP)
+        out = []
+        for region in Region.objects.filter(wanted).select_related("parent").order_by("code"):
+            values = counts.get(region.code) or _row({})
+            if region.level == Region.Level.TOWNSHIP:
+                county = region.parent
+                row = {"code": region.code, "name": region.name, "county_code": county.code, "county_name": county.name}
+            else:
+                here = _("%s本级") % region.name
+                county_name = region.name if region.level == Region.Level.COUNTY else here
+                row = {"code": region.code, "name": here, "county_code": region.code, "county_name": county_name}
+            out.append({**row, "level": region.level, **values})
+        return out
+
+    @cached_property
+    def by_county(self) -> list[dict[str, Any]]:
+        return by_county(self.by_region)
+
+    @cached_property
+    def by_category(self) -> list[dict[str, Any]]:
+        """One row per dispute category, in the standard order, zeros included."""
+        counts = self._sums("category")
+        return [{"code": c.value, "name": str(c.label), **_row(counts.get(c.value, {}))} for c in Category]
+
+    @cached_property
+    def by_month(self) -> list[dict[str, Any]]:
+        """One row per month received, from the first month with referrals to the last."""
+        counts = self._sums("month")
+        if not counts:
+            return []
+        return [{"month": m.strftime("%Y-%m"), **_row(counts.get(m, {}))} for m in months(min(counts), max(counts))]
+
+
+def headline(scope: Scope, now: datetime.datetime | None = None) -> dict[str, Any]:
+    return Figures(scope, now).headline
+
+
+def by_region(scope: Scope, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
+    return Figures(scope, now).by_region
+
+
+def by_category(scope: Scope, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
+    return Figures(scope, now).by_category
+
+
+def by_month(scope: Scope, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
+    return Figures(scope, now).by_month
+
+
+def _row(values: Mapping[str, Any]) -> dict[str, Any]:
+    row = _derive({key: values[key] for key in ROW_FIGURES if key in values})
+    row = {key: row.get(key, 0) for key in ROW_FIGURES}
+    for key in ROW_RATES:
+        row[key] = _ratio(row, FIGURES[key])
+    return row
+
+
+def region_link_keys(row: Mapping[str, Any], *, county_table: bool = False) -> tuple[str, ...]:
+    """Figure keys that, with ``region=<code>``, show exactly a breakdown row's referrals: a township
+    (or a county of the county table) is everything under its code, a "本级" row only what sits at it."""
+    level = row["level"]
+    if level == Region.Level.TOWNSHIP or (county_table and level == Region.Level.COUNTY):
+        return ()
+    return (f"level_{level}",)
+
+
+def by_county(region_rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """County totals summed from the township rows (no query)."""
+    totals: dict[str, dict[str, Any]] = {}
+    for row in region_rows:
+        level = Region.Level.COUNTY if row["level"] == Region.Level.TOWNSHIP else row["level"]
+        county = totals.setdefault(
+            row["county_code"], {"code": row["county_code"], "name": row["county_name"], "level": level, **_row({})}
+        )
+        for key in ROW_FIGURES:
+            county[key] += row[key]
+    for county in totals.values():
+        county.update({key: _ratio(county, FIGURES[key]) for key in ROW_RATES})
+    return sorted(totals.values(), key=lambda r: r["code"])
+
+
+def summary(scope: Scope, now: datetime.datetime | None = None) -> dict[str, Any]:
+    """``GET /api/stats/summary/``: docs/api.md's keys first, then every other figure."""
+    figures = Figures(scope, now)
+    values = figures.headline
+    return {
+        "total": values["total"],
+        "by_state": {s: values[f"state_{s}"] for s in State.values},
+        "by_category": {row["code"]: row["total"] for row in figures.by_category},
+        "by_township": figures.by_region,
+        "overdue": values["overdue"],
+        "due_soon": values["due_soon"],
+        "concluded": values["concluded"],
+        "succeeded": values["succeeded"],
+        "success_rate": values["success_rate"],
+        "avg_days_to_conclude": values["avg_days_to_conclude"],
+        "figures": {k: _json(v) for k, v in values.items() if not k.startswith("state_")},
+        "by_county": figures.by_county,
+        "categories": figures.by_category,
+        "by_month": figures.by_month,
+        "scope": {
+            "region": scope.region.code if scope.region else None,
+            "region_name": scope.region.name if scope.region else None,
+            "area": list(scope.area()),
+            "from": scope.date_from.isoformat() if scope.date_from else None,
+            "to": scope.date_to.isoformat() if scope.date_to else None,
+            "target": scope.target,
+            "origin": scope.origin,
+            "category": scope.category,
+            "generated_at": figures.now.isoformat(),
+        },
+    }
+
+
+def _json(value):
+    return f"{value:.2f}" if isinstance(value, Decimal) else value
