@@ -56,9 +56,11 @@ e2e: install-dev
 screenshots: install-dev
 	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
+## lint: ruff, then mypy on the strictly typed modules listed in pyproject.toml ([tool.mypy] modules)
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff format .
@@ -79,4 +81,4 @@ messages: install-dev
 	$(BIN)/python manage.py compilemessages -l en --ignore=.venv
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import overload
 from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -16,6 +17,11 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+# With a default the value is always a string; without one, None when the variable is unset.
+@overload
+def env_str(name: str, default: str, *, environ: Mapping[str, str] = ...) -> str: ...
+@overload
+def env_str(name: str, default: None = None, *, environ: Mapping[str, str] = ...) -> str | None: ...
 def env_str(name: str, default: str | None = None, *, environ: Mapping[str, str] = os.environ) -> str | None:
     value = environ.get(name)
     if value is None:

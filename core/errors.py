@@ -3,7 +3,12 @@ pages turn any of them into its status and message without knowing the app (``co
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class DomainError(Exception):
@@ -13,7 +18,7 @@ class DomainError(Exception):
     code = "invalid"
     default_message = _("无法完成此操作。")
 
-    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+    def __init__(self, message: StrOrPromise | None = None, *, code: str | None = None) -> None:
         self.message = str(message or self.default_message)
         if code:
             self.code = code

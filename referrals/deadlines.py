@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from django.conf import settings
 from django.db import transaction
@@ -25,12 +26,15 @@ from townships.calendar import DueDate, add_working_days, calendar_period_end, w
 WORKING = "working"
 CALENDAR = "calendar"
 
+# The keys of settings.FANGDIAO that hold a stage clock's number of days.
+ClockSetting = Literal["REFER_DAYS", "ACCEPT_WORKING_DAYS", "MEDIATE_DAYS", "REVIEW_WORKING_DAYS"]
+
 
 @dataclass(frozen=True)
 class ClockRule:
     kind: str
     unit: str  # WORKING or CALENDAR
-    setting: str  # key of settings.FANGDIAO holding the number of days
+    setting: ClockSetting  # key of settings.FANGDIAO holding the number of days
     start: str  # "received_on", "stage" (the current stage began) or "mediation" (this round began)
     responsible: str  # who must act before it falls due (an audience of referrals/permissions.py)
 
@@ -97,9 +101,10 @@ def compute_deadline(referral: Referral, suspensions: Iterable[Suspension] | Non
     if rule.start == "received_on":
         start = referral.received_on
     elif rule.start == "mediation":
-        start = local_date(referral.mediation_started_at)
+        # A start never recorded counts from today (what ``timezone.localtime(None)`` gives).
+        start = local_date(referral.mediation_started_at or timezone.now())
     else:
-        start = local_date(referral.stage_started_at)
+        start = local_date(referral.stage_started_at or timezone.now())
     if referral.state == State.MEDIATING and referral.is_suspended:
         # The clock stands still: nothing can fall due until mediation resumes.
         return Deadline(rule.kind, start, None, None, None, False, paused=True)
@@ -171,7 +176,7 @@ def petition_status(referral: Referral, now: datetime.datetime | None = None) ->
     return DeadlineStatus.ON_TIME
 
 
-def petition_clock_as_dict(referral: Referral, now: datetime.datetime | None = None) -> dict:
+def petition_clock_as_dict(referral: Referral, now: datetime.datetime | None = None) -> dict[str, object]:
     """The ``petition_clock`` object of the API."""
     due = referral.petition_due_on or petition_due(referral).date
     return {
@@ -241,7 +246,7 @@ def followup_status(referral: Referral, now: datetime.datetime | None = None) ->
     return DeadlineStatus.ON_TIME
 
 
-def followup_clock_as_dict(referral: Referral, now: datetime.datetime | None = None) -> dict | None:
+def followup_clock_as_dict(referral: Referral, now: datetime.datetime | None = None) -> dict[str, object] | None:
     """The ``followup_clock`` object of the API (null without a follow-up clock)."""
     if referral.followup_due_on is None:
         return None
@@ -300,7 +305,7 @@ def apply_deadline(referral: Referral, suspensions: Iterable[Suspension] | None 
     return changed
 
 
-def deadline_as_dict(referral: Referral, now: datetime.datetime | None = None) -> dict | None:
+def deadline_as_dict(referral: Referral, now: datetime.datetime | None = None) -> dict[str, object] | None:
     """The ``deadline`` object of the API (docs/api.md)."""
     if not referral.deadline_kind:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,6 +24,9 @@ from referrals.numbering import next_number
 from referrals.steps import step
 from townships.models import Organisation
 from townships.validators import validate_id_number, validate_phone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # 统一社会信用代码 (GB 32100) has 18 characters, like an ID number.
 CREDIT_CODE_LENGTH = 18
@@ -109,7 +113,7 @@ def _write_parties(referral: Referral, parties: Iterable[PartyInput]) -> None:
     Party.objects.bulk_create([Party(referral=referral, position=i, **vars(p)) for i, p in enumerate(parties)])
 
 
-def _write_input(referral: Referral, data: ReferralInput, *, by) -> None:
+def _write_input(referral: Referral, data: ReferralInput, *, by: User) -> None:
     if data.target is not None and not permissions.referral_targets(referral.origin).filter(pk=data.target.pk).exists():
         raise InvalidInput({"target": [_("只能移交给本市可接收移交的调委会、司法局或综治中心。")]})
     if errors := petition_acceptance_errors(data.received_on, data.petition_accepted_on):
@@ -135,7 +139,7 @@ def _write_input(referral: Referral, data: ReferralInput, *, by) -> None:
     referral.repeat_of = found[0].referral if found else None
 
 
-def create_referral(*, by, origin: Organisation, data: ReferralInput) -> Referral:
+def create_referral(*, by: User, origin: Organisation, data: ReferralInput) -> Referral:
     """Register a draft referral for a petition office (登记).
 
     Who: an officer of ``origin``. Side effects: a number is issued; a ``create_referral`` event.
@@ -151,7 +155,7 @@ def create_referral(*, by, origin: Organisation, data: ReferralInput) -> Referra
     return s.referral
 
 
-def update_draft(referral: Referral, *, by, data: ReferralInput) -> Referral:
+def update_draft(referral: Referral, *, by: User, data: ReferralInput) -> Referral:
     """Replace a draft's contents. Who: an officer of the origin office; only while a draft."""
     with step(referral, by=by, action="update_draft") as s:
         _write_input(s.referral, data, by=by)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
@@ -38,6 +39,15 @@ from townships import regions
 from townships.models import Organisation, RegionGroupObjectPermission, Role
 from townships.roles import Grants, load_grants_cached
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import User as AuthUser
+
+    from core.models import AccessLog
+
+# Whoever asks: a person, or a request nobody signed in to (every answer for that one is "no").
+AnyUser: TypeAlias = "AuthUser | AnonymousUser"
+
 User = get_user_model()
 
 ALLOWED = "allowed"
@@ -45,19 +55,19 @@ FORBIDDEN = "forbidden"
 UNAVAILABLE = "unavailable"
 
 
-def grants_of(user) -> Grants:
+def grants_of(user: AnyUser) -> Grants:
     """The user's grants, read once and kept on the user object for the rest of the request."""
     return load_grants_cached(user)
 
 
-def forget_grants(user) -> None:
+def forget_grants(user: AnyUser) -> None:
     user.__dict__.pop("_fangdiao_grants", None)
 
 
 # --- Visibility ------------------------------------------------------------------------------
 
 
-def referrals_visible_to(user) -> QuerySet[Referral]:
+def referrals_visible_to(user: AnyUser) -> QuerySet[Referral]:
     """Every referral the user may open, as one filtered query (no per-referral grant rows)."""
     if not user.is_authenticated or not user.is_active:
         return Referral.objects.none()
@@ -77,7 +87,11 @@ def referrals_visible_to(user) -> QuerySet[Referral]:
     return Referral.objects.filter(Q(origin_id__in=member_of) | (~Q(state=State.DRAFT) & past_draft))
 
 
-def _ids_of_organisations(user, member_of: frozenset[int]):
+class _PkRow(TypedDict):
+    pk: int
+
+
+def _ids_of_organisations(user: AuthUser, member_of: frozenset[int]) -> QuerySet[Referral, _PkRow]:
     """The same rule for someone without a regional grant, as one subquery of ids (a UNION).
 
     A committee or an office sees a small share of all referrals; each branch of the union is read
@@ -108,7 +122,7 @@ def _ids_of_organisations(user, member_of: frozenset[int]):
     )
 
 
-def referrals_visible_in_area(user, codes: tuple[str, ...]) -> QuerySet[Referral]:
+def referrals_visible_in_area(user: AnyUser, codes: tuple[str, ...]) -> QuerySet[Referral]:
     """Visible referrals within the regions ``codes``, for statistics over an area.
 
     Where the user supervises every one of those regions, visibility there is simply "past draft,
@@ -126,7 +140,7 @@ def referrals_visible_in_area(user, codes: tuple[str, ...]) -> QuerySet[Referral
     return referrals_visible_to(user).filter(within) if codes else referrals_visible_to(user)
 
 
-def supervises_area(user, codes) -> bool:
+def supervises_area(user: AnyUser, codes: tuple[str, ...]) -> bool:
     """Whether the user sees every referral past draft in each of these regions (a superuser:
     everywhere)."""
     if not user.is_active:
@@ -138,7 +152,7 @@ def supervises_area(user, codes) -> bool:
     return bool(codes) and all(regions.contained_in_any(code, supervised) for code in codes)
 
 
-def areas_of(user) -> tuple[str, ...] | None:
+def areas_of(user: AnyUser) -> tuple[str, ...] | None:
     """The regions where the referrals this user sees are handled, as codes (None: everywhere, a
     superuser): what the list's township picker offers. A petition office refers anywhere in its
     city (``referral_targets``); a committee or bureau is referred to in its own region; supervisors
@@ -156,7 +170,7 @@ def areas_of(user) -> tuple[str, ...] | None:
     return tuple(sorted(c for c in codes if not any(c != o and regions.contains(o, c) for o in codes)))
 
 
-def get_referral_for_user(user, pk: int, *, queryset: QuerySet[Referral] | None = None) -> Referral:
+def get_referral_for_user(user: AnyUser, pk: int, *, queryset: QuerySet[Referral] | None = None) -> Referral:
     """The referral if the user may see it; 404 otherwise (never say that it exists)."""
     qs = queryset if queryset is not None else referrals_visible_to(user)
     try:
@@ -165,7 +179,7 @@ def get_referral_for_user(user, pk: int, *, queryset: QuerySet[Referral] | None 
         raise Http404("referral not visible") from None
 
 
-def can_see_personal_data(user, referral: Referral) -> bool:
+def can_see_personal_data(user: AnyUser, referral: Referral) -> bool:
     """Full ID numbers, phones and addresses: the origin office and the current handler only."""
     if not user.is_authenticated:
         return False
@@ -182,7 +196,7 @@ def held_by_target(referral: Referral) -> bool:
     return referral.target_id is not None and referral.state not in (State.DRAFT, State.DECLINED)
 
 
-def access_log_visible_to(user) -> QuerySet:
+def access_log_visible_to(user: AnyUser) -> QuerySet[AccessLog]:
     """The read-audit entries a supervisor may review: those placed in their region."""
     from core.models import AccessLog
 
@@ -207,7 +221,7 @@ class Actor:
     member_of: frozenset[int]
 
     @classmethod
-    def of(cls, user, referral: Referral, *, as_if_held: bool = False) -> Actor:
+    def of(cls, user: AnyUser, referral: Referral, *, as_if_held: bool = False) -> Actor:
         """``as_if_held``: as if the named target still had the referral in hand (see ``decide``)."""
         g = grants_of(user)
         held = as_if_held or held_by_target(referral)
@@ -236,7 +250,7 @@ def at_router(referral: Referral) -> bool:
     return referral.target is not None and referral.target.kind in Organisation.ROUTING_KINDS
 
 
-def decide(user, referral: Referral, action: str) -> str:
+def decide(user: AnyUser, referral: Referral, action: str) -> str:
     """ALLOWED, FORBIDDEN (not this user's to do) or UNAVAILABLE (not in this state), by the action's
     row in the registry (``referrals/registry.py``)."""
     rule = registry.action(action)
@@ -255,11 +269,11 @@ def decide(user, referral: Referral, action: str) -> str:
     return ALLOWED if rule.when(referral) else UNAVAILABLE
 
 
-def can(user, referral: Referral, action: str) -> bool:
+def can(user: AnyUser, referral: Referral, action: str) -> bool:
     return decide(user, referral, action) == ALLOWED
 
 
-def require(user, referral: Referral, action: str) -> None:
+def require(user: AnyUser, referral: Referral, action: str) -> None:
     decision = decide(user, referral, action)
     if decision == FORBIDDEN:
         raise Forbidden()
@@ -267,7 +281,7 @@ def require(user, referral: Referral, action: str) -> None:
         raise NotAvailable(registry.action(action).refused or None)
 
 
-def available_actions(user, referral: Referral, kind: str = STEP) -> list[str]:
+def available_actions(user: AnyUser, referral: Referral, kind: str = STEP) -> list[str]:
     """The actions of this kind (the action bar's steps by default) the user may take now, in order."""
     return [a.name for a in registry.actions(kind) if can(user, referral, a.name)]
 
@@ -289,15 +303,17 @@ def referral_targets(origin: Organisation) -> QuerySet[Organisation]:
 
 def dispatch_targets(referral: Referral) -> QuerySet[Organisation]:
     """Where a bureau or centre may route a referral (分派): a mediation committee of its own area."""
+    target = referral.target
+    assert target is not None, "only a referral at a bureau or centre is dispatched"
     return (
         Organisation.objects.accepting_referrals()
         .filter(kind=Organisation.Kind.MEDIATION_COMMITTEE)
-        .filter(regions.within([referral.target.region.code], field="region__code"))
-        .exclude(pk=referral.target_id)
+        .filter(regions.within([target.region.code], field="region__code"))
+        .exclude(pk=target.pk)
     )
 
 
-def redirect_targets(user, referral: Referral) -> QuerySet[Organisation]:
+def redirect_targets(user: AnyUser, referral: Referral) -> QuerySet[Organisation]:
     """Where a returned referral may go next: for the origin office any receiver of its city; for a
     supervising bureau's dispatcher (after ping-pong) a committee of the bureau's area. Never back to
     the one that just returned it."""
@@ -310,15 +326,16 @@ def redirect_targets(user, referral: Referral) -> QuerySet[Organisation]:
             .filter(kind=Organisation.Kind.MEDIATION_COMMITTEE)
             .filter(regions.within(areas, field="region__code"))
         )
-    return targets.exclude(pk=referral.target_id)
+    # Nothing to leave out while it names no receiver (as ``exclude(pk=None)`` leaves out nothing).
+    return targets if referral.target_id is None else targets.exclude(pk=referral.target_id)
 
 
-def offices_of(user) -> QuerySet[Organisation]:
+def offices_of(user: AnyUser) -> QuerySet[Organisation]:
     """The petition offices the user registers referrals for (none: the user may not register)."""
     return Organisation.objects.filter(pk__in=grants_of(user).orgs("refer_from")).select_related("region")
 
 
-def may_read_access_log(user) -> bool:
+def may_read_access_log(user: AnyUser) -> bool:
     """The read audit is for supervisors (their region's entries) and administrators."""
     return user.is_superuser or bool(grants_of(user).region_codes("supervise_region"))
 
@@ -326,7 +343,7 @@ def may_read_access_log(user) -> bool:
 # --- Who hears about a referral --------------------------------------------------------------
 
 
-def members(org_ids: Iterable[int | None], roles: Iterable[str] | None = None) -> QuerySet:
+def members(org_ids: Iterable[int | None], roles: Iterable[str] | None = None) -> QuerySet[AuthUser]:
     """Active users who are members of these organisations (in these roles)."""
     ids = [i for i in org_ids if i]
     qs = User.objects.filter(is_active=True, memberships__organisation_id__in=ids)
@@ -335,7 +352,7 @@ def members(org_ids: Iterable[int | None], roles: Iterable[str] | None = None) -
     return qs.distinct()
 
 
-def supervisors_of(referral: Referral) -> QuerySet:
+def supervisors_of(referral: Referral) -> QuerySet[AuthUser]:
     """People whose supervision grant covers the referral's region (county, city, township office)."""
     codes = regions.ancestors(referral.region_code)
     groups = RegionGroupObjectPermission.objects.filter(
@@ -344,7 +361,7 @@ def supervisors_of(referral: Referral) -> QuerySet:
     return User.objects.filter(is_active=True, groups__in=groups).distinct()
 
 
-def audience(referral: Referral, who: str) -> QuerySet:
+def audience(referral: Referral, who: str) -> QuerySet[AuthUser]:
     """The people to tell, by their relation to the referral. Each can see the referral."""
     if who == "origin":
         return members([referral.origin_id])

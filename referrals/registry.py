@@ -28,10 +28,21 @@ from typing import TYPE_CHECKING, Any
 from django.apps import apps
 
 if TYPE_CHECKING:
-    from django.db.models import Prefetch
+    from django import forms
+    from django.db.models import Prefetch, QuerySet
+    from django.http import HttpRequest
+    from django_stubs_ext import StrOrPromise
+    from rest_framework.serializers import BaseSerializer
 
+    from referrals.errors import Missing
     from referrals.models import Referral
-    from referrals.permissions import Actor
+    from referrals.permissions import Actor, AnyUser
+    from referrals.rollup import Source
+    from referrals.stats.figures import StatsSource
+
+    # What a referral lacks for an action (its required elements), and what runs after one.
+    Check = Callable[[Referral], list[Missing]]
+    Hook = Callable[[Referral], None]
 
 # An action shown in the referral page's action bar and posted to /api/referrals/{id}/actions/<name>/.
 STEP = "step"
@@ -46,21 +57,21 @@ class Action:
     """One thing a person may do with a referral (see the module docstring)."""
 
     name: str
-    label: Any  # a lazy translation
+    label: StrOrPromise  # a lazy translation
     who: Callable[[Actor, Referral], bool]
     when: Callable[[Referral], bool]
     kind: str = STEP
     # The workflow function: (referral, *, by, **payload) — or, for an action on one record of the
     # referral (answering an order), (record, *, by, **payload), with a page of its own and no ``form``.
     run: Callable[..., Any] | None = None
-    form: type | None = None  # the referral page's form: ActionForm(data, referral=, user=) with .payload()
-    serializer: type | None = None  # API request body, validated_data == payload
+    form: type[forms.Form] | None = None  # the referral page's form: ActionForm(data, referral=, user=) with .payload()
+    serializer: type[BaseSerializer[Any]] | None = None  # API request body, validated_data == payload
     order: int = 1000  # position among the buttons (steps) or panels' forms
-    done: Any = ""  # what the page says after it worked; default "已<label>"
-    confirm: Any = ""  # the question a page asks before it runs (irreversible steps)
+    done: StrOrPromise = ""  # what the page says after it worked; default "已<label>"
+    confirm: StrOrPromise = ""  # the question a page asks before it runs (irreversible steps)
     # What a 409 says when the action is the user's but not possible now (``when`` is false); the
     # general "not in this state" message when empty.
-    refused: Any = ""
+    refused: StrOrPromise = ""
 
 
 @dataclass(frozen=True)
@@ -68,8 +79,8 @@ class Section:
     """A key of the referral's JSON, with the prefetches that keep list pages at constant queries."""
 
     name: str
-    prefetch: tuple[str | Prefetch, ...]
-    serialize: Callable[[Any, Any, bool], Any]  # (referral, user, full personal data?) → JSON value
+    prefetch: tuple[str | Prefetch[str, QuerySet[Any], str], ...]
+    serialize: Callable[[Referral, AnyUser, bool], Any]  # (referral, user, full personal data?) → JSON value
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,7 @@ class Panel:
 
     name: str
     template: str
-    context: Callable[[Any, Any], dict | None]  # (request, referral) → template context, None: not shown
+    context: Callable[[HttpRequest, Referral], dict[str, Any] | None]  # template context, None: not shown
     order: int = 100
 
 
@@ -92,19 +103,19 @@ class Extension:
     name: str
     actions: Sequence[Action] = ()
     # Elements another action needs that this app can check (the dossier before 审核办结).
-    checks: Mapping[str, Sequence[Callable[..., list]]] = field(default_factory=dict)
+    checks: Mapping[str, Sequence[Check]] = field(default_factory=dict)
     # Run inside a step's transaction after the change (mediation marks a reopened case's agreement).
-    after: Mapping[str, Sequence[Callable[..., None]]] = field(default_factory=dict)
+    after: Mapping[str, Sequence[Hook]] = field(default_factory=dict)
     sections: Sequence[Section] = ()
     panels: Sequence[Panel] = ()
     # What the user has to do with the referral besides the action bar's steps, shown in the page's
     # 办理 card (the committee's "卷宗待补充" with its upload form); the same shape as a panel.
     tasks: Sequence[Panel] = ()
     sweeps: Mapping[str, Sweep] = field(default_factory=dict)
-    stats: Any = None  # referrals.stats.StatsSource
-    rollup: Any = None  # referrals.rollup.Source
+    stats: StatsSource | None = None
+    rollup: Source | None = None
     # Labels of timeline events that are not actions (e.g. "create" of a draft has its own action).
-    events: Mapping[str, Any] = field(default_factory=dict)
+    events: Mapping[str, StrOrPromise] = field(default_factory=dict)
 
 
 class RegistryClosed(RuntimeError):
@@ -156,10 +167,10 @@ class Registry:
     def __iter__(self) -> Iterator[Action]:
         return iter(self.actions())
 
-    def checks(self, name: str) -> list[Callable[..., list]]:
+    def checks(self, name: str) -> list[Check]:
         return [check for e in self._extensions for check in e.checks.get(name, ())]
 
-    def after(self, name: str) -> list[Callable[..., None]]:
+    def after(self, name: str) -> list[Hook]:
         return [hook for e in self._extensions for hook in e.after.get(name, ())]
 
     @cached_property
@@ -183,12 +194,12 @@ class Registry:
         return {name: sweep for e in self._extensions for name, sweep in e.sweeps.items()}
 
     @cached_property
-    def stats_sources(self) -> list[Any]:
+    def stats_sources(self) -> list[StatsSource]:
         self._require_ready()
         return [e.stats for e in self._extensions if e.stats is not None]
 
     @cached_property
-    def rollup_sources(self) -> dict[str, Any]:
+    def rollup_sources(self) -> dict[str, Source]:
         self._require_ready()
         return {e.rollup.name: e.rollup for e in self._extensions if e.rollup is not None}
 

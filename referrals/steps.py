@@ -19,7 +19,7 @@ import datetime
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.urls import reverse
@@ -33,17 +33,20 @@ from referrals.errors import Missing, MissingElements, NotAvailable
 from referrals.models import Referral, TimelineEvent
 from referrals.registry import registry
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 @dataclass
 class Step:
     """What the body of a step works on, and what it says about itself for the timeline."""
 
     referral: Referral
-    by: Any
+    by: User
     action: str
     now: datetime.datetime
     note: str = ""
-    data: dict = field(default_factory=dict)
+    data: dict[str, object] = field(default_factory=dict)
 
 
 def _snapshot(referral: Referral) -> dict[str, object]:
@@ -68,7 +71,7 @@ def _lock(pk: int) -> Referral:
 def step(
     referral: Referral,
     *,
-    by,
+    by: User,
     action: str,
     missing: Callable[[Referral], list[Missing]] | None = None,
 ) -> Iterator[Step]:
@@ -123,7 +126,7 @@ def referral_url(referral: Referral) -> str:
     return reverse("referrals:detail", args=[referral.pk])
 
 
-def tell(referral: Referral, who: str, kind: str, title: str, body: str = "", *, by=None) -> None:
+def tell(referral: Referral, who: str, kind: str, title: str, body: str = "", *, by: User | None = None) -> None:
     """Notify an audience of the referral (``permissions.audience``), never the actor."""
     notify(
         permissions.audience(referral, who),

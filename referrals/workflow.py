@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.utils import timezone
@@ -37,6 +38,10 @@ from referrals.notices import Notice
 from referrals.registry import registry
 from referrals.steps import excerpt, step, tell
 from townships.models import Mediator, Organisation
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import QuerySet
 
 # --- Required elements (要件) ------------------------------------------------------------------
 
@@ -96,20 +101,27 @@ def missing_elements(referral: Referral, action: str) -> list[Missing]:
 # --- Steps -----------------------------------------------------------------------------------
 
 
-def _open_handling(referral: Referral, organisation: Organisation, at) -> None:
+def _target(referral: Referral) -> Organisation:
+    """The receiver the referral names. Each step that reads it acts in a state that has one (submitted,
+    declined, mediating...): the rule (``referrals/actions.py``) or a required element says so."""
+    assert referral.target is not None, f"{referral.number} names no receiver"
+    return referral.target
+
+
+def _open_handling(referral: Referral, organisation: Organisation, at: datetime.datetime) -> None:
     Handling.objects.create(referral=referral, organisation=organisation, started_at=at)
 
 
-def _end_handling(referral: Referral, result: str, at) -> None:
+def _end_handling(referral: Referral, result: str, at: datetime.datetime) -> None:
     Handling.objects.filter(referral=referral, ended_at__isnull=True).update(ended_at=at, result=result)
 
 
-def _require_target(targets, target: Organisation, message: str) -> None:
+def _require_target(targets: QuerySet[Organisation], target: Organisation, message: str) -> None:
     if not targets.filter(pk=target.pk).exists():
         raise InvalidInput({"target": [message]})
 
 
-def submit_referral(referral: Referral, *, by) -> Referral:
+def submit_referral(referral: Referral, *, by: User) -> Referral:
     """Refer a draft to its target (移交). From: draft. Who: an officer of the origin office.
 
     Needs every element of "Refer" (``missing_for_submit``, registered for the action). Tells the target.
@@ -117,13 +129,14 @@ def submit_referral(referral: Referral, *, by) -> Referral:
     with step(referral, by=by, action="submit") as s:
         r = s.referral
         r.submit(at=s.now)
-        s.data = {"target": r.target_id, "target_name": r.target.name}
-        _open_handling(r, r.target, s.now)
+        target = _target(r)  # a required element of "Refer"
+        s.data = {"target": r.target_id, "target_name": target.name}
+        _open_handling(r, target, s.now)
         tell(r, "target", Notice.REFERRAL_RECEIVED, _("新移交案件 %s") % r.number, excerpt(r.summary), by=by)
     return r
 
 
-def dispatch_referral(referral: Referral, *, by, target: Organisation, note: str = "") -> Referral:
+def dispatch_referral(referral: Referral, *, by: User, target: Organisation, note: str = "") -> Referral:
     """Route a referral onward (分派). From: submitted, at a justice bureau or governance centre.
 
     Who: a dispatcher of the current target; to a mediation committee of its area
@@ -133,7 +146,7 @@ def dispatch_referral(referral: Referral, *, by, target: Organisation, note: str
     with step(referral, by=by, action="dispatch") as s:
         r = s.referral
         _require_target(permissions.dispatch_targets(r), target, _("只能分派给本辖区内的人民调解委员会。"))
-        previous = r.target
+        previous = _target(r)
         r.dispatch(target=target, at=s.now)
         s.note = note
         s.data = {"from": previous.pk, "from_name": previous.name, "target": target.pk, "target_name": target.name}
@@ -152,7 +165,7 @@ def dispatch_referral(referral: Referral, *, by, target: Organisation, note: str
 
 
 def accept_referral(
-    referral: Referral, *, by, mediators: Sequence[Mediator], rights_explained: bool, note: str = ""
+    referral: Referral, *, by: User, mediators: Sequence[Mediator], rights_explained: bool, note: str = ""
 ) -> Referral:
     """Accept a referral for mediation (受理). From: submitted, at a mediation committee.
 
@@ -173,14 +186,14 @@ def accept_referral(
             r,
             "origin",
             Notice.REFERRAL_ACCEPTED,
-            _("%(number)s 已被 %(target)s 受理") % {"number": r.number, "target": r.target.name},
+            _("%(number)s 已被 %(target)s 受理") % {"number": r.number, "target": _target(r).name},
             _("主调解员：%s") % mediators[0].name,
             by=by,
         )
     return r
 
 
-def decline_referral(referral: Referral, *, by, reason: str, note: str = "") -> Referral:
+def decline_referral(referral: Referral, *, by: User, reason: str, note: str = "") -> Referral:
     """Return a referral to the origin office (退回). From: submitted.
 
     Who: a mediator or dispatcher of the target. Needs a reason code (and a note for "other").
@@ -192,7 +205,7 @@ def decline_referral(referral: Referral, *, by, reason: str, note: str = "") -> 
         raise InvalidInput({"note": [_("退回原因为“其他”时须填写说明。")]})
     with step(referral, by=by, action="decline") as s:
         r = s.referral
-        target = r.target
+        target = _target(r)
         r.decline(at=s.now)
         label = str(DeclineReason(reason).label)
         s.note = note
@@ -218,7 +231,7 @@ def decline_referral(referral: Referral, *, by, reason: str, note: str = "") -> 
     return r
 
 
-def redirect_referral(referral: Referral, *, by, target: Organisation, note: str = "") -> Referral:
+def redirect_referral(referral: Referral, *, by: User, target: Organisation, note: str = "") -> Referral:
     """Refer a returned referral again, to another receiver (重新移交). From: declined.
 
     Who: an officer of the origin office, or — once it is ping-pong — a dispatcher of the
@@ -242,7 +255,7 @@ def redirect_referral(referral: Referral, *, by, target: Organisation, note: str
     return r
 
 
-def withdraw_referral(referral: Referral, *, by, reason: str) -> Referral:
+def withdraw_referral(referral: Referral, *, by: User, reason: str) -> Referral:
     """Take back a referral its receiver has not accepted yet (撤回). From: submitted; to: draft.
 
     Who: an officer of the origin office. Needs a reason. The receiver's turn ends (``Handling``
@@ -254,7 +267,7 @@ def withdraw_referral(referral: Referral, *, by, reason: str) -> Referral:
         raise InvalidInput({"reason": [_("请填写撤回原因。")]})
     with step(referral, by=by, action="withdraw") as s:
         r = s.referral
-        target = r.target
+        target = _target(r)
         # Read before the referral becomes a draft, which only the origin office may see.
         receivers = list(permissions.audience(r, "target"))
         r.withdraw(at=s.now)
@@ -273,7 +286,7 @@ def withdraw_referral(referral: Referral, *, by, reason: str) -> Referral:
     return r
 
 
-def urge_referral(referral: Referral, *, by, note: str = "") -> Referral:
+def urge_referral(referral: Referral, *, by: User, note: str = "") -> Referral:
     """Remind the handler of an overdue referral (催办). From: submitted or mediating, past its deadline.
 
     Who: an officer or reviewer of the origin office. Counts the reminder (``urge_count``, 催办次数)
@@ -283,6 +296,7 @@ def urge_referral(referral: Referral, *, by, note: str = "") -> Referral:
         r = s.referral
         r.urge_count += 1
         s.note = note
+        assert r.due_on is not None  # urged only once overdue
         s.data = {"count": r.urge_count, "deadline": r.deadline_kind, "due_on": r.due_on.isoformat()}
         late = str(DeadlineKind(r.deadline_kind).label) if r.deadline_kind else ""
         tell(
@@ -322,7 +336,17 @@ def missing_extension_consents(referral: Referral, consents: Sequence[PartyConse
     ]
 
 
-def _check_extension_consents(referral: Referral, consents: Sequence[PartyConsent]) -> list[dict]:
+class GivenConsent(TypedDict):
+    """A checked consent as the timeline keeps it (``data["consents"]`` of an ``extend`` event)."""
+
+    party: int
+    name: str
+    consented_on: str  # ISO date
+    method: str
+    method_label: str
+
+
+def _check_extension_consents(referral: Referral, consents: Sequence[PartyConsent]) -> list[GivenConsent]:
     """Each consent names a party of this referral once, a known method, a day within the current
     round and not in the future. Returns them for the timeline, in the parties' order."""
     parties = {p.pk: p for p in referral.parties.all()}
@@ -363,7 +387,7 @@ def _check_extension_consents(referral: Referral, consents: Sequence[PartyConsen
 
 
 def extend_referral(
-    referral: Referral, *, by, days: int, reason: str, consents: Sequence[PartyConsent] = ()
+    referral: Referral, *, by: User, days: int, reason: str, consents: Sequence[PartyConsent] = ()
 ) -> Referral:
     """Extend the mediation period (延期). From: mediating, not suspended.
 
@@ -377,7 +401,7 @@ def extend_referral(
     if not reason.strip():
         raise InvalidInput({"reason": [_("请填写延期原因。")]})
     consents = list(consents)
-    given: list[dict] = []
+    given: list[GivenConsent] = []
 
     def consented(r: Referral) -> list[Missing]:
         # A consent naming no party of this referral, twice, or badly dated is bad input (400 at once);
@@ -445,7 +469,9 @@ def _refuse_beyond_petition_deadline(referral: Referral, more_days: int, field: 
     raise BeyondPetitionDeadline({field: [message]})
 
 
-def extend_petition_referral(referral: Referral, *, by, days: int, reason: str, approved_by_name: str) -> Referral:
+def extend_petition_referral(
+    referral: Referral, *, by: User, days: int, reason: str, approved_by_name: str
+) -> Referral:
     """Extend the petition's handling period (延长信访办理期限, 信访工作条例 Art. 34). Any open state, once.
 
     Who: a reviewer of the origin office, with the approval of the office's head (named here); at most
@@ -494,7 +520,7 @@ def extend_petition_referral(referral: Referral, *, by, days: int, reason: str, 
     return r
 
 
-def suspend_referral(referral: Referral, *, by, reason: str) -> Referral:
+def suspend_referral(referral: Referral, *, by: User, reason: str) -> Referral:
     """Pause the mediation clock (中止), e.g. while waiting for an appraisal. From: mediating.
 
     Who: a mediator of the handling committee. The pause is kept as a ledger entry.
@@ -512,12 +538,12 @@ def suspend_referral(referral: Referral, *, by, reason: str) -> Referral:
     return r
 
 
-def end_suspension(referral: Referral, *, by, at) -> None:
+def end_suspension(referral: Referral, *, by: User, at: datetime.datetime) -> None:
     """Close the open pause of the mediation clock, if any (resuming, or ending mediation while paused)."""
     Suspension.objects.filter(referral=referral, ended_at__isnull=True).update(ended_at=at, ended_by=by)
 
 
-def resume_referral(referral: Referral, *, by, note: str = "") -> Referral:
+def resume_referral(referral: Referral, *, by: User, note: str = "") -> Referral:
     """Restart the mediation clock after a pause (恢复). From: mediating, suspended.
 
     The paused days are added to the mediation period.
@@ -531,7 +557,7 @@ def resume_referral(referral: Referral, *, by, note: str = "") -> Referral:
     return r
 
 
-def close_referral(referral: Referral, *, by, note: str) -> Referral:
+def close_referral(referral: Referral, *, by: User, note: str) -> Referral:
     """Review the outcome and close the petition (审核办结). From: succeeded, failed or declined.
 
     Who: a reviewer of the origin office. Needs the review note and the outcome's own elements
@@ -551,7 +577,7 @@ def close_referral(referral: Referral, *, by, note: str) -> Referral:
     return r
 
 
-def reopen_referral(referral: Referral, *, by, reason: str) -> Referral:
+def reopen_referral(referral: Referral, *, by: User, reason: str) -> Referral:
     """Send a concluded or closed referral back for another round of mediation (重新调解).
 
     From: succeeded, failed or closed. Who: a reviewer of the origin office (e.g. after a

@@ -15,11 +15,15 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.db import transaction
 
 from townships.holidays import Entry, days_of, official_days, statutory_days
+
+if TYPE_CHECKING:
+    from townships.models import CalendarDay
 
 ONE_DAY = datetime.timedelta(days=1)
 _VERSION_KEY = "calendar:version"
@@ -216,7 +220,9 @@ class YearLoad:
         return self.unconfirmed > 0
 
 
-def load_year(year: int, *, official: Iterable[Entry] | None = None, model=None) -> YearLoad:
+def load_year(
+    year: int, *, official: Iterable[Entry] | None = None, model: type[CalendarDay] | None = None
+) -> YearLoad:
     """Fill or refresh a year's ``CalendarDay`` rows.
 
     The published calendar — ``official`` when given, else chinesecalendar's when the installed
@@ -242,8 +248,8 @@ def load_year(year: int, *, official: Iterable[Entry] | None = None, model=None)
     else:
         entries, source, confirmed = statutory_days(year), Source.STATUTORY_RULE, False
 
-    created: list = []
-    replaced: list = []
+    created: list[current_model] = []
+    replaced: list[current_model] = []
     kept = 0
     with transaction.atomic():
         # Locked: an administrator saving one of these days waits, and is not overwritten unseen.

@@ -93,7 +93,8 @@ def chinese_name(english: str) -> str:
     from chinese_calendar import Holiday
 
     holiday = Holiday(english)
-    return _OFFICIAL_NAMES.get(holiday.name, holiday.chinese)
+    own: str = holiday.chinese  # chinesecalendar has no type hints
+    return _OFFICIAL_NAMES.get(holiday.name, own)
 
 
 def statutory_holidays(year: int) -> dict[datetime.date, str]:
