@@ -84,6 +84,17 @@ class Agreement(models.Model):
     )
     confirmation_ruling_on = models.DateField(_("裁定日期"), null=True, blank=True)
 
+    # The committee's document number of a written agreement (文号, e.g. 环调〔2026〕12号): given once,
+    # inside the step that records the agreement, from the committee's yearly counter
+    # (``mediation.documents.assign_agreement_number``), and never changed — ``number`` keeps the text
+    # as first printed even if the committee is renamed later. Empty for an oral agreement.
+    committee = models.ForeignKey(
+        Organisation, verbose_name=_("调解组织"), on_delete=models.PROTECT, related_name="+", null=True, editable=False
+    )
+    number_year = models.PositiveSmallIntegerField(_("文号年度"), null=True, editable=False)
+    number_seq = models.PositiveIntegerField(_("文号序号"), null=True, editable=False)
+    number = models.CharField(_("协议书文号"), max_length=40, blank=True, editable=False)
+
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -91,7 +102,15 @@ class Agreement(models.Model):
         verbose_name = _("调解协议")
         verbose_name_plural = _("调解协议")
         ordering = ["referral_id", "round"]
-        constraints = [models.UniqueConstraint(fields=["referral", "round"], name="agreement_once_per_round")]
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "round"], name="agreement_once_per_round"),
+            # The backstop of the counter: one number is never given to two agreements.
+            models.UniqueConstraint(
+                fields=["committee", "number_year", "number_seq"],
+                name="agreement_number_unique",
+                condition=models.Q(number_seq__isnull=False),
+            ),
+        ]
         indexes = [
             models.Index(fields=["effective_on"], name="agreement_effective"),
             models.Index(fields=["region_code"], name="agreement_region", condition=models.Q(current=True)),
@@ -299,6 +318,33 @@ class CorrectionRequest(models.Model):
 
     def overdue(self, today: datetime.date) -> bool:
         return not self.answered and today > self.due_on
+
+
+class DocumentCounter(models.Model):
+    """The last number a committee gave to a kind of document in a year (文号的年度流水号).
+
+    Incremented by a single UPDATE inside the transaction of the step that numbers a document: the
+    row stays locked until that transaction ends, so two mediators of one committee concluding at once get
+    consecutive numbers, never the same one (``mediation.documents.next_number``).
+    """
+
+    class Kind(models.TextChoices):
+        AGREEMENT = "agreement", _("调解协议书")
+
+    committee = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("文号计数")
+        verbose_name_plural = _("文号计数")
+        constraints = [
+            models.UniqueConstraint(fields=["committee", "kind", "year"], name="document_counter_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.committee_id} {self.kind} {self.year}: {self.last}"
 
 
 class ConfirmationReminder(models.Model):

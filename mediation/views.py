@@ -8,17 +8,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core.audit import log_access
 from core.models import AccessLog
 from mediation import api, workflow
+from mediation.documents import DOCUMENTS, VOLUME_PAGES, CaseFile, page_counter_css
 from mediation.dossier import dossier
 from mediation.forms import (
     ResponseForm,
     SessionForm,
 )
-from mediation.models import Agreement, MediationSession, SupervisionOrder
+from mediation.models import MediationSession, SupervisionOrder
 from referrals import permissions
 from referrals.errors import InvalidInput, MissingElements
 from referrals.views import copy_errors, referral_detail
@@ -85,54 +85,49 @@ def download_attachment(request: HttpRequest, pk: int, aid: int):
     return api.serve_attachment(request, pk, aid)
 
 
-# The documents that print the parties' ID numbers, phones and addresses (masked unless allowed).
-PERSONAL_DOCUMENTS = {"transfer", "agreement"}
-
-DOCUMENTS = {
-    "transfer": gettext_lazy("访调对接移交单"),
-    "acceptance": gettext_lazy("人民调解受理通知书"),
-    "agreement": gettext_lazy("人民调解协议书"),
-    "termination": gettext_lazy("终止人民调解告知书"),
-    "dossier": gettext_lazy("人民调解卷宗目录"),
-}
-
-
 def print_document(request: HttpRequest, pk: int, document: str) -> HttpResponse:
-    """Print-ready A4 pages generated from the case data, so that nobody retypes them."""
+    """Print-ready A4 pages generated from the case data, so that nobody retypes them.
+
+    One document per URL (``mediation.documents.DOCUMENTS``); the volume's own pages (cover,
+    contents, back cover, and the whole volume) carry the volume's documents too, laid out off-page
+    (``offstage``) when not printed, so that the browser can count their pages for the contents.
+    """
     if document not in DOCUMENTS:
         raise Http404
     referral = permissions.get_referral_for_user(request.user, pk)
-    # The current round's outcome only: after a reopening, the earlier agreement is history.
-    agreement = referral.agreements.filter(round=referral.round).first()
-    termination = referral.terminations.filter(round=referral.round).first()
-    available = {
-        "transfer": referral.submitted_at is not None,
-        "acceptance": referral.accepted_at is not None,
-        "agreement": agreement is not None,
-        "termination": termination is not None,
-        "dossier": True,
-    }
-    if not available[document]:
+    case = CaseFile(referral)
+    if not case.available(document):
         raise Http404
+    if document == "volume":
+        sections = ["cover", "contents", *case.volume, "back_cover"]
+        shown = set(sections)
+    elif document in VOLUME_PAGES:
+        sections = ["cover", "contents", *case.volume, "back_cover"]
+        shown = {document}
+    else:
+        sections = [document]
+        shown = {document}
     full_data = permissions.can_see_personal_data(request.user, referral)
-    if full_data and document in PERSONAL_DOCUMENTS:
+    if full_data and any(DOCUMENTS[s].personal for s in sections):
         log_access(request, AccessLog.Action.PRINT_DOCUMENT, referral=referral, detail={"document": document})
-    title = DOCUMENTS[document]
-    if document == "agreement" and agreement.form == Agreement.Form.ORAL:
-        # An oral agreement is recorded by the mediator, not signed (人民调解法 Art. 30).
-        title = _("口头调解协议记录")
     context = {
         "referral": referral,
-        "title": title,
+        "case": case,
+        "title": case.title(document),
         "document": document,
+        "sections": [
+            {"slug": s, "title": case.title(s), "template": f"mediation/print_{s}.html", "shown": s in shown}
+            for s in sections
+        ],
+        "paginated": document in VOLUME_PAGES,
         "full_data": full_data,
-        "parties": list(referral.parties.all()),
-        "agreement": agreement,
-        "termination": termination,
-        "sessions": list(referral.sessions.filter(round=referral.round).prefetch_related("mediators")),
-        # The lead mediator (主调解员) first, as on every other list of the case's mediators.
-        "mediators": sorted(referral.mediators.all(), key=lambda m: (m.pk != referral.lead_mediator_id, m.name)),
+        "parties": case.parties,
+        "party_lines": case.party_lines,
+        "agreement": case.agreement,
+        "termination": case.termination,
+        "mediators": case.mediators,
         "dossier": dossier(referral) if document == "dossier" else [],
+        "page_counter": page_counter_css(),
         "today": timezone.localdate(),
     }
-    return render(request, f"mediation/print_{document}.html", context)
+    return render(request, "mediation/print_base.html", context)

@@ -148,6 +148,16 @@ ENDPOINTS = [
     Endpoint("print-agreement", "succeeded", "get", PAGE + "print/agreement/", VISIBLE, page=True),
     Endpoint("print-termination", "failed", "get", PAGE + "print/termination/", VISIBLE, page=True),
     Endpoint("print-dossier", "mediating", "get", PAGE + "print/dossier/", VISIBLE, page=True),
+    # The rest of the volume (卷宗): whoever sees the referral, like every printed document.
+    Endpoint("print-register", "mediating", "get", PAGE + "print/register/", VISIBLE, page=True),
+    Endpoint("print-record", "mediating", "get", PAGE + "print/record/", VISIBLE, page=True),
+    Endpoint("print-service", "mediating", "get", PAGE + "print/service/", VISIBLE, page=True),
+    Endpoint("print-supervision", "mediating", "get", PAGE + "print/supervision/", VISIBLE, page=True),
+    Endpoint("print-followup", "succeeded", "get", PAGE + "print/followup/", VISIBLE, page=True),
+    Endpoint("print-cover", "mediating", "get", PAGE + "print/cover/", VISIBLE, page=True),
+    Endpoint("print-contents", "mediating", "get", PAGE + "print/contents/", VISIBLE, page=True),
+    Endpoint("print-back_cover", "mediating", "get", PAGE + "print/back_cover/", VISIBLE, page=True),
+    Endpoint("print-volume", "mediating", "get", PAGE + "print/volume/", VISIBLE, page=True),
     Endpoint(
         "attachment-download",
         "mediating",
