@@ -1,6 +1,6 @@
 from django.urls import path
 
-from referrals import api, saved_filters_api
+from referrals import api, leader_cases_api, saved_filters_api
 
 urlpatterns = [
     path("organisations/", api.OrganisationList.as_view(), name="api-organisations"),
@@ -9,6 +9,8 @@ urlpatterns = [
     path("referrals/<int:pk>/", api.ReferralDetail.as_view(), name="api-referral"),
     path("referrals/<int:pk>/actions/<slug:action>/", api.ReferralAction.as_view(), name="api-referral-action"),
     path("referrals/<int:pk>/timeline/", api.ReferralTimeline.as_view(), name="api-referral-timeline"),
+    path("referrals/<int:pk>/leader/", leader_cases_api.ReferralLeader.as_view(), name="api-referral-leader"),
+    path("leader-cases/", leader_cases_api.LeaderCaseList.as_view(), name="api-leader-cases"),
     path("saved-filters/", saved_filters_api.SavedFilterList.as_view(), name="api-saved-filters"),
     path("saved-filters/<int:pk>/", saved_filters_api.SavedFilterDetail.as_view(), name="api-saved-filter"),
 ]

@@ -8,10 +8,11 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications import kinds
-        from referrals import signals  # noqa: F401
+        from referrals import leader_cases, signals  # noqa: F401
         from referrals.actions import extension
         from referrals.notices import Notice
         from referrals.registry import registry
 
         registry.register(extension())
+        registry.register(leader_cases.extension())  # 领导包案
         kinds.register(Notice)

@@ -9,6 +9,7 @@ the only code that calls them.
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -243,6 +244,12 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = ReferralQuerySet.as_manager()
+
+    if TYPE_CHECKING:
+        # For the type checker only: django-fsm-2 4.2.4 decorates ConcurrentTransitionMixin.__init__ with
+        # ``typing.override``, which does not exist on Python 3.11, so the constructor (and with it the
+        # class, ``Referral.objects``...) would read as Any.
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     class Meta:
         verbose_name = _("访调对接案件")
@@ -730,3 +737,58 @@ class ReferralUserObjectPermission(UserObjectPermissionBase):
 
 class ReferralGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Referral, on_delete=models.CASCADE)
+
+
+class LeaderCase(models.Model):
+    """领导包案: a referral on one year's list of cases a named leader takes personal charge of.
+
+    Each year the city, the counties and the townships draw up such a list and report its progress
+    (包案 n 宗，已办结 m 宗，未办结 k 宗). The leader is usually not a user: the origin petition office
+    keeps the entries (``referrals/leader_cases.py``). Taking a case off the list is recorded
+    (``removed_on``, ``removed_by``, ``reason``), never deleted; a referral has at most one entry
+    that has not been taken off.
+    """
+
+    class Level(models.TextChoices):
+        CITY = "city", _("市级")
+        COUNTY = "county", _("县级")
+        TOWNSHIP = "township", _("镇级")
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="leader_cases")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    name = models.CharField(_("包案领导"), max_length=50)
+    post = models.CharField(_("职务"), max_length=100)
+    level = models.CharField(_("层级"), max_length=16, choices=Level.choices)
+    assigned_on = models.DateField(_("包案日期"))
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    removed_on = models.DateField(_("撤出日期"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤出登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField(_("撤出原因"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("领导包案")
+        verbose_name_plural = _("领导包案")
+        ordering = ["year", "level", "name", "assigned_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral"], condition=Q(removed_on__isnull=True), name="leader_case_one_active_per_referral"
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "level"], name="leader_case_year_level")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.name} {self.referral_id}"
+
+    @property
+    def active(self) -> bool:
+        return self.removed_on is None

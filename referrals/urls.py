@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.referral_list, name="list"),
     path("new/", views.create_referral, name="create_referral"),
     path("audit/", views.access_log, name="audit"),
+    path("leaders/", views.leader_case_list, name="leader_cases"),
     path("filters/", views.saved_filter_list, name="saved_filters"),
     path("filters/<int:pk>/delete/", views.delete_saved_filter, name="delete_saved_filter"),
     path("<int:pk>/", views.referral_detail, name="detail"),

@@ -24,8 +24,17 @@ from django.utils import timezone
 from mediation import workflow as mediation
 from mediation.files import minimal_pdf
 from mediation.models import DossierItem, FollowUp
-from referrals import intake, workflow
-from referrals.models import DeclineReason, Exclusion, LegalRoute, Party, Referral, ScopeGround, TerminationReason
+from referrals import intake, leader_cases, workflow
+from referrals.models import (
+    DeclineReason,
+    Exclusion,
+    LeaderCase,
+    LegalRoute,
+    Party,
+    Referral,
+    ScopeGround,
+    TerminationReason,
+)
 from referrals.permissions import forget_grants
 from townships.calendar import add_working_days
 from townships.categories import REALISTIC_MIX
@@ -153,6 +162,8 @@ class Command(BaseCommand):
             rostered = self.rosters(users)
         if not no_referrals and not Referral.objects.filter(petition_no__startswith=DEMO_PREFIX).exists():
             self.referrals(users)
+        if not no_referrals and not LeaderCase.objects.filter(referral__petition_no__startswith=DEMO_PREFIX).exists():
+            self.leader_cases(users)
         self.stdout.write(
             f"rosters: {rostered} committees filled; "
             f"demo referrals: {Referral.objects.filter(petition_no__startswith=DEMO_PREFIX).count()}"
@@ -435,6 +446,51 @@ class Command(BaseCommand):
                 performance="performed" if outcome == "succeeded" else "",
                 note="电话回访当事人，了解协议履行情况。",
             )
+
+    # --- 领导包案 ------------------------------------------------------------------------------
+
+    def leader_cases(self, users: dict[str, User]) -> None:
+        """A year's 包案 list kept by 蓬江区信访局: a city and a county leader, cases in several states
+        (open, overdue, concluded, closed), and one taken off the list with its reason."""
+        office = Organisation.objects.get(kind=Organisation.Kind.PETITION_OFFICE, region__code="440703")
+        demo = Referral.objects.filter(origin=office, petition_no__startswith=DEMO_PREFIX).order_by("petition_no")
+        picks = {
+            state: list(demo.filter(state=state)[:3]) for state in ("submitted", "mediating", "succeeded", "closed")
+        }
+        leaders = [
+            ("林振华", "江门市副市长", LeaderCase.Level.CITY),
+            ("黄志坚", "蓬江区委副书记", LeaderCase.Level.COUNTY),
+        ]
+        plan = [  # (leader, state, which one of that state)
+            (0, "mediating", 0),
+            (0, "closed", 0),
+            (0, "succeeded", 0),
+            (0, "submitted", 0),
+            (1, "mediating", 1),
+            (1, "closed", 1),
+            (1, "mediating", 2),
+            (1, "closed", 2),
+        ]
+        today = timezone.localdate()
+        new_year = datetime.date(today.year, 1, 1)
+        officer, reviewer = users["officer"], users["reviewer"]
+        chosen = []
+        for leader, state, n in plan:
+            if n >= len(picks[state]):
+                continue
+            referral = picks[state][n]
+            name, post, level = leaders[leader]
+            assigned = min(max(referral.received_on + datetime.timedelta(days=3), new_year), today)
+            with clock(at(assigned, 9)):
+                leader_cases.assign_leader(
+                    referral, by=officer, name=name, post=post, level=level, assigned_on=assigned
+                )
+            chosen.append(referral)
+        if len(chosen) > 1:  # the last one goes off the list again, with the reason kept
+            with clock(at(today, 8)):
+                leader_cases.remove_leader(
+                    chosen[-1], by=reviewer, reason="经区信访联席会议研究，矛盾已基本化解，调整出年度包案名单。"
+                )
 
 
 def demo_scan(kind: str) -> SimpleUploadedFile:
