@@ -1,0 +1,42 @@
+"""Admin: the outbox read-only (it changes through the sender and the API), opt-outs kept by hand."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import ReadOnlyAdmin
+from messaging.models import Message, OptOut
+from townships.validators import mask_phone, validate_mobile
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ["id", "referral", "template", "masked_to", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "template"]
+    search_fields = ["referral__number", "provider_message_id"]
+    list_select_related = ["referral"]
+    exclude = ["to"]
+
+    @admin.display(description=_("接收号码"))
+    def masked_to(self, message: Message) -> str:
+        return mask_phone(message.to)
+
+
+class OptOutForm(forms.ModelForm):
+    class Meta:
+        model = OptOut
+        fields = ["number", "note"]
+
+    def clean_number(self) -> str:
+        try:
+            return validate_mobile(self.cleaned_data["number"])
+        except ValidationError as e:
+            raise forms.ValidationError(e.messages) from None
+
+
+@admin.register(OptOut)
+class OptOutAdmin(admin.ModelAdmin):
+    form = OptOutForm
+    list_display = ["number", "note", "created_at"]
+    search_fields = ["number"]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from messaging import api
+
+urlpatterns = [
+    path("referrals/<int:pk>/messages/", api.Messages.as_view(), name="api-messages"),
+    path("referrals/<int:pk>/messages/<int:mid>/resend/", api.Resend.as_view(), name="api-message-resend"),
+]

@@ -1,0 +1,81 @@
+"""The outbox of messages to the parties (短信), and the numbers that asked not to get any.
+
+A ``Message`` is written inside the workflow step that causes it (``messaging/outbox.py``), so a step
+that rolls back leaves none; ``messaging/sender.py`` sends it after commit and retries it later. See
+docs/sms.md.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from referrals.models import Party, Referral
+
+
+class Message(models.Model):
+    class Channel(models.TextChoices):
+        SMS = "sms", _("短信")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败，待重试")
+        GAVE_UP = "gave_up", _("已放弃")
+
+    class Template(models.TextChoices):
+        REFERRAL_MADE = "referral_made", _("已移交调解")
+        ACCEPTED = "accepted", _("已受理")
+        AGREEMENT_REACHED = "agreement_reached", _("达成调解协议")
+        MEDIATION_TERMINATED = "mediation_terminated", _("终止调解")
+
+    # Still to be sent (by the next run of the sender whose ``next_attempt_at`` has come).
+    PENDING = (Status.QUEUED, Status.FAILED)
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="party_messages")
+    # A draft's parties may be edited after a withdrawal: the message stays, its party may go.
+    party = models.ForeignKey(Party, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
+    channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices, default=Channel.SMS)
+    template = models.CharField(_("模板"), max_length=32, choices=Template.choices)
+    text = models.TextField(_("内容"), max_length=500)
+    to = models.CharField(_("接收号码"), max_length=20)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次发送时间"), default=timezone.now)
+    provider_message_id = models.CharField(_("网关消息编号"), max_length=100, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("当事人短信")
+        verbose_name_plural = _("当事人短信")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sender's question: what is pending and due.
+            models.Index(fields=["status", "next_attempt_at"], name="message_due"),
+            # The daily cap's question: how many went to this number today.
+            models.Index(fields=["to", "sent_at"], name="message_sent_to"),
+            models.Index(fields=["referral", "-created_at"], name="message_referral"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_template_display()} → {self.referral_id}"
+
+
+class OptOut(models.Model):
+    """A number that asked to get no more messages (退订). Kept apart from the party, whose record
+    belongs to the referral: one opt-out covers every case the number appears in."""
+
+    number = models.CharField(_("号码"), max_length=20, unique=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("退订时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("退订号码")
+        verbose_name_plural = _("退订号码")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.number

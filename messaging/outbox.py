@@ -1,0 +1,77 @@
+"""Write the parties' messages inside the workflow step, send them once it commits.
+
+``queue(referral, template)`` runs as an ``after`` hook of the step (``messaging/extensions.py``): in
+the step's transaction, on the locked referral, after the state changed. A step that fails later
+rolls its messages back with everything else; one that commits hands their ids to the sender
+(``messaging.tasks.deliver``: immediately by default, a worker's queue with ``TASKS_BACKEND=database``).
+Whatever the sender cannot do now stays queued for ``send_messages`` and the minute sweep.
+
+Who gets one: each party who consented to mediation and has a mobile number (a landline cannot take
+a text), once per number and step, unless the number opted out (``OptOut``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from messaging import policy, texts
+from messaging.models import Message
+from referrals.models import Referral
+
+log = logging.getLogger(__name__)
+
+
+def queue(referral: Referral, template: str) -> list[Message]:
+    """Store one message per eligible party; deliver them after commit."""
+    now = timezone.now()
+    recipients: dict[str, int] = {}  # number → party id (the first party with that number)
+    for party in referral.parties.all():
+        number = policy.mobile_of(party) if party.has_consent else None
+        if number and number not in recipients:
+            recipients[number] = party.pk
+    for number in policy.opted_out(set(recipients)):
+        del recipients[number]
+    if not recipients:
+        return []
+    text = texts.render(template, referral)
+    rows = Message.objects.bulk_create(
+        [
+            Message(
+                referral=referral,
+                party_id=party_id,
+                template=template,
+                text=text,
+                to=number,
+                created_at=now,
+                next_attempt_at=policy.first_moment(now),
+            )
+            for number, party_id in recipients.items()
+        ]
+    )
+    ids = [m.pk for m in rows]
+    transaction.on_commit(lambda: deliver_soon(ids), robust=True)
+    return rows
+
+
+def deliver_soon(ids: list[int]) -> None:
+    """After commit: hand the new messages to the sender; a failure leaves them queued."""
+    from messaging.tasks import deliver
+
+    try:
+        deliver.enqueue(ids)
+    except Exception:
+        log.warning("could not hand messages %s to the sender; they stay queued", ids, exc_info=True)
+
+
+def requeue(message: Message) -> bool:
+    """Queue a failed or abandoned message again (a fresh set of attempts); False if it was not."""
+    now = timezone.now()
+    done = Message.objects.filter(pk=message.pk, status__in=(Message.Status.FAILED, Message.Status.GAVE_UP)).update(
+        status=Message.Status.QUEUED, attempts=0, next_attempt_at=policy.first_moment(now), last_error=""
+    )
+    if done:
+        transaction.on_commit(lambda: deliver_soon([message.pk]), robust=True)
+    return bool(done)
