@@ -1,13 +1,18 @@
-"""The site's error handlers."""
+"""The site's error handlers, and the service worker (``/sw.js``)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.template import loader
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -55,3 +60,32 @@ def server_error(request: HttpRequest) -> HttpResponse:
             {"detail": _("服务器内部错误，请稍后再试或联系管理员。"), "code": "server_error"}, status=500
         )
     return defaults.server_error(request)
+
+
+# The app shell the service worker keeps: what every page loads, and the icons.
+SHELL = ("css/app.css", "js/app.js", "js/live.js", "js/calendar.js", "icons/icon-192.png", "manifest.webmanifest")
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """``/sw.js``: the service worker (``templates/sw.js``), at the root so that it may serve every page.
+
+    It keeps the app shell for a quick start and answers a page asked for without a network with a
+    notice; it never stores a page (pages hold personal data). Its cache is named after the shell's
+    content, so that a changed stylesheet or script replaces the stored one. Anyone may fetch it:
+    the browser checks it for updates whether or not the user is signed in."""
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    digest = hashlib.sha256()
+    urls = []
+    for name in SHELL:
+        urls.append(static(name))
+        path = finders.find(name) or staticfiles_storage.path(name)
+        with open(path, "rb") as f:
+            digest.update(f.read())
+    offline = loader.render_to_string("offline.html", request=request)
+    context = {"version": digest.hexdigest()[:16], "shell": urls, "offline": offline, "static": settings.STATIC_URL}
+    response = HttpResponse(
+        loader.render_to_string("sw.js", context), content_type="application/javascript; charset=utf-8"
+    )
+    response["Cache-Control"] = "no-cache"
+    return response

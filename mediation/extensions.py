@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from mediation import reminders, stats, workflow
+from mediation.documents import links as print_links
 from mediation.dossier import dossier, missing_for_close, pending
 from mediation.dossier import label as item_label
 from mediation.forms import (
@@ -133,6 +134,11 @@ def _url(referral, action: str) -> str:
     return reverse("referrals:action", args=[referral.pk, action])
 
 
+def _quick(action: str, allowed: bool) -> list[str]:
+    """The panel's form in the page's action bar (``referral_detail``), when the user may use it."""
+    return [action] if allowed else []
+
+
 def sessions_panel(request, referral):
     if referral.accepted_at is None:
         return None
@@ -145,6 +151,7 @@ def sessions_panel(request, referral):
         "form": _form(request, "record_session", SessionForm, referral) if can_record else None,
         "url": _url(referral, "record_session"),
         "open": "record_session" in _bound(request),
+        "quick": _quick("record_session", can_record),
     }
 
 
@@ -165,6 +172,7 @@ def outcome_panel(request, referral):
         "form": _form(request, "record_agreement_progress", AgreementProgressForm, referral) if can_progress else None,
         "url": _url(referral, "record_agreement_progress"),
         "open": "record_agreement_progress" in _bound(request),
+        "quick": _quick("record_agreement_progress", can_progress),
         "route_labels": dict(LegalRoute.choices),
     }
 
@@ -190,6 +198,7 @@ def followup_panel(request, referral):
         "form": _form(request, "add_followup", FollowUpForm, referral) if can_add else None,
         "url": _url(referral, "add_followup"),
         "open": "add_followup" in _bound(request),
+        "quick": _quick("add_followup", can_add),
         "offer_reopen": last is not None
         and last.satisfaction == FollowUp.Satisfaction.DISSATISFIED
         and permissions.can(request.user, referral, "reopen"),
@@ -228,6 +237,7 @@ def supervision_panel(request, referral):
         "form": _form(request, "issue_supervision", SupervisionForm, referral) if can_issue else None,
         "url": _url(referral, "issue_supervision"),
         "open": "issue_supervision" in bound,
+        "quick": _quick("issue_supervision", can_issue),
     }
 
 
@@ -246,13 +256,6 @@ def dossier_panel(request, referral):
         for c in CorrectionRequest.objects.filter(referral=referral).select_related("requested_by").order_by("-id")
     ]
     can_attach = permissions.can(request.user, referral, "add_attachment")
-    documents = [
-        ("transfer", _("移交单"), referral.submitted_at is not None),
-        ("acceptance", _("受理通知书"), referral.accepted_at is not None),
-        ("agreement", _("调解协议书"), any(a.round == referral.round for a in referral.agreements.all())),
-        ("termination", _("终止调解告知书"), any(t.round == referral.round for t in referral.terminations.all())),
-        ("dossier", _("卷宗目录"), True),
-    ]
     return {
         "entries": dossier(referral),
         "attachments": attachments,
@@ -261,9 +264,9 @@ def dossier_panel(request, referral):
         "form": _form(request, "add_attachment", AttachmentForm, referral) if can_attach else None,
         "url": _url(referral, "add_attachment"),
         "open": "add_attachment" in _bound(request),
-        "documents": [
-            (doc, label, reverse("mediation:print", args=[referral.pk, doc])) for doc, label, ok in documents if ok
-        ],
+        "quick": _quick("add_attachment", can_attach),
+        # The printable documents the referral has reached (mediation/documents.py).
+        "documents": print_links(referral),
     }
 
 

@@ -9,12 +9,51 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mediation.dossier import REQUESTABLE, missing_entries
-from mediation.models import Agreement, DossierItem, FollowUp, SupervisionOrder
+from mediation.models import Agreement, DossierItem, FollowUp, MediationSession, SupervisionOrder
 from mediation.workflow import AgreementInput
-from referrals.forms import ActionForm, DateInput
+from referrals.forms import ActionForm, DateInput, roster_entry_of
 from referrals.models import LegalRoute, TerminationReason
 from townships.models import Mediator
 from townships.validators import validate_plausible_date
+
+# What the dossier takes (``mediation/files.py`` judges each file by its bytes): offered by the phone's
+# file chooser together with its camera.
+ACCEPT = "application/pdf,image/*,.pdf,.jpg,.jpeg,.png,.doc,.docx,.xls,.xlsx,.ppt,.pptx"
+MAX_FILES = 10
+
+
+class DocumentsInput(forms.FileInput):
+    """Several files at once, or photos: on a phone, a 拍照 button opens the camera
+    (``static/js/app.js`` asks for it with ``capture``; the chooser offers files and photos)."""
+
+    allow_multiple_selected = True
+    template_name = "forms/widgets/documents.html"
+
+    def __init__(self, attrs=None):
+        super().__init__({"multiple": True, "accept": ACCEPT, **(attrs or {})})
+
+
+class DocumentsField(forms.FileField):
+    """One or several uploads, each checked alike (the workflow judges each by its content); a list."""
+
+    widget = DocumentsInput
+
+    def __init__(self, *, max_files: int = MAX_FILES, **kwargs):
+        self.max_files = max_files
+        help_text = _("PDF、JPEG、PNG 或 Office 文档，可一次选择多个文件或拍照；每个文件不超过20MB，一次最多10个。")
+        kwargs.setdefault("help_text", help_text)
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        if not files:
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return []
+        if len(files) > self.max_files:
+            raise forms.ValidationError(_("一次最多上传%d个文件。") % self.max_files, code="max_files")
+        one = super().clean
+        return [one(f, initial) for f in files]
 
 
 class RecordForm(ActionForm):
@@ -31,6 +70,16 @@ class RecordForm(ActionForm):
 
 class SucceedForm(RecordForm):
     record_name = "succeed"
+    # The agreement's elements (``workflow.missing_for_agreement``), each said at its field; the
+    # signing date is required of a written agreement only (its label says so).
+    missing_at = {
+        "agreement_form": "form",
+        "agreement_terms": "terms",
+        "performance_method": "performance_method",
+        "performance_due": "performance_due",
+        "signed_on": "signed_on",
+    }
+    step_required = ("terms", "performance_method", "performance_due")
 
     form = forms.ChoiceField(
         label=_("协议形式"), choices=Agreement.Form.choices, widget=forms.RadioSelect, initial=Agreement.Form.WRITTEN
@@ -51,10 +100,12 @@ class SucceedForm(RecordForm):
     )
     note = forms.CharField(label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
     # The dossier's must-item for a written agreement, invited here so that it is not forgotten.
-    scan = forms.FileField(
+    scan = DocumentsField(
         label=_("签字盖章的调解协议书(扫描件)"),
         required=False,
-        help_text=_("书面协议须有各方当事人、调解员签名并加盖调委会印章的扫描件，卷宗必备；也可稍后在卷宗中上传。"),
+        help_text=_(
+            "书面协议须有各方当事人、调解员签名并加盖调委会印章的扫描件，卷宗必备；可拍照或选择多页，也可稍后在卷宗中上传。"
+        ),
     )
 
     def payload(self) -> dict:
@@ -77,6 +128,11 @@ class SucceedForm(RecordForm):
 
 class FailForm(RecordForm):
     record_name = "fail"
+    missing_at = {
+        "termination_reason": "reason",
+        "routes_explained": "routes_explained",
+        "session_or_note": "no_session_note",
+    }
 
     reason = forms.ChoiceField(
         label=_("终止原因"), choices=[("", "—")] + list(TerminationReason.choices), required=False
@@ -89,6 +145,13 @@ class FailForm(RecordForm):
         widget=forms.CheckboxSelectMultiple,
     )
     no_session_note = forms.CharField(label=_("未开展调解的原因(没有调解记录时填写)"), max_length=1000, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        required = ["reason", "routes_explained"]
+        if not MediationSession.objects.filter(referral=self.referral, round=self.referral.round).exists():
+            required.append("no_session_note")  # no record of this round: say why none was held
+        self.step_required = tuple(required)
 
 
 class SessionForm(RecordForm):
@@ -114,7 +177,11 @@ class SessionForm(RecordForm):
         self.fields["mediators"].queryset = Mediator.objects.filter(committee_id=self.referral.target_id, active=True)
         self.fields["held_on"].initial = timezone.localdate()
         if self.referral.pk and not self.is_bound:
-            self.fields["mediators"].initial = list(self.referral.mediators.values_list("pk", flat=True))
+            chosen = list(self.referral.mediators.values_list("pk", flat=True))
+            me = roster_entry_of(self.user, self.referral.target_id)
+            if me is not None and me.pk not in chosen:
+                chosen.append(me.pk)  # who records the session usually took part in it
+            self.fields["mediators"].initial = chosen
 
     def payload(self) -> dict:
         d = dict(self.cleaned_data)
@@ -189,10 +256,11 @@ class AttachmentForm(RecordForm):
     record_name = "add_attachment"
 
     kind = forms.ChoiceField(label=_("材料类别"), choices=DossierItem.choices)
-    file = forms.FileField(label=_("文件"), help_text=_("PDF、JPEG、PNG 或 Office 文档，不超过20MB。"))
+    file = DocumentsField(label=_("文件"))
 
     def payload(self) -> dict:
-        return {"kind": self.cleaned_data["kind"], "upload": self.cleaned_data["file"]}
+        # Several files of one kind (the pages of a scan, photos): all stored, or none.
+        return {"kind": self.cleaned_data["kind"], "uploads": self.cleaned_data["file"]}
 
 
 class DossierTaskForm(AttachmentForm):
@@ -211,6 +279,7 @@ class CorrectionForm(RecordForm):
     """退回补正: the papers the committee must add (the dossier's missing must-items ticked)."""
 
     record_name = "request_correction"
+    step_required = ("items",)
 
     items = forms.MultipleChoiceField(
         label=_("待补正的卷宗材料"), choices=(), required=False, widget=forms.CheckboxSelectMultiple

@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mediation.documents import agreement_number_fields
 from mediation.dossier import REQUESTABLE
 from mediation.dossier import label as item_label
 from mediation.files import UploadRejected, sniff
@@ -169,12 +170,14 @@ def succeed_referral(referral: Referral, *, by, agreement: AgreementInput, note:
 
     Needs a session record of this round and a complete agreement. A written agreement takes
     effect on signature, an oral one when recorded; the judicial-confirmation window starts then.
-    ``scan``, the signed and sealed agreement (an upload, optional), goes into the dossier with it.
+    ``scan``, the signed and sealed agreement (an upload or a list of them, the pages; optional),
+    goes into the dossier with it.
     """
     _not_future(agreement.signed_on, "signed_on")
     if agreement.amount is not None and agreement.amount < 0:
         raise InvalidInput({"amount": [_("金额不能为负数。")]})
-    signed = _read_upload(scan, "scan") if scan is not None else None
+    scans = _as_list(scan)
+    signed = _read_uploads(scans, "scan")
     with step(referral, by=by, action="succeed", missing=lambda r: missing_for_agreement(r, agreement)) as s:
         r = s.referral
         if agreement.signed_on and agreement.signed_on < timezone.localtime(r.mediation_started_at).date():
@@ -197,6 +200,8 @@ def succeed_referral(referral: Referral, *, by, agreement: AgreementInput, note:
             signed_on=agreement.signed_on,
             effective_on=effective,
             created_by=by,
+            # 文号: from the committee's yearly counter, in this step's transaction, once.
+            **agreement_number_fields(r.target, agreement.form, effective),
         )
         s.note = note
         s.data = {
@@ -204,8 +209,16 @@ def succeed_referral(referral: Referral, *, by, agreement: AgreementInput, note:
             "form": agreement.form,
             "amount": str(agreement.amount) if agreement.amount is not None else None,
         }
-        if signed is not None:
-            s.data["scan"] = _store_attachment(r, by=by, kind=DossierItem.AGREEMENT, upload=scan, read=signed).pk
+        if created.number:
+            s.data["number"] = created.number
+        stored = [
+            _store_attachment(r, by=by, kind=DossierItem.AGREEMENT, upload=upload, read=read)
+            for upload, read in zip(scans, signed, strict=True)
+        ]
+        if stored:
+            s.data["scan"] = stored[0].pk
+            if len(stored) > 1:
+                s.data["scans"] = [a.pk for a in stored]
         tell(
             r,
             "origin",
@@ -484,12 +497,25 @@ def may_answer(user, order: SupervisionOrder) -> bool:
 # --- Attachments -----------------------------------------------------------------------------
 
 
-def _read_upload(upload, field: str = "file") -> tuple[bytes, str]:
-    """The upload's bytes and type, judged by content, not by name (``mediation/files.py``)."""
-    try:
-        return sniff(upload)
-    except UploadRejected as exc:
-        raise InvalidInput({field: [exc.message]}) from None
+def _read_uploads(uploads, field: str = "file") -> list[tuple[bytes, str]]:
+    """Each upload's bytes and type, judged by content, not by name (``mediation/files.py``), all
+    before anything is stored: one refused file refuses them all, every refused one named (by its
+    file name when there are several)."""
+    read, errors = [], []
+    for upload in uploads:
+        try:
+            read.append(sniff(upload))
+        except UploadRejected as exc:
+            errors.append(f"{upload.name}：{exc.message}" if len(uploads) > 1 else exc.message)
+    if errors:
+        raise InvalidInput({field: errors})
+    return read
+
+
+def _as_list(upload_or_uploads) -> list:
+    if upload_or_uploads is None:
+        return []
+    return list(upload_or_uploads) if isinstance(upload_or_uploads, (list, tuple)) else [upload_or_uploads]
 
 
 def _store_attachment(referral: Referral, *, by, kind: str, upload, read: tuple[bytes, str]) -> Attachment:
@@ -512,20 +538,30 @@ def _store_attachment(referral: Referral, *, by, kind: str, upload, read: tuple[
     return attachment
 
 
-def add_attachment(referral: Referral, *, by, kind: str, upload) -> Attachment:
+def add_attachment(referral: Referral, *, by, kind: str, upload=None, uploads=None) -> Attachment:
     """Store a scanned document of the dossier. Type and size are checked by content, not by name.
 
+    ``upload``, one file; or ``uploads``, several of the same kind (the pages of a scan, photos),
+    each checked alike and stored in one step: all of them, or none (the first is returned).
     Who: the origin office (officers and reviewers) or the handling committee; not once closed. A
     paper the reviewer asked for (退回补正) counts as received; with the last one the request is
     answered and the office's reviewers are told.
     """
     if kind not in DossierItem.values:
         raise InvalidInput({"kind": [_("未知的材料类别：%s") % kind]})
-    read = _read_upload(upload)
+    files = _as_list(upload) + _as_list(uploads)
+    if not files:
+        raise InvalidInput({"file": [_("请选择要上传的文件。")]})
+    read = _read_uploads(files)
     with step(referral, by=by, action="add_attachment") as s:
-        attachment = _store_attachment(s.referral, by=by, kind=kind, upload=upload, read=read)
-        s.note = attachment.original_name
+        stored = [
+            _store_attachment(s.referral, by=by, kind=kind, upload=f, read=r) for f, r in zip(files, read, strict=True)
+        ]
+        attachment = stored[0]
+        s.note = "\n".join(a.original_name for a in stored)
         s.data = {"attachment": attachment.pk, "kind": kind, "sha256": attachment.sha256}
+        if len(stored) > 1:
+            s.data["attachments"] = [a.pk for a in stored]
         request = _receive_correction(s.referral, kind, by=by, at=s.now)
         if request is not None:
             s.note += "\n" + _("补正：%s") % item_label(kind)

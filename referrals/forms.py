@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from referrals import permissions
 from referrals.intake import PartyInput, ReferralInput, clean_identifiers, petition_acceptance_errors
-from referrals.models import DeclineReason, Exclusion, Party, Referral, ScopeGround
+from referrals.models import DeclineReason, Exclusion, LeaderCase, Party, Referral, ScopeGround
 from referrals.workflow import PartyConsent
 from townships.categories import Category
 from townships.models import Mediator, Organisation
@@ -21,6 +22,15 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TelInput(forms.TextInput):
+    """A phone number: the phone's numeric keypad."""
+
+    input_type = "tel"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "tel", "autocomplete": "off", **(attrs or {})})
 
 
 class TargetChoiceField(forms.ModelChoiceField):
@@ -97,7 +107,7 @@ class PartyForm(forms.Form):
     kind = forms.ChoiceField(label=_("主体类型"), choices=Party.Kind.choices, initial=Party.Kind.PERSON)
     name = forms.CharField(label=_("姓名或名称"), max_length=100)
     id_number = forms.CharField(label=_("身份证号/统一社会信用代码"), max_length=30, required=False)
-    phone = forms.CharField(label=_("联系电话"), max_length=30, required=False)
+    phone = forms.CharField(label=_("联系电话"), max_length=30, required=False, widget=TelInput())
     address = forms.CharField(label=_("住址"), max_length=200, required=False)
     consent_given_on = forms.DateField(
         label=_("同意调解日期"), required=False, widget=DateInput(), validators=[validate_plausible_date]
@@ -210,15 +220,35 @@ def initial_from(referral: Referral) -> tuple[dict, list[dict]]:
 
 
 class ActionForm(forms.Form):
-    """Base of the short forms behind each action button; ``payload`` feeds the workflow function."""
+    """Base of the short forms behind each action button; ``payload`` feeds the workflow function.
+
+    The workflow, not the form, refuses a step that lacks a required element, naming every one at
+    once (``MissingElements``). ``missing_at`` says at which field of the form each element's code
+    is shown; ``step_required``, which of the form's fields the step always requires: the page stars
+    them like the fields that are required by their own rule (``config/forms.py``)."""
+
+    missing_at: dict[str, str] = {}
+    step_required: tuple[str, ...] = ()
 
     def __init__(self, *args, referral: Referral, user, **kwargs):
         self.referral = referral
         self.user = user
         super().__init__(*args, **kwargs)
 
+    def field_of(self, code: str) -> str | None:
+        """The field where the missing element ``code`` is said, or None (said above the fields)."""
+        name = self.missing_at.get(code)
+        return name if name in self.fields else None
+
     def payload(self) -> dict:
         return dict(self.cleaned_data)
+
+
+def roster_entry_of(user, committee_id: int | None) -> Mediator | None:
+    """The user's own entry in the committee's active roster, if they are one of its mediators."""
+    if committee_id is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Mediator.objects.filter(committee_id=committee_id, user=user, active=True).first()
 
 
 class SubmitForm(ActionForm):
@@ -246,6 +276,9 @@ class RedirectForm(NoteMixin, ActionForm):
 
 
 class AcceptForm(NoteMixin, ActionForm):
+    missing_at = {"lead_mediator": "lead", "rights_explained": "rights_explained"}
+    step_required = ("lead", "rights_explained")
+
     lead = forms.ModelChoiceField(
         label=_("主调解员"), queryset=Mediator.objects.none(), required=False, empty_label=_("— 请选择 —")
     )
@@ -259,6 +292,8 @@ class AcceptForm(NoteMixin, ActionForm):
         roster = Mediator.objects.filter(committee_id=self.referral.target_id, active=True).order_by("position", "name")
         self.fields["lead"].queryset = roster
         self.fields["others"].queryset = roster
+        if not self.is_bound:  # the mediator who accepts usually leads: chosen already, changeable
+            self.fields["lead"].initial = roster_entry_of(self.user, self.referral.target_id)
 
     def payload(self) -> dict:
         lead = self.cleaned_data.get("lead")
@@ -332,6 +367,12 @@ class ExtendForm(ActionForm):
                 label=_("%(name)s（%(role)s）同意延期") % {"name": party.name, "role": party.get_role_display()},
                 help_text=_("同意延长调解期限的日期和方式"),
             )
+        self.step_required = tuple(f"consent_{party.pk}" for party in self.parties)
+
+    def field_of(self, code: str) -> str | None:
+        kind, _sep, party = code.partition(":")  # extension_consent:<party id>
+        name = f"consent_{party}"
+        return name if kind == "extension_consent" and name in self.fields else None
 
     def payload(self) -> dict:
         return {
@@ -379,6 +420,33 @@ class NoteForm(NoteMixin, ActionForm):
 
 
 class CloseForm(ActionForm):
+    missing_at = {"review_note": "note"}
+    step_required = ("note",)
+
     note = forms.CharField(
         label=_("审核意见"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class LeaderForm(ActionForm):
+    """列入领导包案: the leader, the post, the level and the day (``referrals/leader_cases.py``)."""
+
+    name = forms.CharField(label=_("包案领导"), max_length=50)
+    post = forms.CharField(label=_("职务"), max_length=100, help_text=_("如：区委副书记、副区长"))
+    level = forms.ChoiceField(label=_("包案层级"), choices=LeaderCase.Level.choices)
+    assigned_on = forms.DateField(label=_("包案日期"), widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_on"].initial = timezone.localdate()
+
+
+class RemoveLeaderForm(ActionForm):
+    """撤出领导包案: the reason is required; the entry is kept."""
+
+    reason = forms.CharField(
+        label=_("撤出原因"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("请填写撤出包案的原因。")},
     )

@@ -6,6 +6,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from core.templatetags.phones import tel_link
 from referrals.models import State
 from townships.validators import mask_address, mask_id_number, mask_phone
 
@@ -53,6 +54,12 @@ def masked_id(value: str, full: bool) -> str:
 @register.filter
 def masked_phone(value: str, full: bool) -> str:
     return value if full else mask_phone(value)
+
+
+@register.filter
+def phone_link(value: str, full: bool) -> str:
+    """The number as a ``tel:`` link when the user sees it in full; masked, plain text."""
+    return tel_link(value) if full else mask_phone(value)
 
 
 @register.filter

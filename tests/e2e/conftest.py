@@ -140,8 +140,14 @@ class Session:
 
     def __init__(self, browser, server: str, viewport: dict, *, external: list[str]) -> None:
         self.server = server
+        # Without the service worker (static/js/app.js registers it): requests it made would pass
+        # the route below unseen. tests/e2e/test_phone_mediator.py tries the worker on its own.
         self.context = browser.new_context(
-            viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", is_mobile=viewport["width"] < 500
+            viewport=viewport,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            is_mobile=viewport["width"] < 500,
+            service_workers="block",
         )
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
@@ -204,3 +210,13 @@ def open_session(browser, server, external_requests):
     yield factory
     for session in sessions:
         session.close()
+
+
+def confirm(page) -> None:
+    """Answer the page's confirm step (the <dialog> of static/js/app.js, asked before an
+    irreversible step) with 确认."""
+    from playwright.sync_api import expect
+
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("[data-confirm-ok]").click()

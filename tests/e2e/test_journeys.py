@@ -15,7 +15,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.conftest import DESKTOP, PHONE, confirm
 from tests.files import pdf_upload
 
 TODAY = datetime.date.today().isoformat()
@@ -78,14 +78,14 @@ def test_a_referral_from_registration_to_follow_up(open_session, viewport):
 
     # The officer registers a first referral, then a second for the same petitioner.
     register(officer, petitioner="周建国", id_number="11010519491231002X", tag=f"{tag}-1")
-    officer.page.once("dialog", lambda dialog: dialog.accept())
     officer.page.click("details[data-action=submit] button[type=submit]")
+    confirm(officer.page)
     expect(officer.page.locator(".message.success")).to_contain_text("移交")
     url = register(officer, petitioner="周建国", id_number="11010519491231002X", tag=f"{tag}-2")
     expect(officer.page.locator("[data-duplicate-warning]")).to_contain_text("可能重复")
     officer.shot(f"officer-referral-draft-{name}")
-    officer.page.once("dialog", lambda dialog: dialog.accept())
     officer.page.click("details[data-action=submit] button[type=submit]")
+    confirm(officer.page)
     expect(officer.page.locator(".message.success")).to_contain_text("移交")
     number = officer.page.locator("h1").inner_text().split()[0]
 
@@ -120,8 +120,8 @@ def test_a_referral_from_registration_to_follow_up(open_session, viewport):
     mediator.page.fill("details[data-action=succeed] input[name=performance_method]", "现金支付")
     mediator.page.fill("details[data-action=succeed] input[name=performance_due]", TODAY)
     officer.page.goto(url)
-    mediator.page.once("dialog", lambda dialog: dialog.accept())
     mediator.page.click("details[data-action=succeed] button[type=submit]")
+    confirm(mediator.page)
     expect(mediator.page.locator("h1")).to_contain_text("调解成功")
 
     # The officer sees the outcome without reloading by hand.
@@ -141,8 +141,8 @@ def test_a_referral_from_registration_to_follow_up(open_session, viewport):
     reviewer = open_session("reviewer", viewport=viewport).go(url.replace(officer.server, ""))
     reviewer.page.click("details[data-action=close] summary")
     reviewer.page.fill("details[data-action=close] textarea[name=note]", "调解程序规范，卷宗齐全，同意办结。")
-    reviewer.page.once("dialog", lambda dialog: dialog.accept())
     reviewer.page.click("details[data-action=close] button[type=submit]")
+    confirm(reviewer.page)
     expect(reviewer.page.locator("h1")).to_contain_text("已办结")
     reviewer.page.click("details[data-record=followup] summary")
     reviewer.page.select_option("details[data-record=followup] select[name=method]", "phone")

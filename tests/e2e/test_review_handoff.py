@@ -14,7 +14,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP
+from tests.e2e.conftest import DESKTOP, confirm
 from tests.e2e.test_journeys import register
 from tests.files import pdf_upload
 from townships.validators import make_id_number
@@ -26,8 +26,8 @@ OTHER_ID = make_id_number("440703", datetime.date(1982, 3, 9), 38, male=False)
 
 
 def submit(officer) -> None:
-    officer.page.once("dialog", lambda dialog: dialog.accept())
     officer.page.click("details[data-action=submit] button[type=submit]")
+    confirm(officer.page)
     expect(officer.page.locator(".message.success")).to_contain_text("移交")
 
 
@@ -72,8 +72,8 @@ def test_sent_back_for_papers_answered_from_the_task_then_closed(open_session):
     page.fill("details[data-action=succeed] input[name=performance_due]", TODAY)
     page.fill("details[data-action=succeed] input[name=signed_on]", TODAY)
     expect(page.locator("details[data-action=succeed] input[name=scan]")).to_have_count(1)  # invited
-    page.once("dialog", lambda dialog: dialog.accept())
     page.click("details[data-action=succeed] button[type=submit]")
+    confirm(page)
     expect(page.locator("h1")).to_contain_text("调解成功")
     # Not "nothing to do": the dossier's gaps are the committee's task.
     actions = page.locator("#actions")
@@ -108,8 +108,8 @@ def test_sent_back_for_papers_answered_from_the_task_then_closed(open_session):
     expect(rpage.locator("#dossier [data-corrections]")).to_contain_text("已全部补正")
     rpage.click("details[data-action=close] summary")
     rpage.fill("details[data-action=close] textarea[name=note]", "卷宗已补正齐全，同意办结。")
-    rpage.once("dialog", lambda dialog: dialog.accept())
     rpage.click("details[data-action=close] button[type=submit]")
+    confirm(rpage)
     expect(rpage.locator("h1")).to_contain_text("已办结")
     rpage.goto(officer.server + "/notifications/")
     expect(rpage.locator("body")).to_contain_text("已补正卷宗材料")
@@ -149,8 +149,8 @@ def test_on_a_phone_the_officer_urges_an_overdue_referral_and_withdraws_another(
     assert mediator.page.goto(url).status == 200
     page.click("details[data-action=withdraw] summary")
     page.fill("details[data-action=withdraw] textarea[name=reason]", "当事人信息有误，更正后重新移交。")
-    page.once("dialog", lambda dialog: dialog.accept())
     page.click("details[data-action=withdraw] button[type=submit]")
+    confirm(page)
     expect(page.locator("h1")).to_contain_text("草稿")
     expect(page.locator("details[data-action=submit]")).to_have_count(1)
     officer.shot("officer-referral-withdrawn-phone")
