@@ -9,7 +9,9 @@ without a real ``SECRET_KEY``.
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
+from typing import TypedDict
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
     "referrals",
     "mediation",
     "notifications",
+    "messaging",
     # The top layer: the home page and each role's workbench, which may use every app above.
     "dashboard",
 ]
@@ -222,6 +225,30 @@ REMINDER_INTERVAL_SECONDS = env_int("REMINDER_INTERVAL_SECONDS", 60, minimum=1)
 # How the roster pages run an import and tell its uploader (townships may not import notifications).
 ROSTER_IMPORT_RUNNER = "config.roster_imports.run"
 
+# --- Messages to the parties (messaging/, docs/sms.md) -----------------------------------------
+SMS_BACKEND = env_str("SMS_BACKEND", "console")  # console, http, or a dotted path to a backend class
+if SMS_BACKEND not in ("console", "http") and "." not in SMS_BACKEND:
+    raise ImproperlyConfigured(f"SMS_BACKEND must be console, http or a dotted path; got {SMS_BACKEND!r}.")
+SMS_CONSOLE_FILE = env_str("SMS_CONSOLE_FILE", str(VAR_DIR / "sms.log"))
+SMS_HTTP_URL = env_url("SMS_HTTP_URL", schemes=("http", "https"))
+if SMS_BACKEND == "http" and not SMS_HTTP_URL:
+    raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL (the gateway's address).")
+SMS_HTTP_USER = env_str("SMS_HTTP_USER", "")
+SMS_HTTP_PASSWORD = env_str("SMS_HTTP_PASSWORD", "")
+SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", "")
+SMS_HTTP_TEMPLATE_ID = env_str("SMS_HTTP_TEMPLATE_ID", "")
+SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 5, minimum=1)
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 8, minimum=1)
+SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 60, minimum=1)
+SMS_RETRY_MAX_SECONDS = env_int("SMS_RETRY_MAX_SECONDS", 3600, minimum=1)
+SMS_CLAIM_SECONDS = env_int("SMS_CLAIM_SECONDS", 300, minimum=30)
+SMS_BATCH_SIZE = env_int("SMS_BATCH_SIZE", 100, minimum=1)
+SMS_DAILY_CAP = env_int("SMS_DAILY_CAP", 5, minimum=1)
+SMS_QUIET_HOURS = env_str("SMS_QUIET_HOURS", "21:00-08:00")  # local time; empty: none
+if SMS_QUIET_HOURS and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", SMS_QUIET_HOURS):
+    raise ImproperlyConfigured(f"SMS_QUIET_HOURS={SMS_QUIET_HOURS!r} is not HH:MM-HH:MM (e.g. 21:00-08:00).")
+SMS_LANGUAGE = "zh-hans"  # the parties read Chinese, whatever language the staff's pages are in
+
 # --- Authentication and permissions ----------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username/address before any password is checked.
@@ -375,8 +402,33 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+
 # --- Domain clocks (docs/domain.md#workflow). Each is a default an administrator may change. ------------
-FANGDIAO = {
+class FangdiaoSettings(TypedDict):
+    """The keys of ``FANGDIAO`` and their types, for the type checker (``settings.FANGDIAO["..."]``)."""
+
+    REFER_DAYS: int
+    ACCEPT_WORKING_DAYS: int
+    MEDIATE_DAYS: int
+    EXTENSION_MAX_DAYS: int
+    EXTENSIONS_MAX_TOTAL_DAYS: int
+    REVIEW_WORKING_DAYS: int
+    CORRECTION_WORKING_DAYS: int
+    PETITION_ACCEPT_DAYS: int
+    PETITION_DAYS: int
+    PETITION_EXTENSION_MAX_DAYS: int
+    FOLLOWUP_DAYS: int
+    CONFIRMATION_DAYS: int
+    DUE_SOON_WORKING_DAYS: int
+    DUE_SOON_DAYS: int
+    CONFIRMATION_REMIND_DAYS: int
+    NUMBER_PREFIX_DEFAULT: str
+    MAX_PARTIES: int
+    REPEAT_WINDOW_MONTHS: int
+    REPEAT_HINTS_PER_DAY: int
+
+
+FANGDIAO: FangdiaoSettings = {
     "REFER_DAYS": env_int("CLOCK_REFER_DAYS", 15, minimum=1),
     "ACCEPT_WORKING_DAYS": env_int("CLOCK_ACCEPT_WORKING_DAYS", 3, minimum=1),
     "MEDIATE_DAYS": env_int("CLOCK_MEDIATE_DAYS", 30, minimum=1),

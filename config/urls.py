@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config import views as config_views
 from dashboard import views as dashboard_views
 
 urlpatterns = [
@@ -13,6 +14,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The language switch works on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # At the root, so that the service worker may serve every page (config/views.py).
+    path("sw.js", login_not_required(config_views.service_worker), name="service_worker"),
     path("referrals/", include("referrals.urls")),
     path("referrals/", include("mediation.urls")),
     path("notifications/", include("notifications.urls")),
@@ -22,6 +25,7 @@ urlpatterns = [
     path("api/", include("accounts.api_urls")),
     path("api/", include("referrals.api_urls")),
     path("api/", include("mediation.api_urls")),
+    path("api/", include("messaging.api_urls")),
     path("api/", include("notifications.api_urls")),
     path("api/", include("townships.api_urls")),
     path("api/", include("referrals.export_urls")),

@@ -12,6 +12,7 @@ from django.db.models.lookups import StartsWith
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from referrals import repeats
 from referrals.models import OPEN_STATES, Party, Referral, State, due_soon_q, overdue_q
 from townships import regions
 from townships.categories import Category
@@ -76,10 +77,15 @@ def search_condition(text: str) -> Q:
     return found | Q(search_text__contains=text)
 
 
-def filter_referrals(qs: QuerySet[Referral], params: Mapping[str, str]) -> QuerySet[Referral]:
+def filter_referrals(
+    qs: QuerySet[Referral], params: Mapping[str, str], *, visible: QuerySet[Referral] | None = None
+) -> QuerySet[Referral]:
     """Apply ``state``, ``category``, ``target``, ``origin``, ``region``, ``overdue``, ``due_soon``,
     ``open``, ``ping_pong``, ``repeat``, ``from``/``to`` (received), ``figure`` (the referrals behind
     statistics figures, ``referrals/stats.py``) and ``search``.
+
+    ``qs`` is what the user may see; ``visible`` the whole of it where ``qs`` is narrower (an area of
+    the statistics), so that ``repeat`` finds repeats of any referral the user may open.
 
     Raises ``FilterError`` (a 400) naming each unknown value rather than silently ignoring it.
     """
@@ -118,7 +124,7 @@ def filter_referrals(qs: QuerySet[Referral], params: Mapping[str, str]) -> Query
     if params.get("ping_pong", "").lower() in TRUE:
         qs = qs.filter(ping_pong=True)
     if params.get("repeat", "").lower() in TRUE:
-        qs = qs.filter(repeat_of__isnull=False)
+        qs = qs.filter(repeats.repeat_filter(visible if visible is not None else qs))
     for field, lookup in (("from", "received_on__gte"), ("to", "received_on__lte")):
         if value := params.get(field):
             try:

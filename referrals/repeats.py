@@ -20,6 +20,10 @@ petition office gets at most an unnamed hint (``elsewhere``), and only in a way 
 as a yes/no oracle for arbitrary numbers: only for a draft of the user's own office (the parties
 being registered), at most ``REPEAT_HINTS_PER_DAY`` drafts a day per user, and every hint given is
 written to the read audit (so a supervisor sees who asked about whom).
+
+The stored ``repeat_of`` (the best match when the draft was made, seen by its office) is shown to
+others — the detail, the lists' 重复件 flag, the ``repeat`` filter — only where they may open the
+referral it points at: ``shown_repeats`` and ``repeat_filter`` are the one place that decides it.
 """
 
 from __future__ import annotations
@@ -159,6 +163,21 @@ def check(referral: Referral, *, user, request=None) -> RepeatCheck:
         return RepeatCheck(matches)
     elsewhere = _hint(referral, parties, user, request)
     return RepeatCheck(matches, elsewhere=elsewhere, exhausted=elsewhere is None)
+
+
+def shown_repeats(rows: Iterable[Referral], user) -> set[int]:
+    """The ``repeat_of`` ids among ``rows`` that ``user`` may open (one query for a page of rows)."""
+    from referrals.permissions import referrals_visible_to
+
+    wanted = {r.repeat_of_id for r in rows if r.repeat_of_id}
+    if not wanted:
+        return set()
+    return set(referrals_visible_to(user).filter(pk__in=wanted).values_list("pk", flat=True))
+
+
+def repeat_filter(visible: QuerySet[Referral]) -> Q:
+    """Referrals marked as repeats of one in ``visible`` (what the viewer may open)."""
+    return Q(repeat_of__in=visible.values("pk"))
 
 
 def _fingerprint(parties: Iterable[PartyLike]) -> str:

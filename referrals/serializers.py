@@ -17,10 +17,12 @@ from referrals.intake import (
     clean_identifiers,
     petition_acceptance_errors,
 )
+from referrals.leader_cases import leader_json
 from referrals.models import (
     DeadlineStatus,
     DeclineReason,
     Exclusion,
+    LeaderCase,
     Party,
     Referral,
     ScopeGround,
@@ -319,9 +321,45 @@ class CloseSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class LeaderSerializer(serializers.Serializer):
+    """列入领导包案 (``referrals/leader_cases.py`` checks the values and names every mistake)."""
+
+    name = serializers.CharField(
+        max_length=50,
+        help_text="the leader's name (包案领导)",
+        error_messages={key: _("请填写包案领导的姓名。") for key in ("required", "blank", "null")},
+    )
+    post = serializers.CharField(
+        max_length=100,
+        help_text="the leader's post (职务), e.g. 区委副书记",
+        error_messages={key: _("请填写包案领导的职务。") for key in ("required", "blank", "null")},
+    )
+    level = serializers.ChoiceField(choices=LeaderCase.Level.choices, help_text="city 市级, county 县级, township 镇级")
+    assigned_on = serializers.DateField(help_text="the day the case was assigned; its year is the list's year")
+
+
+class LeaderRemovalSerializer(serializers.Serializer):
+    """撤出领导包案: the reason is required."""
+
+    reason = serializers.CharField(
+        max_length=500,
+        help_text="why the case is taken off the list (kept with the entry)",
+        error_messages={key: _("请填写撤出包案的原因。") for key in ("required", "blank", "null")},
+    )
+
+
 # --- Output ----------------------------------------------------------------------------------
 # Schema-only serializers: they describe the JSON the method fields below return, so that
 # /api/schema/ tells clients (and schemathesis) the real shape.
+
+
+class LeaderOut(serializers.Serializer):
+    name = serializers.CharField()
+    post = serializers.CharField()
+    level = serializers.ChoiceField(choices=LeaderCase.Level.choices)
+    level_label = serializers.CharField()
+    assigned_on = serializers.DateField()
+    year = serializers.IntegerField()
 
 
 class ScopeOut(serializers.Serializer):
@@ -449,6 +487,7 @@ class ReferralSerializer(serializers.ModelSerializer):
     agreement = serializers.SerializerMethodField()
     outcome = serializers.SerializerMethodField()
     correction = serializers.SerializerMethodField()
+    leader = serializers.SerializerMethodField()
 
     class Meta:
         model = Referral
@@ -493,6 +532,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "agreement",
             "outcome",
             "correction",
+            "leader",
             "created_at",
             "updated_at",
         ]
@@ -578,10 +618,7 @@ class ReferralSerializer(serializers.ModelSerializer):
         visible = self.context.get("_visible_repeats")
         if visible is None:
             rows = self.parent.instance if self.parent is not None else [obj]
-            wanted = {r.repeat_of_id for r in rows if r.repeat_of_id}
-            visible = self.context["_visible_repeats"] = set(
-                permissions.referrals_visible_to(self._user()).filter(pk__in=wanted).values_list("pk", flat=True)
-            )
+            visible = self.context["_visible_repeats"] = repeats.shown_repeats(rows, self._user())
         return obj.repeat_of_id if obj.repeat_of_id in visible else None
 
     @extend_schema_field(RepeatOut(many=True, allow_null=True))
@@ -617,6 +654,11 @@ class ReferralSerializer(serializers.ModelSerializer):
     def get_correction(self, obj: Referral):
         """Added by mediation (退回补正); a referral's detail only: a list would pay a query for it."""
         return self._section("correction", obj) if self.context.get("detail") else None
+
+    @extend_schema_field(LeaderOut(allow_null=True))
+    def get_leader(self, obj: Referral):
+        """领导包案: the active entry; a referral's detail only (null in lists: a query per row)."""
+        return leader_json(obj) if self.context.get("detail") else None
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import log_access
 from core.models import AccessLog
-from referrals import intake, listing, permissions, repeats, saved_filters
+from referrals import intake, leader_cases, listing, permissions, repeats, saved_filters
 from referrals.actions import perform
 from referrals.api import referral_queryset
 from referrals.deadlines import petition_start, petition_status
@@ -55,6 +56,9 @@ def referral_list(request: HttpRequest, *, save_errors: dict | None = None, save
     except FilterError as exc:
         errors.update(exc.errors)
         page = listing.paginate(qs, sort, None, PAGE_SIZE)
+    shown = repeats.shown_repeats(page.rows, request.user)
+    for row in page.rows:
+        row.repeat_shown = row.repeat_of_id in shown  # never flag a repeat of what the viewer may not open
     unpaged = listing.query_without_paging(params)
     list_url = reverse("referrals:list")  # links stay the list's when a refused save shows it
     context = {
@@ -137,6 +141,42 @@ def delete_saved_filter(request: HttpRequest, pk: int) -> HttpResponse:
     back = request.POST.get("next", "")
     local = back.startswith("/referrals/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None)
     return redirect(back if local else reverse("referrals:list"))
+
+
+def leader_case_list(request: HttpRequest) -> HttpResponse:
+    """领导包案: the lists per leader and in total over the referrals the user may see, filtered by
+    year (this year unless asked; empty: every year), level and region (``referrals/leader_cases.py``)."""
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    this_year = timezone.localdate().year
+    errors: dict[str, list[str]] = {}
+    try:
+        scope = leader_cases.parse_scope(request.GET, default_year=this_year)
+    except InvalidInput as exc:
+        errors = exc.errors
+        scope = leader_cases.Scope(year=this_year)
+    rep = leader_cases.report(request.user, scope)
+    groups = listing.township_groups(permissions.areas_of(request.user))
+    offered = {code for g in groups for code, _label in g.options}
+    return render(
+        request,
+        "referrals/leader_cases.html",
+        {
+            "report": rep,
+            "scope": scope,
+            "errors": errors,
+            "figures": leader_cases.figure_labels(),
+            "tiles": [(key, label, text, rep.totals[key]) for key, label, text in leader_cases.figure_labels()],
+            "years": range(this_year + 1, this_year - 6, -1),
+            "levels": leader_cases.Level.choices,
+            "township_groups": groups,
+            "region_other": listing.region_label(scope.region)
+            if scope.region and scope.region not in offered
+            else None,
+            "export_query": scope.query(),
+        },
+        status=400 if errors else 200,
+    )
 
 
 def create_referral(request: HttpRequest) -> HttpResponse:
@@ -228,8 +268,14 @@ def referral_detail(request: HttpRequest, pk: int, *, bound: dict | None = None)
         context = task.context(request, referral)
         if context is not None:
             tasks.append({"template": task.template, "context": context})
+    # The action bar (held at the bottom of a phone's screen): the steps and the panels' own forms, in
+    # the registry's order; each button opens its form (``id="action-<name>"`` on the page).
+    quick = [name for p in panels for name in p["context"].get("quick", ())]
+    entries = sorted((registry.action(name) for name in [*(a["name"] for a in actions), *quick]), key=lambda a: a.order)
+    bar = [{"label": entry.label, "target": f"action-{entry.name}"} for entry in entries]
     context = {
         "referral": referral,
+        "bar": bar,
         "mediators": sorted(referral.mediators.all(), key=lambda m: (m.pk != referral.lead_mediator_id, m.name)),
         "full_data": permissions.can_see_personal_data(user, referral),
         "parties": list(referral.parties.all()),
@@ -311,11 +357,16 @@ def access_log(request: HttpRequest) -> HttpResponse:
 
 
 def copy_errors(form, exc: InvalidInput | MissingElements) -> None:
-    """A workflow refusal shown on the form that asked for it: missing elements at the top, a bad
-    value at its field."""
+    """A workflow refusal shown on the form that asked for it: a missing element at the field that
+    gives it (the form's ``field_of``), else at the top; a bad value at its field."""
     if isinstance(exc, MissingElements):
+        field_of = getattr(form, "field_of", lambda code: None)
         for m in exc.missing:
-            form.add_error(None, m.message)
+            field = field_of(m.code)
+            if field is None:
+                form.add_error(None, m.message)
+            else:
+                form.add_error(field, ValidationError(_("缺少必备要件：%s") % m.message, code="missing"))
         return
     for field, msgs in exc.errors.items():
         for msg in msgs:

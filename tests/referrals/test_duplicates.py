@@ -211,3 +211,21 @@ def test_the_check_reads_the_parties_through_indexes_in_a_fixed_number_of_querie
     with django_assert_max_num_queries(3):  # same dispute, same person, the visible ones
         found = repeats.find(parties, user=people.officer, visible=Referral.objects.all())
     assert [m.referral for m in found] == [first]
+
+
+def test_the_lists_flag_and_filter_repeats_only_of_referrals_the_viewer_may_open(people, story, foreign):
+    # The stored link points at a Taishan referral the Huanshi committee may not open: its list must
+    # neither mark the new referral 重复件 nor find it under ?repeat=true — either would tell the
+    # committee that the same people have a case elsewhere.
+    office = f.org(TAISHAN_PETITION)
+    officer = foreign.created_by
+    again = f.make_referral(officer, origin=office, target=people.huanshi, parties=same_people(foreign))
+    workflow.submit_referral(again, by=officer)
+    assert again.repeat_of == foreign
+    page = login(people.mediator).get("/referrals/").content.decode()
+    assert again.number in page and "flag repeat" not in page
+    assert again.number not in login(people.mediator).get("/referrals/?repeat=true").content.decode()
+    assert [r["id"] for r in api(people.mediator).get("/api/referrals/?repeat=true").json()["results"]] == []
+    # The Taishan office, which may open both, keeps the flag and the filter.
+    assert again.number in login(officer).get("/referrals/?repeat=true").content.decode()
+    assert "flag repeat" in login(officer).get("/referrals/").content.decode()

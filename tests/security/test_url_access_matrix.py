@@ -23,6 +23,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -35,8 +36,10 @@ from mediation.models import (
     MediationSession,
     SupervisionOrder,
 )
+from messaging.models import Message
 from notifications.models import EmailPreference, Notification
-from referrals.models import Referral, SavedFilter, TimelineEvent
+from referrals.leader_cases import assign_leader
+from referrals.models import LeaderCase, Referral, SavedFilter, TimelineEvent
 from tests.conftest import BAISHA_PJ, Story, login
 from tests.factories import PASSWORD, committee, extension_consents_form
 from tests.fixtures.rosters import builders as b
@@ -150,6 +153,8 @@ def fingerprint() -> tuple:
         tuple(Mediator.objects.order_by("pk").values_list("pk", "active", "mobile")),
         Organisation.objects.count(),
         tuple(SavedFilter.objects.order_by("pk").values_list("pk", "name", "query")),
+        tuple(LeaderCase.objects.order_by("pk").values_list("pk", "removed_on", "reason")),
+        tuple(Message.objects.order_by("pk").values_list("pk", "status", "attempts")),
     )
 
 
@@ -245,6 +250,24 @@ def petition_extended(ctx: Ctx) -> Referral:
     )
 
 
+LEADER = {"name": "黄志坚", "post": "蓬江区委副书记", "level": "county"}
+
+
+def leader_body(ctx: Ctx, persona: str) -> dict:
+    return {**LEADER, "assigned_on": timezone.localdate().isoformat()}
+
+
+def on_leader_list(ctx: Ctx) -> Referral:
+    """A submitted referral its office has put on a leader's list (领导包案)."""
+    referral = ctx.story.submitted()
+    assign_leader(referral, by=ctx.people.officer, assigned_on=timezone.localdate(), **LEADER)
+    return referral
+
+
+# The origin office keeps the list (404: cannot see the referral; 403: sees it, not theirs to keep).
+LEADER_KEEPERS = (302, 302, 403, 404, 403, 403, 404, 302)
+
+
 def mediator_notification(scene: Scene) -> list:
     return [scene.notifications["mediator"][0]]
 
@@ -278,6 +301,14 @@ def applied_roster_import(ctx: Ctx) -> int:
     return start_roster_import(user=ctx.people.supervisor, upload=upload, dry_run=False).pk
 
 
+def given_up_message(ctx: Ctx) -> str:
+    """The resend URL of a message to a party of a submitted referral that the sender gave up on."""
+    referral = ctx.story.submitted()
+    message = Message.objects.filter(referral=referral).first()
+    Message.objects.filter(pk=message.pk).update(status=Message.Status.GAVE_UP)
+    return reverse("api-message-resend", args=[referral.pk, message.pk])
+
+
 TOWNSHIP_VIEWERS = {"mediator": 200, "other_mediator": 200, "supervisor": 200, "city": 200}
 ROSTER_KEEPERS = {"supervisor": 200, "city": 200}
 SUPERVISORS_OWN = {"supervisor": 200}
@@ -285,6 +316,11 @@ SUPERVISORS_OWN = {"supervisor": 200}
 MATRIX: dict[str, list[Check]] = {
     "home": [Check("get", fixed("home"), everyone(200, 302))],
     "login": [Check("get", fixed("login"), everyone(302, 200))],
+    # The service worker: no data, fetched by the browser whether or not the user is signed in.
+    "service_worker": [
+        Check("get", fixed("service_worker"), everyone(200, 200), content_type="application/javascript"),
+        Check("post", fixed("service_worker"), everyone(405, 405)),
+    ],
     "logout": [
         Check("post", fixed("logout"), everyone(302, 302)),
         Check("get", fixed("logout"), everyone(405, 302)),
@@ -368,6 +404,25 @@ MATRIX: dict[str, list[Check]] = {
             label="not extended",
         ),
     ],
+    # 领导包案: put on a leader's list and taken off again, from the referral page's panel.
+    "referrals:assign_leader": [
+        Check(
+            "post",
+            lambda ctx: reverse("referrals:assign_leader", args=[ctx.story.submitted().pk]),
+            row(*LEADER_KEEPERS),
+            leader_body,
+        )
+    ],
+    "referrals:remove_leader": [
+        Check(
+            "post",
+            lambda ctx: reverse("referrals:remove_leader", args=[on_leader_list(ctx).pk]),
+            row(*LEADER_KEEPERS),
+            lambda ctx, p: {"reason": "矛盾已化解，调整出包案名单"},
+        )
+    ],
+    # The lists' page: anyone signed in, counting only the referrals they may see.
+    "referrals:leader_cases": [Check("get", fixed("referrals:leader_cases"), everyone(200, 302))],
     # The mediation records posted from the referral page's panels, by action name.
     "referrals:record_session": [endpoint("page-session")],
     "referrals:record_agreement_progress": [endpoint("page-progress")],
@@ -381,7 +436,22 @@ MATRIX: dict[str, list[Check]] = {
     "mediation:print": [
         *(
             endpoint(f"print-{d}", "text/html")
-            for d in ("transfer", "acceptance", "agreement", "termination", "dossier")
+            for d in (
+                "transfer",
+                "acceptance",
+                "agreement",
+                "termination",
+                "dossier",
+                "register",
+                "record",
+                "service",
+                "supervision",
+                "followup",
+                "cover",
+                "contents",
+                "back_cover",
+                "volume",
+            )
         ),
         Check(
             "get",
@@ -486,6 +556,21 @@ MATRIX: dict[str, list[Check]] = {
         endpoint("api-request-correction"),
     ],
     "api-referral-timeline": [api_read("timeline", "mediating")],
+    "api-referral-leader": [
+        Check(
+            "post",
+            lambda ctx: reverse("api-referral-leader", args=[ctx.story.submitted().pk]),
+            row(201, 201, 403, 404, 403, 403, 404, 401),
+            leader_body,
+        ),
+        Check(
+            "delete",
+            lambda ctx: reverse("api-referral-leader", args=[on_leader_list(ctx).pk]),
+            row(204, 204, 403, 404, 403, 403, 404, 401),
+            lambda ctx, p: {"reason": "矛盾已化解，调整出包案名单"},
+        ),
+    ],
+    "api-leader-cases": [Check("get", fixed("api-leader-cases"), everyone(200, 401))],
     "api-saved-filters": [
         Check("get", fixed("api-saved-filters"), everyone(200, 401)),
         Check(
@@ -511,6 +596,16 @@ MATRIX: dict[str, list[Check]] = {
     "api-agreement-progress": [endpoint("api-agreement-progress")],
     "api-attachments": [endpoint("api-attachments-list"), endpoint("api-attachments-add")],
     "api-dossier": [endpoint("api-dossier")],
+    # --- API: messages to the parties (docs/sms.md): whoever sees the referral reads them; the origin
+    # office or the handling committee sends a given-up one again (403: sees it, not theirs).
+    "api-messages": [
+        Check(
+            "get",
+            lambda ctx: reverse("api-messages", args=[ctx.story.submitted().pk]),
+            row(200, 200, 200, 404, 200, 200, 404, 401),
+        )
+    ],
+    "api-message-resend": [Check("post", given_up_message, row(200, 200, 200, 404, 403, 403, 404, 401))],
     # --- API: notifications
     "api-notifications": [Check("get", fixed("api-notifications"), everyone(200, 401))],
     "api-notifications-read-all": [Check("post", fixed("api-notifications-read-all"), everyone(200, 401))],
@@ -554,6 +649,7 @@ MATRIX: dict[str, list[Check]] = {
     # --- API: exports and statistics (each within what the user may see, masked per persona)
     "api-export-roster": [Check("get", fixed("api-export-roster"), everyone(200, 401), content_type=XLSX)],
     "api-export-referrals": [Check("get", fixed("api-export-referrals"), everyone(200, 401), content_type=XLSX)],
+    "api-export-leader-cases": [Check("get", fixed("api-export-leader-cases"), everyone(200, 401), content_type=XLSX)],
     "api-stats-summary": [Check("get", fixed("api-stats-summary"), everyone(200, 401))],
     "api-stats-workbook": [Check("get", fixed("api-stats-workbook"), everyone(200, 401), content_type=XLSX)],
     # --- The API's own description is public: it names operations, never data.
