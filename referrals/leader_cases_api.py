@@ -188,7 +188,8 @@ def summary_columns() -> list[Column]:
     ]
 
 
-def case_columns() -> list[Column]:
+def _entry_columns() -> list[Column]:
+    """The columns that name an entry, first on the sheets of cases and of removed entries."""
     return [
         Column(_("年度"), 7),
         Column(_("层级"), 8),
@@ -196,6 +197,12 @@ def case_columns() -> list[Column]:
         Column(_("职务"), 20),
         Column(_("包案日期"), 12),
         Column(_("案件编号"), 18),
+    ]
+
+
+def case_columns() -> list[Column]:
+    return [
+        *_entry_columns(),
         Column(_("纠纷类别"), 12),
         Column(_("状态"), 10),
         Column(_("移交单位"), 18),
@@ -211,12 +218,7 @@ def case_columns() -> list[Column]:
 
 def removed_columns() -> list[Column]:
     return [
-        Column(_("年度"), 7),
-        Column(_("层级"), 8),
-        Column(_("包案领导"), 12),
-        Column(_("职务"), 20),
-        Column(_("包案日期"), 12),
-        Column(_("案件编号"), 18),
+        *_entry_columns(),
         Column(_("撤出日期"), 12),
         Column(_("撤出登记人"), 12),
         Column(_("撤出原因"), 40),

@@ -419,3 +419,26 @@ def test_the_workbook_refuses_a_bad_date_like_the_summary(people):
     response = api(people.supervisor).get("/api/exports/statistics.xlsx", {"from": "2026/01/01"})
     assert response.status_code == 400
     assert "from" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("username", ["supervisor", "city"])
+def test_with_the_demo_data_every_rate_with_late_cases_is_below_100_percent(settings, username):
+    # The demo city has cases overdue for acceptance, in mediation, in review and on the petition clock:
+    # a rate that still said 100 % would hide exactly what it exists to show.
+    seed_demo(settings)
+    figures = summary(demo_user(username))["figures"]
+    rates = {
+        "timely_acceptance_rate": ("answered_on_time", "acceptance_due"),
+        "on_time_conclusion_rate": ("concluded_on_time", "conclusion_due"),
+        "closed_on_time_rate": ("closed_on_time", "closing_due"),
+        "petition_on_time_rate": ("petition_on_time", "petition_due"),
+    }
+    late_somewhere = False
+    for rate, (on_time, due) in rates.items():
+        assert 0 <= figures[on_time] <= figures[due], rate
+        if figures[due]:
+            assert figures[rate] == round(figures[on_time] / figures[due], 4), rate
+        if figures[on_time] < figures[due]:  # late cases: answered late, or still overdue
+            late_somewhere = True
+            assert figures[rate] < 1, rate
+    assert late_somewhere, "the demo data should hold late cases"
