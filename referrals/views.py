@@ -256,7 +256,7 @@ def referral_detail(request: HttpRequest, pk: int, *, bound: dict | None = None)
                 "url": reverse("referrals:action", args=[referral.pk, action.name]),
             }
         )
-    events = TimelineEvent.objects.filter(referral=referral).select_related("actor").order_by("at", "id")
+    events = list(TimelineEvent.objects.filter(referral=referral).select_related("actor").order_by("at", "id"))
     panels = []
     for panel in registry.panels:
         context = panel.context(request, referral)
@@ -282,6 +282,10 @@ def referral_detail(request: HttpRequest, pk: int, *, bound: dict | None = None)
         "actions": actions,
         "can_edit": permissions.can(user, referral, "update_draft"),
         "events": events,
+        # While a returned referral waits for its office, why it came back stands among its facts.
+        "last_return": next((e for e in reversed(events) if e.action == "decline"), None)
+        if referral.state == State.DECLINED
+        else None,
         "panels": panels,
         "tasks": tasks,
         "repeats": repeats.check(referral, user=user, request=request),

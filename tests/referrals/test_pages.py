@@ -137,3 +137,13 @@ def test_the_timeline_shows_who_did_what(people, story):
     page = login(people.officer).get(f"/referrals/{referral.pk}/").content.decode()
     for words in ("登记", "移交", "受理", "陈晓敏", "黄丽华"):
         assert words in page
+
+
+def test_the_coded_return_reason_shows_on_the_case_page_and_its_timeline(people, story):
+    # The reason was only in the notification: the officer opening the case later could not see why
+    # the committee sent it back.
+    referral = story.declined()
+    page = login(people.officer).get(f"/referrals/{referral.pk}/").content.decode()
+    assert "当事人拒绝调解" in page
+    timeline = page[page.index('id="timeline"') :]
+    assert "当事人拒绝调解" in timeline
