@@ -98,7 +98,9 @@ class Writer:
         self.columns = [f.column for f in self.fields]
         self.postgres = connection.vendor == "postgresql"
         self.converters = [self._converter(f) for f in self.fields]
-        self.defaults = [f.get_default() if f.has_default() else None for f in self.fields]
+        # Django's own default for a column not given: "" for a text field without one (a blank
+        # CharField added later must not break the dataset), None for the rest.
+        self.defaults = [f.get_default() for f in self.fields]
         self.rows: list[tuple] = []
         self.batch = batch
         self.count = 0
