@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mediation.dossier import REQUESTABLE, missing_entries
 from mediation.models import Agreement, DossierItem, FollowUp, MediationSession, SupervisionOrder
+from mediation.routes import choices_for
 from mediation.workflow import AgreementInput
 from referrals.forms import ActionForm, DateInput, roster_entry_of
 from referrals.models import LegalRoute, TerminationReason
@@ -148,6 +149,7 @@ class FailForm(RecordForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["routes_explained"].choices = choices_for(self.referral.category)
         required = ["reason", "routes_explained"]
         if not MediationSession.objects.filter(referral=self.referral, round=self.referral.round).exists():
             required.append("no_session_note")  # no record of this round: say why none was held

@@ -32,6 +32,7 @@ from mediation.models import (
     Termination,
 )
 from mediation.notices import Notice
+from mediation.routes import routes_for
 from notifications.service import notify
 from referrals import permissions
 from referrals.deadlines import RULES, correction_due
@@ -261,6 +262,19 @@ def fail_referral(
     unknown = [r for r in routes if r not in LegalRoute.values]
     if unknown:
         raise InvalidInput({"routes_explained": [_("未知的救济途径：%s") % "、".join(unknown)]})
+    closed = [r for r in routes if r not in routes_for(referral.category)]
+    if closed:
+        raise InvalidInput(
+            {
+                "routes_explained": [
+                    _("%(routes)s不适用于%(category)s纠纷，请只勾选当事人确可采用的途径。")
+                    % {
+                        "routes": "、".join(str(LegalRoute(r).label) for r in closed),
+                        "category": referral.get_category_display(),
+                    }
+                ]
+            }
+        )
     if reason == TerminationReason.OTHER and not note.strip():
         raise InvalidInput({"note": [_("终止原因为“其他”时须填写说明。")]})
     with step(

@@ -197,7 +197,7 @@ def cases(server) -> dict:
     failed = mediating(people, "终止", [PETITIONER, RESPONDENT], lead["id"], second["id"])
     people["mediator"].post(
         f"/api/referrals/{failed}/actions/fail/",
-        {"reason": "views_too_far_apart", "routes_explained": ["litigation", "petition"]},
+        {"reason": "views_too_far_apart", "routes_explained": ["litigation"]},
     )
     return {"agreed": agreed, "failed": failed, "mediators": [lead["name"], second["name"]], "people": people}
 

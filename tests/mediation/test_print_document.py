@@ -100,12 +100,12 @@ def test_the_agreement_carries_its_terms_performance_and_signatures(people, stor
 
 
 def test_the_termination_notice_explains_the_reason_and_the_routes_that_remain(people, story):
-    referral = story.with_session()
+    referral = story.with_session(category="contract")  # litigation and arbitration remain open
     act(
         people.mediator,
         referral.pk,
         "fail",
-        {"reason": "views_too_far_apart", "routes_explained": ["litigation", "arbitration", "petition"]},
+        {"reason": "views_too_far_apart", "routes_explained": ["litigation", "arbitration"]},
     )
     html = printed(people.officer, referral, "termination")
     for text in (
@@ -113,11 +113,10 @@ def test_the_termination_notice_explains_the_reason_and_the_routes_that_remain(p
         "因双方分歧较大，难以达成协议，未能达成调解协议",
         "<li>向人民法院提起诉讼</li>",
         "<li>申请仲裁</li>",
-        "<li>通过信访渠道反映</li>",
         "环市街道人民调解委员会（盖章）",
     ):
         assert text in html, text
-    assert "申请行政复议" not in html  # only the routes actually explained
+    assert "申请行政复议" not in html and "信访渠道" not in html  # only the routes actually explained
 
 
 def test_the_dossier_index_lists_each_item_and_what_is_missing(people, story):

@@ -6,7 +6,7 @@ from mediation.models import Termination
 from notifications.models import Notification
 from referrals.models import Referral, State
 from referrals.notices import Notice as ReferralNotice
-from tests.conftest import api
+from tests.conftest import api, login
 from tests.mediation.conftest import act, codes
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_it_refuses_unknown_reason_and_route_codes(people, story, body):
 
 
 def test_the_outcome_records_the_reason_and_the_routes_explained(people, story):
-    referral = story.with_session()
+    referral = story.with_session(category="contract")  # a contract dispute may go to arbitration
     body = {**COMPLETE, "routes_explained": ["litigation", "arbitration", "litigation"]}
     response = act(people.mediator, referral.pk, "fail", body)
     assert response.status_code == 200
@@ -90,3 +90,29 @@ def test_a_suspended_mediation_may_still_be_terminated_and_the_pause_ends(people
     response = act(people.mediator, referral.pk, "fail", {**COMPLETE, "reason": "party_withdrew"})
     assert response.status_code == 200, response.json()
     assert Referral.objects.get(pk=referral.pk).suspended_since is None
+
+
+@pytest.mark.parametrize(
+    ("category", "route"),
+    [
+        ("marriage_family", "administrative_review"),  # no 行政复议 for a 赡养 or divorce dispute
+        ("neighbour", "arbitration"),  # nothing to arbitrate between neighbours
+        ("contract", "petition"),  # the petition channel is not a route once a civil dispute is mediated
+    ],
+)
+def test_only_the_routes_open_to_the_dispute_type_may_be_explained(people, story, category, route):
+    referral = story.with_session(category=category)
+    response = act(people.mediator, referral.pk, "fail", {**COMPLETE, "routes_explained": ["litigation", route]})
+    assert response.status_code == 400
+    assert "routes_explained" in response.json()["errors"]
+    assert not Termination.objects.exists()
+    # The page offers only the routes that apply.
+    page = login(people.mediator).get(f"/referrals/{referral.pk}/").content.decode()
+    assert 'name="routes_explained" value="litigation"' in page
+    assert f'name="routes_explained" value="{route}"' not in page
+
+
+def test_a_land_dispute_offers_the_administrative_ruling_and_arbitration(people, story):
+    referral = story.with_session(category="forest_land")
+    body = {**COMPLETE, "routes_explained": ["litigation", "arbitration", "administrative_review"]}
+    assert act(people.mediator, referral.pk, "fail", body).status_code == 200

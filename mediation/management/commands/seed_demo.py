@@ -24,12 +24,12 @@ from django.utils import timezone
 from mediation import workflow as mediation
 from mediation.files import minimal_pdf
 from mediation.models import DossierItem, FollowUp
+from mediation.routes import routes_for
 from referrals import intake, leader_cases, workflow
 from referrals.models import (
     DeclineReason,
     Exclusion,
     LeaderCase,
-    LegalRoute,
     Party,
     Referral,
     ScopeGround,
@@ -419,7 +419,7 @@ class Command(BaseCommand):
                     reason=self.rng.choice(
                         [TerminationReason.VIEWS_TOO_FAR_APART, TerminationReason.PARTY_REFUSES_TO_CONTINUE]
                     ),
-                    routes_explained=[LegalRoute.LITIGATION, LegalRoute.PETITION],
+                    routes_explained=routes_for(referral.category),
                 )
             for kind in (DossierItem.IDENTITY_PROOF,) + ((DossierItem.AGREEMENT,) if outcome == "succeeded" else ()):
                 mediation.add_attachment(referral, by=mediator, kind=kind, upload=demo_scan(kind))
