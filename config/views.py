@@ -13,6 +13,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.template import loader
 from django.templatetags.static import static
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -82,7 +83,13 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         path = finders.find(name) or staticfiles_storage.path(name)
         with open(path, "rb") as f:
             digest.update(f.read())
-    offline = loader.render_to_string("offline.html", request=request)
+    # The browser fetches the worker with its own Accept-Language, not the page's: the notice speaks
+    # the language the person chose (the cookie) or else the system's, never the browser's default.
+    language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) or settings.LANGUAGE_CODE
+    if not translation.check_for_language(language):
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        offline = loader.render_to_string("offline.html", request=request)
     context = {"version": digest.hexdigest()[:16], "shell": urls, "offline": offline, "static": settings.STATIC_URL}
     response = HttpResponse(
         loader.render_to_string("sw.js", context), content_type="application/javascript; charset=utf-8"

@@ -48,3 +48,13 @@ def test_the_worker_keeps_the_shell_and_no_page(client):
 
 def test_the_worker_answers_only_get(client):
     assert client.post("/sw.js").status_code == 405
+
+
+def test_the_offline_notice_speaks_the_systems_language_whatever_the_browser_sends(client, settings):
+    # Chromium fetches the worker with its own Accept-Language (en-US), not the page's: the notice
+    # it keeps came out in English on a Chinese system.
+    body = client.get("/sw.js", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "没有网络连接" in body and "No network connection" not in body
+    # Someone who chose English keeps it.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "No network connection" in client.get("/sw.js").content.decode()
