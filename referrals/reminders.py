@@ -92,23 +92,25 @@ def _petition_candidates(level: str, today: datetime.date):
     )
 
 
-def _announce_petition(referral: Referral, level: str) -> bool:
-    """Claim and send one reminder of the petition clock; False when another sweep got there first."""
+def _announce_clock(
+    referral: Referral, level: str, *, kind: str, due_on: datetime.date, audiences: tuple[str, str], titles: tuple
+) -> bool:
+    """Claim and send one reminder of a clock that is not the stage's own (the petition's, the
+    follow-up's); False when another sweep got there first. ``audiences``: told when due soon, added
+    when overdue; ``titles``: the due-soon and the overdue title."""
     try:
         with transaction.atomic():
-            DeadlineReminder.objects.create(
-                referral=referral, kind=DeadlineKind.PETITION, due_on=referral.petition_due_on, level=level
-            )
-            people = list(permissions.audience(referral, "origin"))
+            DeadlineReminder.objects.create(referral=referral, kind=kind, due_on=due_on, level=level)
+            people = list(permissions.audience(referral, audiences[0]))
             if level == DeadlineReminder.Level.DUE_SOON:
-                kind, title = Notice.DEADLINE_DUE_SOON, _("%(number)s 信访办理期限将于%(due)s届满")
+                notice, title = Notice.DEADLINE_DUE_SOON, titles[0]
             else:
-                kind, title = Notice.DEADLINE_OVERDUE, _("%(number)s 已超过信访办理期限(%(due)s)")
-                people += list(permissions.audience(referral, "supervisors"))
+                notice, title = Notice.DEADLINE_OVERDUE, titles[1]
+                people += list(permissions.audience(referral, audiences[1]))
             notify(
                 people,
-                kind=kind,
-                title=title % {"number": referral.number, "due": referral.petition_due_on.strftime("%Y-%m-%d")},
+                kind=notice,
+                title=title % {"number": referral.number, "due": due_on.strftime("%Y-%m-%d")},
                 body=referral.summary[:120],
                 url=referral_url(referral),
                 referral_id=referral.pk,
@@ -116,6 +118,17 @@ def _announce_petition(referral: Referral, level: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def _announce_petition(referral: Referral, level: str) -> bool:
+    return _announce_clock(
+        referral,
+        level,
+        kind=DeadlineKind.PETITION,
+        due_on=referral.petition_due_on,
+        audiences=("origin", "supervisors"),
+        titles=(_("%(number)s 信访办理期限将于%(due)s届满"), _("%(number)s 已超过信访办理期限(%(due)s)")),
+    )
 
 
 def sweep_petition_deadlines(now: datetime.datetime | None = None) -> int:
@@ -148,29 +161,14 @@ def _followup_candidates(level: str, now: datetime.datetime):
 
 
 def _announce_followup(referral: Referral, level: str) -> bool:
-    """Claim and send one reminder of the follow-up clock; False when another sweep got there first."""
-    try:
-        with transaction.atomic():
-            DeadlineReminder.objects.create(
-                referral=referral, kind=DeadlineKind.FOLLOWUP, due_on=referral.followup_due_on, level=level
-            )
-            people = list(permissions.audience(referral, "target"))
-            if level == DeadlineReminder.Level.DUE_SOON:
-                kind, title = Notice.DEADLINE_DUE_SOON, _("%(number)s 回访期限将于%(due)s届满")
-            else:
-                kind, title = Notice.DEADLINE_OVERDUE, _("%(number)s 已超过回访期限(%(due)s)，尚未回访")
-                people += list(permissions.audience(referral, "origin"))
-            notify(
-                people,
-                kind=kind,
-                title=title % {"number": referral.number, "due": referral.followup_due_on.strftime("%Y-%m-%d")},
-                body=referral.summary[:120],
-                url=referral_url(referral),
-                referral_id=referral.pk,
-            )
-    except IntegrityError:
-        return False
-    return True
+    return _announce_clock(
+        referral,
+        level,
+        kind=DeadlineKind.FOLLOWUP,
+        due_on=referral.followup_due_on,
+        audiences=("target", "origin"),
+        titles=(_("%(number)s 回访期限将于%(due)s届满"), _("%(number)s 已超过回访期限(%(due)s)，尚未回访")),
+    )
 
 
 def sweep_followups(now: datetime.datetime | None = None) -> int:
