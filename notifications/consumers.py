@@ -406,7 +406,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "unread", "unread": event["unread"]})
 
     async def referral_changed(self, event) -> None:
-        await self.send_json({"type": "referral.changed", "referral": event["referral"], "state": event["state"]})
+        keys = ("type", "referral", "state", "event")
+        await self.send_json({key: event.get(key) for key in keys} | {"type": "referral.changed"})
 
     async def import_progress(self, event) -> None:
         await self.send_json(

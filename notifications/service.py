@@ -140,12 +140,18 @@ def _email(rows: list[Notification]) -> None:
             log.warning("could not send notification emails", exc_info=True)
 
 
-def broadcast_referral_changed(organisation_ids: Iterable[int], referral_id: int, state: str) -> None:
-    """After commit, tell every page of these organisations that a referral changed."""
+def broadcast_referral_changed(
+    organisation_ids: Iterable[int], referral_id: int, state: str, event_id: int | None = None
+) -> None:
+    """After commit, tell every page of these organisations that a referral changed.
+
+    ``event`` is the timeline entry the change wrote: a case page that already shows it (the page
+    the actor was sent to after their own step) knows it is up to date and does not reload.
+    """
     ids = sorted(set(organisation_ids))
 
     def send() -> None:
-        message = {"type": "referral.changed", "referral": referral_id, "state": state}
+        message = {"type": "referral.changed", "referral": referral_id, "state": state, "event": event_id}
         _send_many([(organisation_group(org_id), message) for org_id in ids])
 
     transaction.on_commit(send)

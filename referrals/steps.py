@@ -110,7 +110,7 @@ def step(
                     locked.save(update_fields=sorted({"updated_at", *changed}))
         if new:
             rollup.record_new(locked.pk)
-        TimelineEvent.objects.create(
+        event = TimelineEvent.objects.create(
             referral=locked,
             actor=by,
             action=action,
@@ -119,7 +119,7 @@ def step(
             note=s.note,
             data=s.data,
         )
-        broadcast_referral_changed(permissions.organisations_watching(locked), locked.pk, locked.state)
+        broadcast_referral_changed(permissions.organisations_watching(locked), locked.pk, locked.state, event.pk)
 
 
 def referral_url(referral: Referral) -> str:

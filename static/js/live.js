@@ -143,7 +143,7 @@
         refreshSoon("[data-live-inbox]");
         break;
       case "referral.changed":
-        referralChanged(String(message.referral), message.state);
+        referralChanged(String(message.referral), message.state, message.event);
         break;
       case "import.progress":
         importProgress(message);
@@ -183,13 +183,16 @@
     setTimeout(function () { if (el.parentNode) { el.parentNode.removeChild(el); } }, TOAST_MS);
   }
 
-  function referralChanged(id, state) {
+  function referralChanged(id, state, event) {
     if (!/^\d+$/.test(id)) { return; }
     changed[id] = true;
     refreshSoon("[data-live-list]");
     refreshSoon("[data-live-refresh]");
     document.querySelectorAll("[data-live-detail]").forEach(function (el) {
       if (el.getAttribute("data-referral") !== id) { return; }
+      // The page already shows this change (the actor's own step, which sent them here): no reload.
+      var shown = Number(el.getAttribute("data-event") || 0);
+      if (event && shown && Number(event) <= shown) { return; }
       if (el.getAttribute("data-state") !== state || !formInUse()) { reload(); } else { showStaleNote(); }
     });
   }

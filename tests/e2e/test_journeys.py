@@ -80,13 +80,13 @@ def test_a_referral_from_registration_to_follow_up(open_session, viewport):
     register(officer, petitioner="周建国", id_number="11010519491231002X", tag=f"{tag}-1")
     officer.page.click("details[data-action=submit] button[type=submit]")
     confirm(officer.page)
-    expect(officer.page.locator(".message.success")).to_contain_text("移交")
+    expect(officer.page.locator(".message.success")).to_contain_text("已移交")
     url = register(officer, petitioner="周建国", id_number="11010519491231002X", tag=f"{tag}-2")
     expect(officer.page.locator("[data-duplicate-warning]")).to_contain_text("可能重复")
     officer.shot(f"officer-referral-draft-{name}")
     officer.page.click("details[data-action=submit] button[type=submit]")
     confirm(officer.page)
-    expect(officer.page.locator(".message.success")).to_contain_text("移交")
+    expect(officer.page.locator(".message.success")).to_contain_text("已移交")
     number = officer.page.locator("h1").inner_text().split()[0]
 
     # The county supervisor's dashboard figures change without a reload.

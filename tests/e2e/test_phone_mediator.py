@@ -39,7 +39,7 @@ def test_a_mediator_works_a_case_on_a_phone(open_session):
     url = register(officer, petitioner="冯志坚", id_number=PETITIONER_ID, tag="phone-mediator")
     officer.page.click("details[data-action=submit] button[type=submit]")
     confirm(officer.page)
-    expect(officer.page.locator(".message.success")).to_contain_text("移交")
+    expect(officer.page.locator(".message.success")).to_contain_text("已移交")
     path = url.replace(officer.server, "")
 
     mediator = open_session("mediator", viewport=PHONE_390).go(path)

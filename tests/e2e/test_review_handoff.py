@@ -28,7 +28,7 @@ OTHER_ID = make_id_number("440703", datetime.date(1982, 3, 9), 38, male=False)
 def submit(officer) -> None:
     officer.page.click("details[data-action=submit] button[type=submit]")
     confirm(officer.page)
-    expect(officer.page.locator(".message.success")).to_contain_text("移交")
+    expect(officer.page.locator(".message.success")).to_contain_text("已移交")
 
 
 def attach_in_task(mediator, kind: str, name: str) -> None:

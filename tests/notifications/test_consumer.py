@@ -14,6 +14,7 @@ from mediation.notices import Notice as MediationNotice
 from notifications import consumers
 from notifications.models import Notification
 from notifications.service import mark_all_read, notify, push_import_progress
+from referrals.models import TimelineEvent
 from referrals.notices import Notice as ReferralNotice
 from tests.conftest import login
 from tests.notifications.conftest import api_client, browser, closed_with, in_test_thread, session_cookie, socket
@@ -206,6 +207,10 @@ def test_submitting_a_referral_reaches_the_target_committees_sockets_only(
         ws_officer, _ = await browser(officer)
         bystanders = [(await browser(other))[0], (await browser(outsider))[0]]
         referral = await in_test_thread(submit)()
+        # Each push names the timeline entry it reports, so the actor's own page need not reload.
+        events = await in_test_thread(
+            lambda: dict(TimelineEvent.objects.filter(referral=referral).values_list("to_state", "pk"))
+        )()
 
         for mediator_socket in (ws, ws_api):
             first = await mediator_socket.receive_json_from(timeout=2)
@@ -214,7 +219,12 @@ def test_submitting_a_referral_reaches_the_target_committees_sockets_only(
             assert first["notification"]["kind"] == "referral_received"
             assert first["notification"]["referral"] == referral.pk
             assert first["notification"]["url"] == f"/referrals/{referral.pk}/"
-            assert second == {"type": "referral.changed", "referral": referral.pk, "state": "submitted"}
+            assert second == {
+                "type": "referral.changed",
+                "referral": referral.pk,
+                "state": "submitted",
+                "event": events["submitted"],
+            }
         # The officer acted: no notification for herself, but her office's pages refresh — when she
         # registered the draft, and when she submitted it.
         for state in ("draft", "submitted"):
@@ -222,6 +232,7 @@ def test_submitting_a_referral_reaches_the_target_committees_sockets_only(
                 "type": "referral.changed",
                 "referral": referral.pk,
                 "state": state,
+                "event": events[state],
             }
         for ws_bystander in bystanders:
             assert await ws_bystander.receive_nothing(timeout=0.2)

@@ -37,7 +37,7 @@ const badge = element({ "data-count": "0" });
 const bell = element({ href: "/notifications/" });
 const list = element({ "data-fragment-url": "/referrals/?fragment=1" });
 const inbox = element({ "data-fragment-url": "/notifications/?fragment=1" });
-const detail = element({ "data-referral": "7", "data-state": "submitted" });
+const detail = element({ "data-referral": "7", "data-state": "submitted", "data-event": "12" });
 const found = {
   "[data-notifications-link]": bell, "[data-live-list]": list, "[data-live-inbox]": inbox,
 };
@@ -54,7 +54,8 @@ global.document = {
   querySelectorAll(selector) { return all[selector] || []; },
   addEventListener() {},
 };
-global.location = { protocol: "http:", host: "testserver", reload() {} };
+let reloads = 0;
+global.location = { protocol: "http:", host: "testserver", reload() { reloads += 1; } };
 global.CustomEvent = function () {};
 global.WebSocket = function (url) { this.url = url; this.readyState = 1; sockets.push(this); };
 global.WebSocket.prototype.send = function () {};
@@ -66,6 +67,9 @@ global.fetch = function (url, options) {
 new Function(fs.readFileSync(process.argv[2], "utf8"))();
 const socket = sockets[0];
 function push(message) { socket.onmessage({ data: JSON.stringify(message) }); }
+"""
+
+MARKED = r"""
 push({ type: "hello", unread: 0 });
 push({ type: "referral.changed", referral: 7, state: "submitted" });
 push({ type: "notification", unread: 1, notification: { id: 1, title: "t", body: "", url: "" } });
@@ -77,7 +81,7 @@ setTimeout(function () { console.log(JSON.stringify(fetches)); process.exit(0); 
 @pytest.mark.skipif(NODE is None, reason="needs Node.js to run the page script")
 def test_every_request_live_js_makes_by_itself_is_marked_as_not_the_users_activity(tmp_path):
     harness = tmp_path / "harness.js"
-    harness.write_text(HARNESS)
+    harness.write_text(HARNESS + MARKED)
     script = settings.BASE_DIR / "static" / "js" / "live.js"
     result = subprocess.run([NODE, str(harness), str(script)], capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
@@ -86,3 +90,25 @@ def test_every_request_live_js_makes_by_itself_is_marked_as_not_the_users_activi
     assert {"/referrals/?fragment=1", "/notifications/?fragment=1", "/api/referrals/7/"} <= urls
     unmarked = [f["url"] for f in fetches if f["headers"].get(LIVE_REFRESH_HEADER) != "1"]
     assert unmarked == []
+
+
+# The page the actor lands on after their own step already shows that step (timeline entry 12):
+# the push for it must not reload the page under them; a later change (13) must.
+RELOADS = r"""
+push({ type: "hello", unread: 0 });
+push({ type: "referral.changed", referral: 7, state: "accepted", event: 12 });
+const afterOwn = reloads;
+push({ type: "referral.changed", referral: 7, state: "accepted", event: 13 });
+console.log(JSON.stringify([afterOwn, reloads]));
+process.exit(0);
+"""
+
+
+@pytest.mark.skipif(NODE is None, reason="needs Node.js to run the page script")
+def test_a_case_page_reloads_only_for_a_change_it_does_not_already_show(tmp_path):
+    harness = tmp_path / "harness.js"
+    harness.write_text(HARNESS + RELOADS)
+    script = settings.BASE_DIR / "static" / "js" / "live.js"
+    result = subprocess.run([NODE, str(harness), str(script)], capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [0, 1]

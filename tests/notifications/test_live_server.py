@@ -180,7 +180,9 @@ def notification(kind: str, referral: int) -> Callable[[dict], bool]:
 
 
 def changed(referral: int, state: str) -> Callable[[dict], bool]:
-    return lambda m: m == {"type": "referral.changed", "referral": referral, "state": state}
+    return lambda m: (
+        m["type"] == "referral.changed" and m["referral"] == referral and m["state"] == state and m["event"] > 0
+    )
 
 
 def test_two_clients_hear_submit_and_accept_within_a_second_over_redis(committed_people, committed_story, tmp_path):
