@@ -14,18 +14,23 @@ from referrals.stats import FIGURES, Scope
 
 # --- Tables ------------------------------------------------------------------------------------
 
-TABLE_COLUMNS = ("total", "open", "overdue", "concluded", "succeeded", "success_rate")
+# Overdue is split by whose clock runs: a committee's row counts only its own (受理、调解) clocks,
+# never the referrals it concluded that wait for the petition office's 审核办结; those show, per
+# county, in their own column (the county table's rows hold the petition offices too).
+TABLE_COLUMNS = ("total", "open", "handler_overdue", "concluded", "succeeded", "success_rate")
+COUNTY_COLUMNS = ("total", "open", "handler_overdue", "review_overdue", "concluded", "succeeded", "success_rate")
 # Short headers keep six columns and the township name within a phone's width.
 SHORT_LABELS = {
     "total": gettext_lazy("案件数"),
     "open": gettext_lazy("在办"),
-    "overdue": gettext_lazy("超期"),
+    "handler_overdue": gettext_lazy("超期"),
+    "review_overdue": gettext_lazy("审核超期"),
     "concluded": gettext_lazy("结束"),
     "succeeded": gettext_lazy("成功"),
     "success_rate": gettext_lazy("成功率"),
 }
-SORTS = {"code", "total", "overdue", "success_rate"}
-DEFAULT_SORT = "-overdue"
+SORTS = {"code", "total", "handler_overdue", "success_rate"}
+DEFAULT_SORT = "-handler_overdue"
 
 
 @dataclass(frozen=True)
@@ -45,12 +50,20 @@ def table_rows(scope: Scope, rows: Sequence[dict[str, Any]], *, county_table: bo
                 key=key,
                 value=stats.display(key, row[key]),
                 href=stats.list_url(scope, *keys, FIGURES[key].link or key, region=row["code"]),
-                tone=("bad" if key == "overdue" else "") if row[key] else ("zero" if row[key] == 0 else ""),
+                tone=("bad" if key.endswith("overdue") else "") if row[key] else ("zero" if row[key] == 0 else ""),
             )
-            for key in TABLE_COLUMNS
+            for key in (COUNTY_COLUMNS if county_table else TABLE_COLUMNS)
         ]
         out.append({"code": row["code"], "name": row["name"], "county": row.get("county_name", ""), "cells": cells})
     return out
+
+
+def columns(keys: Sequence[str], links: dict[str, dict[str, str]] | None = None) -> list[dict[str, Any]]:
+    """A table's headers: short label, the figure's definition (as a tooltip), the sort link."""
+    return [
+        {"key": k, "label": SHORT_LABELS[k], "definition": FIGURES[k].definition, "sort": (links or {}).get(k)}
+        for k in keys
+    ]
 
 
 def sort_rows(rows: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:

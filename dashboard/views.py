@@ -29,7 +29,16 @@ from django.utils.translation import gettext as _
 
 from dashboard.charts import category_chart, month_chart
 from dashboard.lists import LIST_LIMIT, QUEUE_LIMIT, Listing, attention, listing, referral_items
-from dashboard.tables import DEFAULT_SORT, SHORT_LABELS, SORTS, TABLE_COLUMNS, sort_links, sort_rows, table_rows
+from dashboard.tables import (
+    COUNTY_COLUMNS,
+    DEFAULT_SORT,
+    SORTS,
+    TABLE_COLUMNS,
+    columns,
+    sort_links,
+    sort_rows,
+    table_rows,
+)
 from dashboard.tiles import Tile, make_tile, supervisor_tiles
 from referrals import stats
 from referrals.models import State
@@ -144,10 +153,8 @@ def supervisor_part(request: HttpRequest, part: str, figures: stats.Figures) -> 
             "counties": table_rows(scope, counties, county_table=True) if len(counties) > 1 else [],
             "sort": sort,
             "sort_code": links["code"],
-            "columns": [
-                {"key": k, "label": SHORT_LABELS[k], "definition": FIGURES[k].definition, "sort": links.get(k)}
-                for k in TABLE_COLUMNS
-            ],
+            "columns": columns(TABLE_COLUMNS, links),
+            "county_columns": columns(COUNTY_COLUMNS),
         }
     if part == "trend":
         return {"chart": month_chart(scope, figures.by_month, figures.now)}

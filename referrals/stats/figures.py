@@ -131,7 +131,15 @@ def _petition_overdue(now: datetime.datetime) -> Q:
 
 
 # The figures that move with the clock: counted live at every request, never kept in running totals.
-CLOCK_FIGURES = ("overdue", "due_soon", "accept_overdue", "mediate_overdue", "review_overdue", "petition_overdue")
+CLOCK_FIGURES = (
+    "overdue",
+    "due_soon",
+    "accept_overdue",
+    "mediate_overdue",
+    "handler_overdue",
+    "review_overdue",
+    "petition_overdue",
+)
 
 
 def clock_q(now: datetime.datetime) -> Q:
@@ -290,6 +298,15 @@ define(
         gettext_lazy("超期未受理"),
         gettext_lazy("接收单位既未受理也未退回、受理期限已过的案件（按当前时刻计算）。"),
         where=lambda now: Q(deadline_kind=DeadlineKind.ACCEPT) & overdue_q(now),
+    ),
+    Figure(
+        "handler_overdue",
+        gettext_lazy("接收单位超期"),
+        gettext_lazy(
+            "在接收单位办理、受理期限或调解期限已过的案件（按当前时刻计算）。"
+            "调解结束后等待信访部门审核办结的案件不计入接收单位，见「审核超期」。"
+        ),
+        where=lambda now: Q(deadline_kind__in=(DeadlineKind.ACCEPT, DeadlineKind.MEDIATE)) & overdue_q(now),
     ),
     Figure(
         "acceptance_due",
@@ -503,7 +520,19 @@ for _level in (Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY):
     )
 
 # Counts of a breakdown row (by township, county, category, month).
-ROW_FIGURES = ("total", "open", "overdue", "due_soon", "accepted", "concluded", "succeeded", "failed", "closed")
+ROW_FIGURES = (
+    "total",
+    "open",
+    "overdue",
+    "handler_overdue",
+    "review_overdue",
+    "due_soon",
+    "accepted",
+    "concluded",
+    "succeeded",
+    "failed",
+    "closed",
+)
 ROW_RATES = ("success_rate",)
 
 

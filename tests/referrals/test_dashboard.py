@@ -94,11 +94,39 @@ def test_the_township_table_matches_direct_counts_cell_by_cell(settings):
         if cell["data-figure"] == "success_rate":
             continue
         assert listed(user, href(cell)) == int(cell["text"]), (cell["row"], cell["data-figure"])
-    overdue = {c["row"]: int(c["text"]) for c in cells if c["data-figure"] == "overdue"}
+    overdue = {c["row"]: int(c["text"]) for c in cells if c["data-figure"] == "handler_overdue"}
+    assert overdue
     truth = {}
-    for r in in_region("440703").filter(due_at__lte=timezone.now()):
+    for r in in_region("440703").filter(due_at__lte=timezone.now(), deadline_kind__in=("accept", "mediate")):
         truth[r.region_code] = truth.get(r.region_code, 0) + 1
     assert overdue == {code: truth.get(code, 0) for code in overdue}
+
+
+def test_a_committee_is_not_counted_late_for_the_petition_offices_review(people, story):
+    """Issue 16 §4: whose clock runs decides whose row the late referral counts against."""
+    with time_machine_at("2026-03-02 10:00"):
+        waiting_for_review = story.failed()
+        story.mediating()
+    # Weeks later both clocks have run out: the review (the petition office's) and the mediation
+    # (the committee's).
+    with time_machine_at("2026-05-20 10:00"):
+        waiting_for_review.refresh_from_db()
+        assert waiting_for_review.deadline_kind == "review"
+        cells = [
+            c
+            for c in figure_links(page(people.city))
+            if c["row"] in (HUANSHI, "440703") and c["data-figure"].endswith("overdue")
+        ]
+        township = {c["data-figure"]: int(c["text"]) for c in cells if c["row"] == HUANSHI}
+        county = {c["data-figure"]: int(c["text"]) for c in cells if c["row"] == "440703"}
+        assert township["handler_overdue"] == 1  # its own mediation only
+        assert "review_overdue" not in township
+        assert county["handler_overdue"] == 1
+        assert county["review_overdue"] == 1
+        for cell in cells:
+            assert listed(people.city, href(cell)) == int(cell["text"])
+        tiles = tiles_of(page(people.city))
+        assert int(tiles["overdue"]["data-value"]) == 2  # the headline counts every clock
 
 
 def test_the_city_sees_a_county_table_and_a_row_for_what_sits_at_a_bureau(people, story):
