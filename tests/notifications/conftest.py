@@ -66,9 +66,18 @@ async def api_client(token: str) -> tuple[WebsocketCommunicator, dict]:
 
 
 async def closed_with(ws: WebsocketCommunicator, timeout: float = 2) -> int | None:
-    """The close code the server sent (None if it sent something else first)."""
+    """The close code the server sent (None if it sent something else first).
+
+    After a close, the server (Daphne) answers with ``websocket.disconnect`` and the consumer ends;
+    the communicator must say it too, or the consumer is left waiting on the channel layer until the
+    test's event loop shuts down, which on Redis could wait for ever.
+    """
     output = await ws.receive_output(timeout=timeout)
-    return output.get("code") if output["type"] == "websocket.close" else None
+    if output["type"] != "websocket.close":
+        return None
+    await ws.send_input({"type": "websocket.disconnect", "code": output.get("code", 1000)})
+    await ws.wait(timeout)
+    return output.get("code")
 
 
 def in_test_thread(fn):

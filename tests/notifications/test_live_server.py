@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import socket
 import sqlite3
 import statistics
@@ -120,6 +121,9 @@ def running_server(tmp_path: Path, *, workers: int = 1, **env: str) -> Iterator[
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # Its own process group: with --workers the workers are uvicorn's children, and they must
+            # go with it (a worker left behind keeps its connections to the test database open).
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + 20
@@ -133,12 +137,18 @@ def running_server(tmp_path: Path, *, workers: int = 1, **env: str) -> Iterator[
             time.sleep(0.05)
         yield Server(f"127.0.0.1:{port}", sqlite_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop the server and every worker it started, however it ends."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # what did not stop in time, and any straggling worker
+    process.wait()
 
 
 def redis_url_or_skip() -> str:
