@@ -77,8 +77,8 @@ class PersonFacts:
 
 def person_facts(party: Party) -> PersonFacts | None:
     """Sex and birth date of a natural person from an 18-digit ID number that passes its check digit;
-    None for an organisation or a number that does not (nothing is guessed). Ethnicity (民族) is not
-    recorded anywhere in the system, so the documents do not print it."""
+    None for an organisation or a number that does not (nothing is guessed). 民族 is not in the
+    number: it is what the office recorded (``Party.ethnicity``), printed when known."""
     if party.kind != Party.Kind.PERSON or not party.id_number:
         return None
     try:

@@ -61,6 +61,7 @@ def agreement_json(referral, user, full: bool):
     if agreement is None:
         return None
     return {
+        "number": agreement.number,  # 协议书文号; "" for an oral agreement
         "form": agreement.form,
         "terms": agreement.terms,
         "amount": str(agreement.amount) if agreement.amount is not None else None,

@@ -99,6 +99,7 @@ class AgreementSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "round",
+            "number",
             "form",
             "terms",
             "amount",

@@ -8,8 +8,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from referrals import permissions
-from referrals.intake import PartyInput, ReferralInput, clean_identifiers, petition_acceptance_errors
+from referrals import ethnic_groups, permissions
+from referrals.intake import (
+    ORGANISATION_ETHNICITY,
+    PartyInput,
+    ReferralInput,
+    clean_identifiers,
+    petition_acceptance_errors,
+)
 from referrals.models import DeclineReason, Exclusion, LeaderCase, Party, Referral, ScopeGround
 from referrals.workflow import PartyConsent
 from townships.categories import Category
@@ -109,6 +115,7 @@ class PartyForm(forms.Form):
     id_number = forms.CharField(label=_("身份证号/统一社会信用代码"), max_length=30, required=False)
     phone = forms.CharField(label=_("联系电话"), max_length=30, required=False, widget=TelInput())
     address = forms.CharField(label=_("住址"), max_length=200, required=False)
+    ethnicity = forms.ChoiceField(label=_("民族"), choices=[("", "—"), *ethnic_groups.CHOICES], required=False)
     consent_given_on = forms.DateField(
         label=_("同意调解日期"), required=False, widget=DateInput(), validators=[validate_plausible_date]
     )
@@ -127,6 +134,8 @@ class PartyForm(forms.Form):
         data["id_number"], data["phone"] = id_number, phone
         for field, messages in errors.items():
             self.add_error(field, messages)
+        if data.get("ethnicity") and data.get("kind") != Party.Kind.PERSON:
+            self.add_error("ethnicity", ORGANISATION_ETHNICITY)
         if bool(data.get("consent_given_on")) != bool(data.get("consent_method")):
             self.add_error("consent_method", _("同意日期和同意方式须同时填写。"))
         return data
@@ -140,6 +149,7 @@ class PartyForm(forms.Form):
             id_number=d.get("id_number", ""),
             phone=d.get("phone", ""),
             address=d.get("address", "").strip(),
+            ethnicity=d.get("ethnicity", ""),
             consent_given_on=d.get("consent_given_on"),
             consent_method=d.get("consent_method", ""),
         )
@@ -208,6 +218,7 @@ def initial_from(referral: Referral) -> tuple[dict, list[dict]]:
             "id_number": p.id_number,
             "phone": p.phone,
             "address": p.address,
+            "ethnicity": p.ethnicity,
             "consent_given_on": p.consent_given_on,
             "consent_method": p.consent_method,
         }

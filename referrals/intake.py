@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from referrals import permissions, repeats
 from referrals.deadlines import acceptance_limit, apply_deadline, late_acceptance
@@ -28,6 +29,9 @@ from townships.validators import validate_id_number, validate_phone
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+# 民族 is a natural person's: the form and the API refuse it for an organisation, with this message.
+ORGANISATION_ETHNICITY = gettext_lazy("单位、组织类当事人不填写民族。")
+
 # 统一社会信用代码 (GB 32100) has 18 characters, like an ID number.
 CREDIT_CODE_LENGTH = 18
 
@@ -40,6 +44,7 @@ class PartyInput:
     id_number: str = ""
     phone: str = ""
     address: str = ""
+    ethnicity: str = ""
     consent_given_on: datetime.date | None = None
     consent_method: str = ""
 

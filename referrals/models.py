@@ -20,6 +20,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.models import AppendOnlyQuerySet
+from referrals import ethnic_groups
 from townships.categories import Category
 from townships.models import Mediator, Organisation, Region
 
@@ -455,6 +456,7 @@ class Party(models.Model):
     id_number = models.CharField(_("身份证号或统一社会信用代码"), max_length=18, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     address = models.CharField(_("住址"), max_length=200, blank=True)
+    ethnicity = models.CharField(_("民族"), max_length=8, blank=True, choices=ethnic_groups.CHOICES)
     consent_given_on = models.DateField(_("同意调解日期"), null=True, blank=True)
     consent_method = models.CharField(_("同意方式"), max_length=16, choices=ConsentMethod.choices, blank=True)
     position = models.PositiveSmallIntegerField(default=0)

@@ -8,9 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from referrals import permissions, repeats
+from referrals import ethnic_groups, permissions, repeats
 from referrals.deadlines import FOLLOWED_UP, deadline_as_dict, followup_clock_as_dict, petition_clock_as_dict
 from referrals.intake import (
+    ORGANISATION_ETHNICITY,
     PartyInput,
     ReferralInput,
     acceptance_warning,
@@ -116,6 +117,9 @@ class PartyInputSerializer(serializers.Serializer):
     id_number = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    ethnicity = serializers.ChoiceField(
+        choices=ethnic_groups.CHOICES, required=False, allow_blank=True, default="", help_text="民族, persons only"
+    )
     consent = ConsentSerializer(required=False, allow_null=True)
 
     def validate_name(self, value: str) -> str:
@@ -128,6 +132,8 @@ class PartyInputSerializer(serializers.Serializer):
         attrs["id_number"], attrs["phone"], errors = clean_identifiers(
             attrs.get("kind", ""), attrs.get("id_number", ""), attrs.get("phone", "")
         )
+        if attrs.get("ethnicity") and attrs.get("kind") != Party.Kind.PERSON:
+            errors["ethnicity"] = [ORGANISATION_ETHNICITY]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -141,6 +147,7 @@ class PartyInputSerializer(serializers.Serializer):
             id_number=attrs.get("id_number", ""),
             phone=attrs.get("phone", ""),
             address=attrs.get("address", "").strip(),
+            ethnicity=attrs.get("ethnicity", ""),
             consent_given_on=consent.get("given_on"),
             consent_method=consent.get("method", ""),
         )
@@ -438,7 +445,7 @@ class PartySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Party
-        fields = ["id", "role", "kind", "name", "id_number", "phone", "address", "consent"]
+        fields = ["id", "role", "kind", "name", "id_number", "phone", "address", "ethnicity", "consent"]
 
     @extend_schema_field(ConsentOut(allow_null=True))
     def get_consent(self, obj: Party):
@@ -458,6 +465,8 @@ def party_json(party: Party, *, full: bool) -> dict:
         "id_number": party.id_number if full else mask_id_number(party.id_number),
         "phone": party.phone if full else mask_phone(party.phone),
         "address": party.address if full else mask_address(party.address),
+        # Shown with the full personal data only, like the sex and birth date the documents print.
+        "ethnicity": party.ethnicity if full else "",
         "consent": {"given_on": party.consent_given_on.isoformat(), "method": party.consent_method}
         if party.consent_given_on
         else None,

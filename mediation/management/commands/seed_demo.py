@@ -309,6 +309,8 @@ class Command(BaseCommand):
                     id_number=make_id_number(county, born, self.rng.randint(1, 998), male=male),
                     phone=f"13{self.rng.randint(0, 999999999):09d}",
                     address=f"江门市{self.rng.choice(STREETS)}{self.rng.randint(1, 300)}号",
+                    # From the serial, not the generator: the rest of the demo stays as it was.
+                    ethnicity="壮族" if serial % 17 == 0 else "汉族",
                     consent_given_on=received,
                     consent_method=self.rng.choice(list(Party.ConsentMethod.values)),
                 )
