@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "mediation",
     "notifications",
     "messaging",
+    "portal",
     # The top layer: the home page and each role's workbench, which may use every app above.
     "dashboard",
 ]
@@ -247,6 +248,10 @@ SMS_DAILY_CAP = env_int("SMS_DAILY_CAP", 5, minimum=1)
 SMS_QUIET_HOURS = env_str("SMS_QUIET_HOURS", "21:00-08:00")  # local time; empty: none
 if SMS_QUIET_HOURS and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", SMS_QUIET_HOURS):
     raise ImproperlyConfigured(f"SMS_QUIET_HOURS={SMS_QUIET_HOURS!r} is not HH:MM-HH:MM (e.g. 21:00-08:00).")
+# The parties' personal links (docs/sms.md): the address the public reaches this server at (the
+# gateway in front of it, which passes only /p/), and how long a link lives.
+PUBLIC_BASE_URL = (env_url("PUBLIC_BASE_URL", schemes=("http", "https")) or "http://127.0.0.1:8000").rstrip("/")
+PARTY_LINK_DAYS = env_int("PARTY_LINK_DAYS", 60, minimum=1)
 SMS_LANGUAGE = "zh-hans"  # the parties read Chinese, whatever language the staff's pages are in
 
 # --- Authentication and permissions ----------------------------------------------------------
@@ -362,6 +367,7 @@ SPECTACULAR_SETTINGS = {
         "SupervisionKindEnum": "mediation.models.SupervisionOrder.Kind",
         "DossierItemEnum": "mediation.models.DossierItem",
         "ConsentMethodEnum": "referrals.models.Party.ConsentMethod",
+        "StaffConsentMethodEnum": "referrals.models.Party.STAFF_CONSENT_CHOICES",
         "FollowUpMethodEnum": "mediation.models.FollowUp.Method",
         "DeadlineStatusEnum": "referrals.models.DeadlineStatus",
     },

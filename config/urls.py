@@ -18,7 +18,10 @@ urlpatterns = [
     path("sw.js", login_not_required(config_views.service_worker), name="service_worker"),
     path("referrals/", include("referrals.urls")),
     path("referrals/", include("mediation.urls")),
+    path("referrals/", include("messaging.urls")),
     path("notifications/", include("notifications.urls")),
+    # The parties' own pages (personal links): the only path a public gateway passes.
+    path("p/", include("portal.urls")),
     path("account/", include("accounts.urls")),
     path("rosters/", include("townships.urls")),
     path("admin/", admin.site.urls),

@@ -61,6 +61,7 @@ class AccessLog(models.Model):
         EXPORT_ROSTER = "export_roster", _("导出花名册")
         PRINT_DOCUMENT = "print_document", _("打印文书")
         REPEAT_HINT = "repeat_hint", _("重复核查提示外单位在办")
+        PARTY_LINK = "party_link", _("当事人个人链接")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     user = models.ForeignKey(

@@ -179,7 +179,9 @@ def outcome_panel(request, referral):
 
 
 def followup_panel(request, referral):
-    followups = list(FollowUp.objects.filter(referral=referral).select_related("by").order_by("visited_on", "id"))
+    followups = list(
+        FollowUp.objects.filter(referral=referral).select_related("by", "party").order_by("visited_on", "id")
+    )
     can_add = permissions.can(request.user, referral, "add_followup")
     if not followups and not can_add and referral.followup_due_on is None:
         return None

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from referrals.models import CellKey, LegalRoute, Referral, TerminationReason
+from referrals.models import CellKey, LegalRoute, Party, Referral, TerminationReason
 from townships.calendar import calendar_period_end
 from townships.models import Mediator, Organisation
 
@@ -174,6 +174,10 @@ class FollowUp(models.Model):
         BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
         DISSATISFIED = "dissatisfied", _("不满意")
 
+    class Source(models.TextChoices):
+        STAFF = "staff", _("工作人员回访")
+        PARTY = "party", _("当事人在线评价")
+
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="followups")
     region_code = models.CharField(max_length=12, blank=True, editable=False)  # see Agreement.region_code
     visited_on = models.DateField(_("回访日期"))
@@ -181,7 +185,10 @@ class FollowUp(models.Model):
     satisfaction = models.CharField(_("满意度"), max_length=24, choices=Satisfaction.choices)
     performance = models.CharField(_("协议履行情况"), max_length=16, choices=Agreement.Performance.choices, blank=True)
     note = models.TextField(_("回访情况"), max_length=2000, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # A party's own rating through their link (``Source.PARTY``) has the party and no staff member.
+    source = models.CharField(_("来源"), max_length=8, choices=Source.choices, default=Source.STAFF)
+    party = models.ForeignKey(Party, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

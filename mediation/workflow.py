@@ -39,7 +39,7 @@ from referrals.deadlines import RULES, correction_due
 from referrals.errors import InvalidInput, Missing, NotAvailable
 from referrals.models import CONCLUDED_STATES, LegalRoute, Referral, TerminationReason
 from referrals.notices import Notice as ReferralNotice
-from referrals.steps import referral_url, step, tell
+from referrals.steps import party_step, referral_url, step, tell
 from referrals.workflow import end_suspension
 from townships.models import Mediator
 
@@ -437,6 +437,51 @@ def add_followup(
             )
         s.note = note
         s.data = {"satisfaction": satisfaction, "method": method}
+    return followup
+
+
+def rate_by_party(party, *, satisfaction: str, note: str = "") -> FollowUp:
+    """The party's own 满意度评价 through their personal link, after the round concluded.
+
+    A follow-up of source ``party`` (no staff member): it counts in 满意率 like any latest follow-up,
+    and a 不满意 reaches the petition office's reviewers exactly as a dissatisfied visit does. It does
+    not stand for the committee's own 回访 (the follow-up clock runs on). Once per party and round.
+    """
+    if satisfaction not in FollowUp.Satisfaction.values:
+        raise InvalidInput({"satisfaction": [_("请选择满意、基本满意或不满意。")]})
+    note = (note or "").strip()
+    if len(note) > 500:
+        raise InvalidInput({"note": [_("意见不超过500字。")]})
+    with party_step(party, action="party_rating") as s:
+        r = s.referral
+        if r.concluded_at is None:
+            raise NotAvailable(_("调解结束后才能评价。"))
+        concluded_on = timezone.localtime(r.concluded_at).date()
+        if FollowUp.objects.filter(
+            referral=r, party=party, source=FollowUp.Source.PARTY, visited_on__gte=concluded_on
+        ).exists():
+            raise NotAvailable(_("您已评价过本次调解，谢谢。"))
+        followup = FollowUp.objects.create(
+            referral=r,
+            region_code=r.region_code,
+            visited_on=timezone.localdate(),
+            method=FollowUp.Method.SMS,
+            satisfaction=satisfaction,
+            note=note,
+            source=FollowUp.Source.PARTY,
+            party=party,
+            organisation_id=r.target_id,
+        )
+        if satisfaction == FollowUp.Satisfaction.DISSATISFIED:
+            tell(
+                r,
+                "origin_reviewers",
+                Notice.FOLLOWUP_DISSATISFIED,
+                _("%s 当事人在线评价不满意，可重新调解") % r.number,
+                note[:120],
+            )
+        s.note = note
+        s.data = {"satisfaction": satisfaction}
     return followup
 
 

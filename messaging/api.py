@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.openapi import error_responses
-from messaging import outbox
-from messaging.models import Message
+from messaging import links, outbox
+from messaging.models import Message, PartyLink
 from referrals import permissions
 from referrals.errors import NotAvailable
 from townships.validators import mask_phone
@@ -55,3 +55,37 @@ class Resend(APIView):
             raise NotAvailable(_("只有发送失败或已放弃的短信可以重新发送。"))
         message.refresh_from_db()
         return Response(MessageSerializer(message).data)
+
+
+class LinkSerializer(serializers.Serializer):
+    url = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class PartyLinkView(APIView):
+    """``POST``: send the party their personal link by SMS (made if they have none); ``DELETE``: revoke it.
+
+    The office that registers the case or the committee handling it (``send_party_link``).
+    """
+
+    def _party(self, request, pk: int, pid: int):
+        referral = permissions.get_referral_for_user(request.user, pk)
+        party = referral.parties.filter(pk=pid).first()
+        if party is None:
+            raise Http404
+        permissions.require(request.user, referral, "send_party_link")
+        return party
+
+    @extend_schema(request=None, responses={200: LinkSerializer, **error_responses(400, 401, 403, 404)})
+    def post(self, request, pk: int, pid: int):
+        link = links.send_link(self._party(request, pk, pid), by=request.user)
+        return Response({"url": links.url(link), "expires_at": link.expires_at})
+
+    @extend_schema(request=None, responses={204: None, **error_responses(401, 403, 404)})
+    def delete(self, request, pk: int, pid: int):
+        party = self._party(request, pk, pid)
+        link = PartyLink.objects.filter(party=party, revoked_at__isnull=True).first()
+        if link is None:
+            raise Http404
+        links.revoke(link, by=request.user)
+        return Response(status=204)

@@ -5,4 +5,5 @@ from messaging import api
 urlpatterns = [
     path("referrals/<int:pk>/messages/", api.Messages.as_view(), name="api-messages"),
     path("referrals/<int:pk>/messages/<int:mid>/resend/", api.Resend.as_view(), name="api-message-resend"),
+    path("referrals/<int:pk>/parties/<int:pid>/link/", api.PartyLinkView.as_view(), name="api-party-link"),
 ]

@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext_lazy as _
 
-from messaging import outbox, sender
+from messaging import outbox, pages, sender
 from messaging.models import Message
-from referrals.models import Referral
+from referrals.models import OPEN_STATES, Referral
 from referrals.permissions import at_committee
-from referrals.registry import RULE, Action, Extension
+from referrals.registry import RULE, Action, Extension, Panel
 
 
 def _to_parties(template: str, *, only_at_committee: bool = False) -> Callable[[Referral], None]:
@@ -33,6 +33,14 @@ def _to_parties(template: str, *, only_at_committee: bool = False) -> Callable[[
 MADE = _to_parties(Message.Template.REFERRAL_MADE, only_at_committee=True)
 
 ACTIONS = (
+    Action(
+        "send_party_link",
+        _("发送当事人个人链接"),
+        # The office that registers the case (a draft's missing consent), or the committee handling it.
+        who=lambda a, r: a.origin_officer or a.target_handler,
+        when=lambda r: r.state in OPEN_STATES,
+        kind=RULE,
+    ),
     Action(
         "resend_message",
         _("重新发送短信"),
@@ -57,4 +65,6 @@ def extension() -> Extension:
             "fail": [_to_parties(Message.Template.MEDIATION_TERMINATED)],
         },
         sweeps={"sms": sender.sweep},
+        panels=[Panel("messages", "messaging/panel_messages.html", pages.panel, order=90)],
+        events={"party_consent": _("当事人在线同意调解"), "party_rating": _("当事人在线评价")},
     )

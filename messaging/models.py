@@ -7,7 +7,9 @@ docs/sms.md.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +31,8 @@ class Message(models.Model):
         ACCEPTED = "accepted", _("已受理")
         AGREEMENT_REACHED = "agreement_reached", _("达成调解协议")
         MEDIATION_TERMINATED = "mediation_terminated", _("终止调解")
+        PARTY_LINK = "party_link", _("个人查询链接")
+        ACCESS_CODE = "access_code", _("验证码")
 
     # Still to be sent (by the next run of the sender whose ``next_attempt_at`` has come).
     PENDING = (Status.QUEUED, Status.FAILED)
@@ -79,3 +83,60 @@ class OptOut(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class PartyLink(models.Model):
+    """A party's personal link (``/p/<token>/``): one live link per party of a referral.
+
+    The token in the URL is this row's id and ``nonce``, signed with the site's key
+    (``messaging/links.py``): nothing secret is stored, the same URL can be written into every
+    message, and revoking the row (or its expiry) ends it.
+    """
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="party_links")
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="links")
+    nonce = models.CharField(max_length=16, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField(_("有效期至"))
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # After too many wrong codes the link takes no more until then (``links.LOCK_MINUTES``).
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("当事人个人链接")
+        verbose_name_plural = _("当事人个人链接")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["party"], condition=Q(revoked_at__isnull=True), name="one_live_link_per_party"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"link {self.pk} → party {self.party_id}"
+
+
+class AccessCode(models.Model):
+    """A one-time code sent by SMS to the party's number before the link shows anything.
+
+    Only its keyed hash is stored. Valid ``links.CODE_MINUTES``; ``links.CODE_TRIES`` wrong entries end it.
+    """
+
+    link = models.ForeignKey(PartyLink, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    tries = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["link", "-created_at"], name="code_of_link"),
+            models.Index(fields=["ip_address", "created_at"], name="code_from_address"),
+        ]

@@ -7,7 +7,10 @@ rolls its messages back with everything else; one that commits hands their ids t
 Whatever the sender cannot do now stays queued for ``send_messages`` and the minute sweep.
 
 Who gets one: each party who consented to mediation and has a mobile number (a landline cannot take
-a text), once per number and step, unless the number opted out (``OptOut``).
+a text), once per number and step, unless the number opted out (``OptOut``). Each message ends with
+the party's personal link (``messaging/links.py``).
+
+``direct`` writes one message to one party that staff or the party asked for (the link, a code).
 """
 
 from __future__ import annotations
@@ -36,14 +39,16 @@ def queue(referral: Referral, template: str) -> list[Message]:
         del recipients[number]
     if not recipients:
         return []
-    text = texts.render(template, referral)
+    from messaging import links
+
+    parties = {p.pk: p for p in referral.parties.all()}
     rows = Message.objects.bulk_create(
         [
             Message(
                 referral=referral,
                 party_id=party_id,
                 template=template,
-                text=text,
+                text=texts.render(template, referral, url=links.url(links.live_link(parties[party_id], now=now))),
                 to=number,
                 created_at=now,
                 next_attempt_at=policy.first_moment(now),
@@ -54,6 +59,29 @@ def queue(referral: Referral, template: str) -> list[Message]:
     ids = [m.pk for m in rows]
     transaction.on_commit(lambda: deliver_soon(ids), robust=True)
     return rows
+
+
+def direct(party, template: str, number: str, *, code: str = "") -> Message:
+    """One message to one party, asked for now (``policy.ON_REQUEST`` ones ignore quiet hours)."""
+    from messaging import links
+
+    now = timezone.now()
+    referral = party.referral
+    if template == Message.Template.ACCESS_CODE:
+        text = texts.render(template, referral, code=code, minutes=links.CODE_MINUTES)
+    else:
+        text = texts.render(template, referral, url=links.url(links.live_link(party, now=now)))
+    message = Message.objects.create(
+        referral=referral,
+        party=party,
+        template=template,
+        text=text,
+        to=number,
+        created_at=now,
+        next_attempt_at=now if template in policy.ON_REQUEST else policy.first_moment(now),
+    )
+    transaction.on_commit(lambda: deliver_soon([message.pk]), robust=True)
+    return message
 
 
 def deliver_soon(ids: list[int]) -> None:

@@ -17,6 +17,10 @@ from messaging.models import Message, OptOut
 from referrals.models import Party
 from townships.validators import validate_mobile
 
+# Asked for by the party this minute (a code to open their link): sent at once whatever the hour,
+# and not counted against the daily cap, which the links' own limits replace (messaging/links.py).
+ON_REQUEST = frozenset({Message.Template.ACCESS_CODE})
+
 
 def _quiet() -> tuple[datetime.time, datetime.time] | None:
     raw = (settings.SMS_QUIET_HOURS or "").strip()

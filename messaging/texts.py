@@ -22,7 +22,15 @@ TEXTS = {
     Message.Template.MEDIATION_TERMINATED: _(
         "您的纠纷(编号%(number)s)%(committee)s已终止调解，您可依法通过其他途径解决。"
     ),
+    Message.Template.PARTY_LINK: _("您的纠纷(编号%(number)s)可通过个人链接查看进度、确认同意调解和评价调解工作："),
+    Message.Template.ACCESS_CODE: _(
+        "验证码%(code)s，用于查看纠纷(编号%(number)s)，%(minutes)s分钟内有效。请勿将验证码告诉他人。"
+    ),
 }
+# After the text of a step's message (and the link message), the party's own link.
+LINK = _("进度查询：%(url)s")
+# What a code looks like once sent: staff see that a code went out, never which.
+CODE_HIDDEN = "******"
 
 
 def mediator_names(referral: Referral) -> str:
@@ -31,15 +39,18 @@ def mediator_names(referral: Referral) -> str:
     return "、".join(m.name for m in people)
 
 
-def render(template: str, referral: Referral) -> str:
+def render(template: str, referral: Referral, *, url: str = "", code: str = "", minutes: int = 0) -> str:
     values = {
         "number": referral.number,
         "committee": referral.target.name if referral.target else "",
         "mediators": "",
+        "code": code,
+        "minutes": minutes,
     }
     if template == Message.Template.ACCEPTED:
         values["mediators"] = mediator_names(referral) or (
             referral.lead_mediator.name if referral.lead_mediator else ""
         )
     with translation.override(settings.SMS_LANGUAGE):
-        return str(TEXTS[Message.Template(template)]) % values
+        text = str(TEXTS[Message.Template(template)]) % values
+        return text + str(LINK) % {"url": url} if url else text

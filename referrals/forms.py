@@ -120,7 +120,7 @@ class PartyForm(forms.Form):
         label=_("同意调解日期"), required=False, widget=DateInput(), validators=[validate_plausible_date]
     )
     consent_method = forms.ChoiceField(
-        label=_("同意方式"), choices=[("", "—")] + list(Party.ConsentMethod.choices), required=False
+        label=_("同意方式"), choices=[("", "—")] + list(Party.STAFF_CONSENT_CHOICES), required=False
     )
 
     def clean_name(self) -> str:
@@ -337,7 +337,7 @@ class ConsentWidget(forms.MultiWidget):
 
     def __init__(self, attrs=None):
         method = forms.Select(
-            choices=[("", _("— 同意方式 —")), *Party.ConsentMethod.choices], attrs={"aria-label": _("同意方式")}
+            choices=[("", _("— 同意方式 —")), *Party.STAFF_CONSENT_CHOICES], attrs={"aria-label": _("同意方式")}
         )
         super().__init__([DateInput(attrs={"aria-label": _("同意延期日期")}), method], attrs)
 
@@ -353,7 +353,7 @@ class ConsentField(forms.MultiValueField):
     def __init__(self, **kwargs):
         fields = (
             forms.DateField(required=False, validators=[validate_plausible_date]),
-            forms.ChoiceField(required=False, choices=Party.ConsentMethod.choices),
+            forms.ChoiceField(required=False, choices=Party.STAFF_CONSENT_CHOICES),
         )
         super().__init__(fields=fields, require_all_fields=False, required=False, **kwargs)
 

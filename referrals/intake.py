@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -167,3 +168,28 @@ def update_draft(referral: Referral, *, by: User, data: ReferralInput) -> Referr
         s.referral.parties.all().delete()
         _write_parties(s.referral, data.parties)
     return s.referral
+
+
+def consent_online(party: Party) -> bool:
+    """The party's own consent to mediation, given through their personal link (method ``online``).
+
+    Only where none is recorded: a consent the office registered is never replaced. False if there
+    was one already (two taps, or the office recorded it meanwhile).
+    """
+    from referrals.steps import party_step
+
+    try:
+        with party_step(party, action="party_consent") as s:
+            done = Party.objects.filter(pk=party.pk, consent_given_on__isnull=True).update(
+                consent_given_on=timezone.localdate(), consent_method=Party.ConsentMethod.ONLINE
+            )
+            if not done:
+                raise _AlreadyGiven  # rolls the timeline entry back with it
+            s.data = {"method": Party.ConsentMethod.ONLINE}
+    except _AlreadyGiven:
+        return False
+    return True
+
+
+class _AlreadyGiven(Exception):
+    pass

@@ -448,6 +448,10 @@ class Party(models.Model):
     class ConsentMethod(models.TextChoices):
         WRITTEN = "written", _("书面同意")
         ORAL = "oral", _("口头同意(已记录)")
+        ONLINE = "online", _("当事人在线确认")
+
+    # What staff record (forms, API); ``online`` is given by the party through their link only.
+    STAFF_CONSENT_CHOICES = [(m.value, m.label) for m in (ConsentMethod.WRITTEN, ConsentMethod.ORAL)]
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="parties")
     role = models.CharField(_("当事人地位"), max_length=16, choices=Role.choices)

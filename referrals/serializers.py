@@ -107,7 +107,7 @@ class MediatorSerializer(serializers.ModelSerializer):
 
 class ConsentSerializer(serializers.Serializer):
     given_on = serializers.DateField(validators=[validate_plausible_date])
-    method = serializers.ChoiceField(choices=Party.ConsentMethod.choices)
+    method = serializers.ChoiceField(choices=Party.STAFF_CONSENT_CHOICES)
 
 
 class PartyInputSerializer(serializers.Serializer):
@@ -257,7 +257,7 @@ class ExtensionConsentSerializer(serializers.Serializer):
 
     party = serializers.IntegerField(min_value=1, help_text="the party's id (parties[].id of the referral)")
     consented_on = serializers.DateField(validators=[validate_plausible_date], help_text="同意延期日期")
-    method = serializers.ChoiceField(choices=Party.ConsentMethod.choices, help_text="同意方式")
+    method = serializers.ChoiceField(choices=Party.STAFF_CONSENT_CHOICES, help_text="同意方式")
 
 
 class ExtendSerializer(serializers.Serializer):
@@ -377,7 +377,7 @@ class ScopeOut(serializers.Serializer):
 
 class ConsentOut(serializers.Serializer):
     given_on = serializers.DateField()
-    method = serializers.ChoiceField(choices=Party.ConsentMethod.choices)
+    method = serializers.ChoiceField(choices=Party.STAFF_CONSENT_CHOICES)
 
 
 class MediatorRefOut(serializers.Serializer):

@@ -30,7 +30,7 @@ from notifications.service import broadcast_referral_changed, notify
 from referrals import permissions, rollup
 from referrals.deadlines import apply_deadline
 from referrals.errors import Missing, MissingElements, NotAvailable
-from referrals.models import Referral, TimelineEvent
+from referrals.models import Party, Referral, TimelineEvent
 from referrals.registry import registry
 
 if TYPE_CHECKING:
@@ -118,6 +118,39 @@ def step(
             to_state=locked.state,
             note=s.note,
             data=s.data,
+        )
+        broadcast_referral_changed(permissions.organisations_watching(locked), locked.pk, locked.state, event.pk)
+
+
+@dataclass
+class PartyStep:
+    """What a party's own step works on (``party_step``)."""
+
+    referral: Referral
+    party: Party
+    note: str = ""
+    data: dict[str, object] = field(default_factory=dict)
+
+
+@contextmanager
+def party_step(party: Party, *, action: str) -> Iterator[PartyStep]:
+    """A change a party makes through their personal link (``messaging/links.py``): no user, so no
+    permission to ask — the caller has checked the link and its code. Like ``step``: one transaction,
+    the referral locked, the running totals kept, a timeline event (no actor; the party named in its
+    data) and the pages told after commit. The state does not change."""
+    with transaction.atomic():
+        locked = _lock(party.referral_id)
+        s = PartyStep(locked, party)
+        with rollup.tracked(locked.pk):
+            yield s
+        event = TimelineEvent.objects.create(
+            referral=locked,
+            actor=None,
+            action=action,
+            from_state=locked.state,
+            to_state=locked.state,
+            note=s.note,
+            data={"party": party.pk, "role": party.role, **s.data},
         )
         broadcast_referral_changed(permissions.organisations_watching(locked), locked.pk, locked.state, event.pk)
 

@@ -362,7 +362,7 @@ def _check_extension_consents(referral: Referral, consents: Sequence[PartyConsen
         if c.party in seen:
             errors.append(_("%s的同意重复登记。") % party.name)
         seen.add(c.party)
-        if c.method not in Party.ConsentMethod.values:
+        if c.method not in dict(Party.STAFF_CONSENT_CHOICES):
             errors.append(_("%(name)s：未知的同意方式“%(method)s”。") % {"name": party.name, "method": c.method})
         if c.consented_on > today:
             errors.append(_("%s同意延期的日期不能晚于今天。") % party.name)

@@ -1,7 +1,8 @@
 """Which code may import which: every app only from the layers below it, at the top of a module or
 inside a function alike. A new import across the line fails here, with the file that made it.
 
-    lib  ←  core  ←  accounts, townships  ←  notifications  ←  referrals  ←  mediation  ←  dashboard, config
+    lib  ←  core  ←  accounts, townships  ←  notifications  ←  referrals  ←  mediation, messaging  ←  portal
+                                                                                     ←  dashboard, config
 
 ``lib`` is plain library code (spreadsheets); ``core`` the base every app stands on (domain errors, the
 read audit, request safety); ``dashboard`` and ``config`` are the top, which may use everything.
@@ -25,6 +26,7 @@ PROJECT = {
     "referrals",
     "mediation",
     "messaging",
+    "portal",
     "dashboard",
     "config",
 }
@@ -38,6 +40,8 @@ MAY_IMPORT = {
     "mediation": {"lib", "core", "accounts", "townships", "notifications", "referrals"},
     # Messages to the parties: hooks into referral steps through the registry, as mediation does.
     "messaging": {"lib", "core", "accounts", "townships", "notifications", "referrals"},
+    # The parties' pages: what a party may see and do, through the apps that hold it.
+    "portal": {"lib", "core", "accounts", "townships", "notifications", "referrals", "mediation", "messaging"},
 }
 
 

@@ -63,9 +63,15 @@ def _wait_for(url: str, seconds: float = 60) -> None:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Iterator[str]:
+def server_var(tmp_path_factory) -> Path:
+    """The server's VAR_DIR: its log, uploads and the SMS it "sends" (``sms.log``, console backend)."""
+    return tmp_path_factory.mktemp("e2e-var")
+
+
+@pytest.fixture(scope="session")
+def server(server_var) -> Iterator[str]:
     """A seeded server on a free loopback port; its URL."""
-    var = tmp_path_factory.mktemp("e2e-var")
+    var = server_var
     port = _free_port()
     # Production settings (no debug pages, hashed static files), over plain HTTP on loopback.
     env = {
@@ -80,6 +86,9 @@ def server(tmp_path_factory) -> Iterator[str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "REMINDER_LOOP_IN_SERVER": "0",
         "PYTHONUNBUFFERED": "1",
+        # The parties' links point at this server; texts go out whatever the hour the suite runs.
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "SMS_QUIET_HOURS": "",
     }
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)  # the journeys run the embedded mode that `make run` gives a newcomer

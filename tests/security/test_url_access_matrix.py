@@ -313,6 +313,38 @@ TOWNSHIP_VIEWERS = {"mediator": 200, "other_mediator": 200, "supervisor": 200, "
 ROSTER_KEEPERS = {"supervisor": 200, "city": 200}
 SUPERVISORS_OWN = {"supervisor": 200}
 
+
+def _a_party(ctx):
+    return ctx.story.submitted().parties.order_by("position").first()
+
+
+def party_link_api(ctx) -> str:
+    party = _a_party(ctx)
+    return reverse("api-party-link", args=[party.referral_id, party.pk])
+
+
+def party_link_api_live(ctx) -> str:
+    from messaging import links
+
+    party = _a_party(ctx)
+    links.live_link(party)
+    return reverse("api-party-link", args=[party.referral_id, party.pk])
+
+
+def party_link_page(ctx) -> str:
+    party = _a_party(ctx)
+    return reverse("messaging:party_link", args=[party.referral_id, party.pk])
+
+
+def portal_url(name: str):
+    def url(ctx) -> str:
+        from messaging import links
+
+        return reverse(name, args=[links.token(links.live_link(_a_party(ctx)))])
+
+    return url
+
+
 MATRIX: dict[str, list[Check]] = {
     "home": [Check("get", fixed("home"), everyone(200, 302))],
     "login": [Check("get", fixed("login"), everyone(302, 200))],
@@ -606,6 +638,25 @@ MATRIX: dict[str, list[Check]] = {
         )
     ],
     "api-message-resend": [Check("post", given_up_message, row(200, 200, 200, 404, 403, 403, 404, 401))],
+    # A party's link: the office that registers the case or the committee handling it sends or revokes it.
+    "api-party-link": [
+        Check("post", party_link_api, row(200, 403, 200, 404, 403, 403, 404, 401)),
+        Check("delete", party_link_api_live, row(204, 403, 204, 404, 403, 403, 404, 401)),
+    ],
+    "messaging:party_link": [Check("post", party_link_page, row(302, 403, 302, 404, 403, 403, 404, 302))],
+    # --- The parties' own pages (docs/sms.md): public by design, the same to every visitor; nothing
+    # but the code request and the code itself before the code is entered (then 404 for the rest).
+    "portal:case": [Check("get", portal_url("portal:case"), everyone(200, 200))],
+    "portal:code": [Check("post", portal_url("portal:code"), everyone(302, 302))],
+    "portal:verify": [
+        Check("post", portal_url("portal:verify"), everyone(302, 302), lambda ctx, p: {"code": "000000"})
+    ],
+    "portal:consent": [
+        Check("post", portal_url("portal:consent"), everyone(404, 404), lambda ctx, p: {"agree": "yes"})
+    ],
+    "portal:rating": [
+        Check("post", portal_url("portal:rating"), everyone(404, 404), lambda ctx, p: {"satisfaction": "satisfied"})
+    ],
     # --- API: notifications
     "api-notifications": [Check("get", fixed("api-notifications"), everyone(200, 401))],
     "api-notifications-read-all": [Check("post", fixed("api-notifications-read-all"), everyone(200, 401))],
@@ -658,6 +709,10 @@ MATRIX: dict[str, list[Check]] = {
 }
 
 
+# Open to anyone by design: what they change (a read-audit entry, a code sent) is theirs to change.
+PUBLIC = {"login", "api-schema", "api-docs", "portal:case", "portal:code", "portal:verify"}
+
+
 def test_every_url_pattern_has_an_entry():
     keys = [key for key, _route in url_patterns()]
     assert len(keys) == len(set(keys)), "two patterns share a name"
@@ -693,9 +748,9 @@ def test_access(people, key):
             if response.status_code != expected:
                 failures.append(f"{where}: {response.status_code}, expected {expected}")
                 continue
-            if persona == "anonymous" and page and expected == 302:
+            if persona == "anonymous" and page and expected == 302 and key not in PUBLIC:
                 assert response["Location"].startswith("/login/"), where
-            refused = expected >= 400 or (persona == "anonymous" and key not in ("login", "api-schema", "api-docs"))
+            refused = expected >= 400 or (persona == "anonymous" and key not in PUBLIC)
             if refused and changed:
                 failures.append(f"{where}: refused, yet something changed")
             if check.content_type and expected == 200:

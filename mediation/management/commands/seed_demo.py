@@ -312,7 +312,7 @@ class Command(BaseCommand):
                     # From the serial, not the generator: the rest of the demo stays as it was.
                     ethnicity="壮族" if serial % 17 == 0 else "汉族",
                     consent_given_on=received,
-                    consent_method=self.rng.choice(list(Party.ConsentMethod.values)),
+                    consent_method=self.rng.choice([value for value, _label in Party.STAFF_CONSENT_CHOICES]),
                 )
             )
         return people
