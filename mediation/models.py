@@ -159,6 +159,18 @@ class Termination(models.Model):
     def route_labels(self) -> list[str]:
         return [str(LegalRoute(r).label) for r in self.routes_explained if r in LegalRoute.values]
 
+    @property
+    def reason_in_words(self) -> str:
+        """The reason as a notice states it: for "other", the mediator's own explanation."""
+        if self.reason == TerminationReason.OTHER and self.note.strip():
+            return self.note.strip()
+        return str(self.get_reason_display())
+
+    @property
+    def note_beyond_reason(self) -> str:
+        """The note, unless it already stands as the reason (said once, not twice)."""
+        return "" if self.reason == TerminationReason.OTHER else self.note
+
 
 class FollowUp(models.Model):
     """回访: how the parties feel afterwards and whether the agreement was performed."""

@@ -110,13 +110,24 @@ def test_the_termination_notice_explains_the_reason_and_the_routes_that_remain(p
     html = printed(people.officer, referral, "termination")
     for text in (
         "终止人民调解告知书",
-        "因双方分歧较大，难以达成协议，未能达成调解协议",
+        "经环市街道人民调解委员会依法调解，因双方分歧较大，难以达成协议，依照",
         "<li>向人民法院提起诉讼</li>",
         "<li>申请仲裁</li>",
         "环市街道人民调解委员会（盖章）",
     ):
         assert text in html, text
     assert "申请行政复议" not in html and "信访渠道" not in html  # only the routes actually explained
+    # Issue 16 §4: said once — not "难以达成协议，未能达成调解协议".
+    assert html.count("达成") == 1
+
+
+def test_a_termination_for_another_reason_says_that_reason_once_in_the_sentence(people, story):
+    referral = story.with_session()
+    note = "申请人已向法院起诉，本纠纷进入诉讼程序"
+    act(people.mediator, referral.pk, "fail", {"reason": "other", "note": note, "routes_explained": ["litigation"]})
+    html = printed(people.officer, referral, "termination")
+    assert f"因{note}，依照" in html
+    assert html.count(note) == 1 and "须说明" not in html
 
 
 def test_the_dossier_index_lists_each_item_and_what_is_missing(people, story):
