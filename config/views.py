@@ -64,7 +64,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 # The app shell the service worker keeps: what every page loads, and the icons.
-SHELL = ("css/app.css", "js/app.js", "js/live.js", "js/calendar.js", "icons/icon-192.png", "manifest.webmanifest")
+SHELL = (
+    "css/app.css",
+    "js/app.js",
+    "js/live.js",
+    "js/offline.js",
+    "js/calendar.js",
+    "icons/icon-192.png",
+    "manifest.webmanifest",
+)
 
 
 def service_worker(request: HttpRequest) -> HttpResponse:
