@@ -56,7 +56,7 @@ def ledger_columns() -> list[Column]:
         Column(_("属地"), 18),
         Column(_("主调解员"), 10),
         Column(_("移交时间"), 17),
-        Column(_("受理时间"), 17),
+        Column(_("调解受理时间"), 17),
         Column(_("调解结束时间"), 17),
         Column(_("调解结果"), 24),
         Column(_("协议金额(元)"), 12),

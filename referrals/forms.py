@@ -78,7 +78,7 @@ class ReferralForm(forms.Form):
         empty_label=_("— 请选择调委会或司法局 —"),
     )
     scope_ground = forms.ChoiceField(
-        label=_("受理依据"), choices=ScopeGround.choices, required=False, widget=forms.RadioSelect
+        label=_("调解范围依据"), choices=ScopeGround.choices, required=False, widget=forms.RadioSelect
     )
     exclusions_absent = forms.MultipleChoiceField(
         label=_("确认不存在以下不宜调解情形"),

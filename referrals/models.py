@@ -178,7 +178,7 @@ class Referral(ConcurrentTransitionMixin, models.Model):
 
     state = FSMField(_("状态"), max_length=16, choices=State.choices, default=State.DRAFT, protected=True)
 
-    scope_ground = models.CharField(_("受理依据"), max_length=40, choices=ScopeGround.choices, blank=True)
+    scope_ground = models.CharField(_("调解范围依据"), max_length=40, choices=ScopeGround.choices, blank=True)
     exclusions_absent = models.JSONField(_("已排除的不宜调解情形"), default=list, blank=True)
 
     lead_mediator = models.ForeignKey(
@@ -188,7 +188,7 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     rights_explained = models.BooleanField(_("已告知权利义务"), default=False)
 
     submitted_at = models.DateTimeField(_("移交时间"), null=True, blank=True)
-    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("调解受理时间"), null=True, blank=True)
     concluded_at = models.DateTimeField(_("调解结束时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     # When the current stage began: the start of its clock (acceptance restarts on each routing).

@@ -69,7 +69,7 @@ def missing_for_submit(referral: Referral) -> list[Missing]:
     if not referral.claims.strip():
         missing.append(Missing("claims", _("当事人诉求")))
     if not referral.scope_ground:
-        missing.append(Missing("scope_ground", _("受理依据(属于可调解的纠纷类型)")))
+        missing.append(Missing("scope_ground", _("调解范围依据(属于可调解的纠纷类型)")))
     for exclusion in Exclusion:
         if exclusion.value not in referral.exclusions_absent:
             missing.append(Missing(f"exclusion:{exclusion.value}", _("确认不存在：%s") % exclusion.label))

@@ -95,7 +95,7 @@ def test_dates_are_real_dates_the_header_is_frozen_and_the_file_named_in_chinese
     response, sheet = ledger(people.officer)
     row = records(sheet)[0]
     assert row["信访登记日期"] == datetime.datetime.combine(referral.received_on, datetime.time())
-    assert isinstance(row["受理时间"], datetime.datetime)
+    assert isinstance(row["调解受理时间"], datetime.datetime)
     assert sheet.cell(row=HEADER_ROW + 1, column=3).number_format == "yyyy-mm-dd"
     assert sheet.freeze_panes == f"A{HEADER_ROW + 1}"
     assert sheet.column_dimensions["N"].width == 40  # 事实摘要

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from referrals.models import Referral, State
 from tests.conftest import login
@@ -147,3 +148,23 @@ def test_the_coded_return_reason_shows_on_the_case_page_and_its_timeline(people,
     assert "当事人拒绝调解" in page
     timeline = page[page.index('id="timeline"') :]
     assert "当事人拒绝调解" in timeline
+
+
+def test_the_two_acceptances_are_named_apart_on_the_case_page(people, story):
+    """Issue 16 §4: 「受理」 means one thing on one screen — the office's 信访受理 and the committee's 调解受理."""
+    import re
+
+    today = timezone.localdate()
+    referral = story.submitted(
+        received_on=today - datetime.timedelta(days=3), petition_accepted_on=today - datetime.timedelta(days=2)
+    )
+    page = login(people.mediator).get(f"/referrals/{referral.pk}/").content.decode()
+    petition = re.search(r'data-accepted="petition">([^<]*)<', page).group(1)
+    assert petition == referral.petition_accepted_on.isoformat()
+    assert "尚未受理" in re.search(r'data-accepted="mediation">(.*?)</dd>', page).group(1)
+    assert "受理依据" not in page and "调解范围依据" in page
+    accepted = story.mediating()
+    page = login(people.mediator).get(f"/referrals/{accepted.pk}/").content.decode()
+    accepted.refresh_from_db()
+    shown = re.search(r'data-accepted="mediation">([^<]*)<', page).group(1)
+    assert shown.startswith(timezone.localtime(accepted.accepted_at).date().isoformat())
