@@ -128,6 +128,7 @@ def supervisor_tiles(scope: Scope, values: dict[str, Any]) -> list[tuple[str, li
                     t("agreements_performed"),
                     t("judicially_confirmed"),
                     t("satisfaction_rate", sub=_pair(values, "satisfied", "followups_visited")),
+                    t("party_satisfaction_rate", sub=_pair(values, "party_satisfied", "rated_by_party")),
                     t("dissatisfied"),
                 ],
             )

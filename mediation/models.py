@@ -398,6 +398,8 @@ class MediationCell(CellKey):
     followups_visited = models.IntegerField(default=0)
     satisfied = models.IntegerField(default=0)
     dissatisfied = models.IntegerField(default=0)
+    rated_by_party = models.IntegerField(default=0)
+    party_satisfied = models.IntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=CellKey.KEY, name="mediation_cell_key")]

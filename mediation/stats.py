@@ -59,6 +59,9 @@ FOLLOWUP_KINDS: dict[str, Q] = {
     "followups_visited": Q(),
     "satisfied": Q(satisfaction__in=SATISFIED),
     "dissatisfied": Q(satisfaction=FollowUp.Satisfaction.DISSATISFIED),
+    # The parties' own ratings through their link, apart from the visits staff recorded.
+    "rated_by_party": Q(source=FollowUp.Source.PARTY),
+    "party_satisfied": Q(source=FollowUp.Source.PARTY, satisfaction__in=SATISFIED),
 }
 
 
@@ -155,6 +158,29 @@ FIGURES = (
         unit=RATE,
         ratio=("satisfied", "followups_visited"),
         link="satisfied",
+        source="mediation",
+    ),
+    Figure(
+        "rated_by_party",
+        gettext_lazy("当事人在线评价"),
+        gettext_lazy("最近一次回访是当事人通过个人链接自己所作评价的案件（计入回访满意率）。"),
+        where=lambda now: _referrals_with(latest_followups().filter(FOLLOWUP_KINDS["rated_by_party"])),
+        source="mediation",
+    ),
+    Figure(
+        "party_satisfied",
+        gettext_lazy("当事人评价满意"),
+        gettext_lazy("当事人在线评价为“满意”或“基本满意”的案件（以最近一次回访为准）。"),
+        where=lambda now: _referrals_with(latest_followups().filter(FOLLOWUP_KINDS["party_satisfied"])),
+        source="mediation",
+    ),
+    Figure(
+        "party_satisfaction_rate",
+        gettext_lazy("当事人自评满意率"),
+        gettext_lazy("当事人评价满意 ÷ 当事人在线评价：只计当事人自己通过个人链接所作的评价，与工作人员回访分开显示。"),
+        unit=RATE,
+        ratio=("party_satisfied", "rated_by_party"),
+        link="party_satisfied",
         source="mediation",
     ),
     Figure(

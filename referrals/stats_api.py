@@ -157,6 +157,9 @@ OVERVIEW = (
     "satisfied",
     "dissatisfied",
     "satisfaction_rate",
+    "rated_by_party",
+    "party_satisfied",
+    "party_satisfaction_rate",
     "supervision_overdue",
 )
 

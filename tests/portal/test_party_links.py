@@ -248,3 +248,22 @@ def test_actions_need_the_code_first(people, story):
     assert Client().post(path + "rating/", {"satisfaction": "satisfied"}).status_code == 404
     assert Client().post(path + "consent/", {"agree": "yes"}).status_code == 404
     assert not FollowUp.objects.exists()
+
+
+@pytest.mark.parametrize("running_totals", [False, True], ids=["live", "running-totals"])
+def test_the_parties_own_ratings_are_counted_apart_and_in_the_satisfaction_rate(people, story, running_totals):
+    from mediation.workflow import add_followup, rate_by_party
+
+    rated_happy, rated_unhappy, visited = story.failed(), story.failed(), story.failed()
+    rate_by_party(rated_happy.parties.first(), satisfaction="satisfied")
+    rate_by_party(rated_unhappy.parties.first(), satisfaction="dissatisfied")
+    add_followup(visited, by=people.mediator, visited_on=timezone.localdate(), method="phone", satisfaction="satisfied")
+    # A whole-county view is answered by the running totals (kept by the party's step itself, no
+    # rebuild), one narrowed to a single day live: the same figures.
+    today = timezone.localdate().isoformat()
+    params = {"region": "440703"} if running_totals else {"region": "440703", "from": today, "to": today}
+    figures = api(people.supervisor).get("/api/stats/summary/", params).json()["figures"]
+    assert (figures["rated_by_party"], figures["party_satisfied"], figures["party_satisfaction_rate"]) == (2, 1, 0.5)
+    assert (figures["followups_visited"], figures["satisfied"]) == (3, 2)
+    listed = login(people.supervisor).get("/referrals/", {"figure": "party_satisfied", "region": "440703"})
+    assert rated_happy.number in listed.content.decode() and visited.number not in listed.content.decode()
