@@ -123,6 +123,12 @@ class PartyForm(forms.Form):
         label=_("同意方式"), choices=[("", "—")] + list(Party.STAFF_CONSENT_CHOICES), required=False
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A consent the party gave online stays selectable for that party only (intake checks it).
+        if self.initial.get("consent_method") == Party.ConsentMethod.ONLINE:
+            self.fields["consent_method"].choices = [("", "—"), *Party.ConsentMethod.choices]
+
     def clean_name(self) -> str:
         return validate_name(self.cleaned_data["name"])
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 # 民族 is a natural person's: the form and the API refuse it for an organisation, with this message.
 ORGANISATION_ETHNICITY = gettext_lazy("单位、组织类当事人不填写民族。")
+ONLINE_CONSENT_IS_THE_PARTYS = gettext_lazy("“当事人在线确认”只能由当事人本人通过个人链接作出，工作人员不能登记。")
 
 # 统一社会信用代码 (GB 32100) has 18 characters, like an ID number.
 CREDIT_CODE_LENGTH = 18
@@ -116,7 +117,44 @@ def clean_identifiers(kind: str, id_number: str, phone: str) -> tuple[str, str, 
 
 
 def _write_parties(referral: Referral, parties: Iterable[PartyInput]) -> None:
+    parties = list(parties)
+    _online_consents_kept(parties, [])
     Party.objects.bulk_create([Party(referral=referral, position=i, **vars(p)) for i, p in enumerate(parties)])
+
+
+def _rewrite_parties(referral: Referral, parties: list[PartyInput]) -> None:
+    """A draft's parties as edited. The row of a party whose name is unchanged at its place is kept
+    (updated), so that their personal link and the messages sent to them stay theirs; another name
+    is another person: a new row (the old one, its link with it, goes)."""
+    current = list(referral.parties.order_by("position", "id"))
+    _online_consents_kept(parties, current)
+    kept = []
+    for i, p in enumerate(parties):
+        old = current[i] if i < len(current) else None
+        if old is not None and old.name == p.name:
+            for name, value in vars(p).items():
+                setattr(old, name, value)
+            old.position = i
+            old.save()
+            kept.append(old.pk)
+        else:
+            kept.append(Party.objects.create(referral=referral, position=i, **vars(p)).pk)
+    referral.parties.exclude(pk__in=kept).delete()
+
+
+def _online_consents_kept(parties: list[PartyInput], current: list[Party]) -> None:
+    """``online`` is the party's own consent through their link: staff may keep it, never write it."""
+    for i, p in enumerate(parties):
+        if p.consent_method != Party.ConsentMethod.ONLINE:
+            continue
+        old = current[i] if i < len(current) else None
+        if not (
+            old is not None
+            and old.name == p.name
+            and old.consent_method == Party.ConsentMethod.ONLINE
+            and old.consent_given_on == p.consent_given_on
+        ):
+            raise InvalidInput({f"parties.{i}.consent": [str(ONLINE_CONSENT_IS_THE_PARTYS)]})
 
 
 def _write_input(referral: Referral, data: ReferralInput, *, by: User) -> None:
@@ -165,8 +203,7 @@ def update_draft(referral: Referral, *, by: User, data: ReferralInput) -> Referr
     """Replace a draft's contents. Who: an officer of the origin office; only while a draft."""
     with step(referral, by=by, action="update_draft") as s:
         _write_input(s.referral, data, by=by)
-        s.referral.parties.all().delete()
-        _write_parties(s.referral, data.parties)
+        _rewrite_parties(s.referral, list(data.parties))
     return s.referral
 
 

@@ -107,7 +107,8 @@ class MediatorSerializer(serializers.ModelSerializer):
 
 class ConsentSerializer(serializers.Serializer):
     given_on = serializers.DateField(validators=[validate_plausible_date])
-    method = serializers.ChoiceField(choices=Party.STAFF_CONSENT_CHOICES)
+    # ``online`` only as the party gave it (kept on a draft's edit); intake refuses it written anew.
+    method = serializers.ChoiceField(choices=Party.ConsentMethod.choices)
 
 
 class PartyInputSerializer(serializers.Serializer):

@@ -212,16 +212,21 @@ def update_draft(request: HttpRequest, pk: int) -> HttpResponse:
     referral = permissions.get_referral_for_user(request.user, pk)
     permissions.require(request.user, referral, "update_draft")
     offices = permissions.offices_of(request.user).order_by("region__code")
+    initial, party_initial = initial_from(referral)
     if request.method == "POST":
         form = ReferralForm(request.POST, offices=offices)
-        parties = PartyFormSet(request.POST, prefix="parties")
+        # With the stored parties as initial: a consent a party gave online stays a valid choice.
+        parties = PartyFormSet(request.POST, prefix="parties", initial=party_initial)
         if form.is_valid() and parties.is_valid():
-            saved = intake.update_draft(referral, by=request.user, data=referral_input(form, parties))
-            messages.success(request, _("已保存修改。"))
-            _warn_late_acceptance(request, saved)
-            return redirect("referrals:detail", pk=referral.pk)
+            try:
+                saved = intake.update_draft(referral, by=request.user, data=referral_input(form, parties))
+            except InvalidInput as exc:
+                copy_errors(form, exc)
+            else:
+                messages.success(request, _("已保存修改。"))
+                _warn_late_acceptance(request, saved)
+                return redirect("referrals:detail", pk=referral.pk)
     else:
-        initial, party_initial = initial_from(referral)
         form = ReferralForm(offices=offices, initial=initial)
         parties = PartyFormSet(prefix="parties", initial=party_initial)
     return render(request, "referrals/referral_form.html", {"form": form, "parties": parties, "referral": referral})

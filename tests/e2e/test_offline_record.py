@@ -29,11 +29,15 @@ def test_a_session_record_written_offline_is_sent_when_the_phone_is_back_online(
     page.locator("details[data-action=accept] input[name=rights_explained]").check()
     page.locator("details[data-action=accept] button[type=submit]").click()
     expect(page.locator("h1")).to_contain_text("调解中")
+    # The bar's links open their forms by script: wait until the page's scripts have run (the
+    # heading shows while the page is still being read).
+    page.wait_for_load_state("load")
 
     # In the village: no network. The record is written and kept on the phone.
     mediator.context.set_offline(True)
     bar.get_by_role("link", name="记录调解").click()
     session = page.locator("details[data-record=session]")
+    expect(session).to_have_attribute("open", "")
     session.locator("input[name=location]").fill("杜阮镇北芦村委会")
     session.locator("textarea[name=participants]").fill("双方当事人、村调解员")
     session.locator("textarea[name=record]").fill("离线记录：双方就排水沟位置达成初步共识。")

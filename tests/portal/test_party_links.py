@@ -267,3 +267,52 @@ def test_the_parties_own_ratings_are_counted_apart_and_in_the_satisfaction_rate(
     assert (figures["followups_visited"], figures["satisfied"]) == (3, 2)
     listed = login(people.supervisor).get("/referrals/", {"figure": "party_satisfied", "region": "440703"})
     assert rated_happy.number in listed.content.decode() and visited.number not in listed.content.decode()
+
+
+def _consented_online(people, story):
+    draft = story.draft()
+    respondent = draft.parties.get(role=Party.Role.RESPONDENT)
+    Party.objects.filter(pk=respondent.pk).update(consent_given_on=None, consent_method="")
+    path = api(people.officer).post(f"/api/referrals/{draft.pk}/parties/{respondent.pk}/link/").json()["url"]
+    path = path.removeprefix("https://tiaojie.example.gov.cn")
+    open_with_code(path).post(path + "consent/", {"agree": "yes"})
+    respondent.refresh_from_db()
+    assert respondent.consent_method == "online"
+    return draft, respondent, path
+
+
+def test_editing_the_draft_keeps_the_partys_online_consent_and_link(people, story):
+    from tests.referrals.test_pages import registration_form
+
+    draft, respondent, path = _consented_online(people, story)
+    # Through the API: a change of summary only.
+    patched = api(people.officer).patch(f"/api/referrals/{draft.pk}/", {"summary": "更正后的摘要"}, format="json")
+    assert patched.status_code == 200, patched.json()
+    # Through the page: the form as the officer sees it, the party's consent as it was given.
+    day = respondent.consent_given_on.isoformat()
+    form = registration_form(people, summary="再次更正")
+    form |= {"parties-1-consent_given_on": day, "parties-1-consent_method": "online"}
+    edit = f"/referrals/{draft.pk}/edit/"
+    assert 'value="online" selected' in login(people.officer).get(edit).content.decode()
+    assert login(people.officer).post(edit, form).status_code == 302
+    kept = Party.objects.get(referral=draft, role=Party.Role.RESPONDENT)
+    assert (kept.pk, kept.consent_method) == (respondent.pk, "online")
+    assert Client().get(path).status_code == 200  # the same link still opens
+
+
+def test_staff_cannot_write_an_online_consent(people, story):
+    from tests.referrals.test_api_path import new_referral_body
+
+    body = new_referral_body(people.huanshi.pk)
+    body["parties"][1]["consent"] = {"given_on": timezone.localdate().isoformat(), "method": "online"}
+    refused = api(people.officer).post("/api/referrals/", body, format="json")
+    assert refused.status_code == 400 and "只能由当事人本人" in str(refused.json())
+    # Nor on an edit, for a party who did not give it.
+    draft, _respondent, _path = _consented_online(people, story)
+    petitioner = api(people.officer).get(f"/api/referrals/{draft.pk}/").json()["parties"][0]
+    parties = api(people.officer).get(f"/api/referrals/{draft.pk}/").json()["parties"]
+    parties[0]["consent"] = {"given_on": petitioner["consent"]["given_on"], "method": "online"}
+    parties = [{k: v for k, v in p.items() if k != "id"} for p in parties]
+    patched = api(people.officer).patch(f"/api/referrals/{draft.pk}/", {"parties": parties}, format="json")
+    assert patched.status_code == 400 and "只能由当事人本人" in str(patched.json())
+    assert Party.objects.get(referral=draft, position=0).consent_method != "online"
