@@ -181,6 +181,19 @@
   }
 
   // Open every folded section around an element.
+  // A bar button tapped before this script ran (a slow phone) only changed the address's #action-…:
+  // open that form now, and whenever the address names another one.
+  function openNamedForm() {
+    var id = window.location.hash.slice(1);
+    var form = /^action-[a-z_]+$/.test(id) && document.getElementById(id);
+    if (form && form.tagName === "DETAILS") {
+      reveal(form);
+      form.open = true;
+    }
+  }
+  openNamedForm();
+  window.addEventListener("hashchange", openNamedForm);
+
   function reveal(el) {
     for (var p = el.parentElement; p; p = p.parentElement) {
       if (p.tagName === "DETAILS" && !p.open) { p.open = true; }

@@ -161,3 +161,15 @@ def test_the_app_shell_is_kept_for_a_phone_without_network(browser, server):
         expect(page.locator("h1")).not_to_contain_text("没有网络连接")
     finally:
         context.close()
+
+
+def test_a_bar_button_tapped_before_the_scripts_ran_still_opens_its_form(open_session):
+    """The bar's buttons are links to #action-…: a tap before app.js has run (a slow phone) only
+    changes the address; the form opens as soon as the script runs."""
+    officer = open_session("officer", viewport=DESKTOP)
+    url = register(officer, petitioner="麦志远", id_number=PETITIONER_ID, tag="early-tap")
+    officer.page.click("details[data-action=submit] button[type=submit]")
+    confirm(officer.page)
+    expect(officer.page.locator(".message.success")).to_contain_text("已移交")
+    mediator = open_session("mediator", viewport=PHONE_390).go(url.replace(officer.server, "") + "#action-accept")
+    expect(mediator.page.locator("details#action-accept")).to_have_attribute("open", "")
