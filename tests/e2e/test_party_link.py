@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, confirm
+from tests.e2e.conftest import PHONE, SCREENSHOTS, confirm
 
 TODAY = datetime.date.today().isoformat()
 PETITIONER, RESPONDENT = "13911115201", "13722225202"  # numbers no other journey uses (daily cap)
@@ -87,6 +87,7 @@ def test_a_party_follows_consents_and_rates_through_the_link_on_a_phone(open_ses
     expect(row).to_contain_text("未登记同意调解")
     row.locator("button:has-text('发送个人链接')").click()
     expect(page.locator(".message.success")).to_contain_text("已向司徒敏")
+    officer.shot("officer-party-messages-phone")
     link = link_in(wait_for_text(page, server_var, RESPONDENT, "party_link"))
 
     context, party = open_as_party(browser, link, server_var, RESPONDENT)
@@ -139,7 +140,9 @@ def test_a_party_follows_consents_and_rates_through_the_link_on_a_phone(open_ses
     rater.click("button:has-text('提交评价')")
     expect(rater.locator(".message.success")).to_contain_text("感谢您的评价")
     expect(rater.locator("#rated")).to_be_visible()
-    rater.screenshot(path=str(server_var / "party-rated.png"))
+    if SCREENSHOTS is not None:  # make screenshots: the party's page as the party sees it
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        rater.screenshot(path=str(SCREENSHOTS / "party-page-phone.jpg"), full_page=True, type="jpeg", quality=70)
 
     # Staff see it on the case, as the party's own: the open case page follows by itself.
     expect(m.locator("#followups")).to_contain_text("当事人在线评价（欧阳海）", timeout=10000)
