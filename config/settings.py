@@ -370,6 +370,9 @@ SPECTACULAR_SETTINGS = {
         "StaffConsentMethodEnum": "referrals.models.Party.STAFF_CONSENT_CHOICES",
         "FollowUpMethodEnum": "mediation.models.FollowUp.Method",
         "DeadlineStatusEnum": "referrals.models.DeadlineStatus",
+        "LeaderLevelEnum": "referrals.models.LeaderCase.Level",
+        "AssignmentLevelEnum": "referrals.models.Assignment.Level",
+        "LawyerKindEnum": "referrals.models.Lawyer.Kind",
     },
 }
 

@@ -40,7 +40,7 @@ from dashboard.tables import (
     table_rows,
 )
 from dashboard.tiles import Tile, make_tile, supervisor_tiles
-from referrals import stats
+from referrals import assignments, lawyers, leader_cases, stats
 from referrals.models import State
 from referrals.permissions import grants_of
 from referrals.stats import FIGURES, Scope
@@ -248,7 +248,20 @@ def office_context(user, org: Organisation, now: datetime.datetime) -> dict[str,
         "tiles": tiles,
         "due_tiles": due_tiles,
         "lists": [waiting, chase, *followup_overdue(scope, now)],
+        "assignments": this_years_assignments(user, now),
+        "leaders": this_years_leaders(user, now),
+        "consultations": lawyers.figures(user, lawyers.parse_period({}, today=timezone.localdate(now))),
     }
+
+
+def this_years_leaders(user, now: datetime.datetime) -> leader_cases.Report:
+    """This year's 领导包案 lists over what the user may see, in total (shown when there are any)."""
+    return leader_cases.report(user, leader_cases.Scope(year=timezone.localdate(now).year), now=now)
+
+
+def this_years_assignments(user, now: datetime.datetime) -> assignments.Report:
+    """交办件 handed down this year that the user may see, by level and batch (shown when there are any)."""
+    return assignments.report(user, assignments.Scope(year=timezone.localdate(now).year), now=now)
 
 
 # --- The view --------------------------------------------------------------------------------------
@@ -291,6 +304,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                     "period_links": period_links(now, scope.params()),
                     "workbook_url": "/api/exports/statistics.xlsx?" + urlencode(scope.params()),
                     "all_url": stats.list_url(scope, "total"),
+                    "assignments": this_years_assignments(user, now),
+                    "leaders": this_years_leaders(user, now),
+                    "consultations": lawyers.figures(user, lawyers.parse_period({}, today=timezone.localdate(now))),
                 },
             )
         )

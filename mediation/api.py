@@ -77,7 +77,7 @@ class Sessions(_Nested):
     action = "record_session"
 
     def records(self, referral):
-        return super().records(referral).prefetch_related("mediators").select_related("created_by")
+        return super().records(referral).prefetch_related("mediators", "lawyers").select_related("created_by")
 
     def create(self, request, referral, data):
         return workflow.record_session(
@@ -88,6 +88,7 @@ class Sessions(_Nested):
             participants=data["participants"],
             record=data["record"],
             mediators=data.get("mediators") or None,
+            lawyers=data.get("lawyers") or None,
         )
 
 
@@ -113,6 +114,7 @@ class SessionDetail(APIView):
             participants=data.get("participants", session.participants),
             record=data.get("record", session.record),
             mediators=data.get("mediators") or None,
+            lawyers=data.get("lawyers"),  # left out: unchanged; []: none took part
         )
         return Response(SessionSerializer(session).data)
 

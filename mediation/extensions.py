@@ -144,7 +144,9 @@ def sessions_panel(request, referral):
     if referral.accepted_at is None:
         return None
     sessions = list(
-        MediationSession.objects.filter(referral=referral).prefetch_related("mediators").order_by("round", "held_on")
+        MediationSession.objects.filter(referral=referral)
+        .prefetch_related("mediators", "lawyers")
+        .order_by("round", "held_on")
     )
     can_record = permissions.can(request.user, referral, "record_session")
     return {

@@ -13,11 +13,11 @@ from mediation.models import Agreement, DossierItem, FollowUp, MediationSession,
 from mediation.routes import choices_for
 from mediation.workflow import AgreementInput
 from referrals.forms import ActionForm, DateInput, roster_entry_of
-from referrals.models import LegalRoute, TerminationReason
+from referrals.models import Lawyer, LegalRoute, TerminationReason
 from townships.models import Mediator
 from townships.validators import validate_plausible_date
 
-# What the dossier takes (``mediation/files.py`` judges each file by its bytes): offered by the phone's
+# What the dossier takes (``lib/uploads.py`` judges each file by its bytes): offered by the phone's
 # file chooser together with its camera.
 ACCEPT = "application/pdf,image/*,.pdf,.jpg,.jpeg,.png,.doc,.docx,.xls,.xlsx,.ppt,.pptx"
 MAX_FILES = 10
@@ -164,6 +164,13 @@ class SessionForm(RecordForm):
     mediators = forms.ModelMultipleChoiceField(
         label=_("参加调解员"), queryset=Mediator.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
+    lawyers = forms.ModelMultipleChoiceField(
+        label=_("参加律师"),
+        queryset=Lawyer.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("移交信访部门律师名册中参加本次调解的律师。"),
+    )
     participants = forms.CharField(
         label=_("当事人及其他参加人员"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -177,6 +184,11 @@ class SessionForm(RecordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["mediators"].queryset = Mediator.objects.filter(committee_id=self.referral.target_id, active=True)
+        counsel = Lawyer.objects.filter(office_id=self.referral.origin_id, active=True).order_by("name")
+        if counsel.exists():
+            self.fields["lawyers"].queryset = counsel
+        else:  # an office without a roster: no empty field to puzzle over
+            del self.fields["lawyers"]
         self.fields["held_on"].initial = timezone.localdate()
         if self.referral.pk and not self.is_bound:
             chosen = list(self.referral.mediators.values_list("pk", flat=True))
@@ -188,6 +200,8 @@ class SessionForm(RecordForm):
     def payload(self) -> dict:
         d = dict(self.cleaned_data)
         d["mediators"] = list(d.get("mediators") or []) or None
+        if "lawyers" in d:
+            d["lawyers"] = list(d["lawyers"] or [])
         return d
 
 

@@ -22,6 +22,10 @@ class MediationSession(models.Model):
     held_on = models.DateField(_("调解日期"))
     location = models.CharField(_("地点"), max_length=200)
     mediators = models.ManyToManyField(Mediator, verbose_name=_("参加调解员"), blank=True, related_name="+")
+    # Lawyers of the origin petition office's roster who took part (律师参与调解).
+    lawyers = models.ManyToManyField(
+        "referrals.Lawyer", verbose_name=_("参加律师"), blank=True, related_name="sessions"
+    )
     participants = models.TextField(_("当事人及其他参加人员"), max_length=1000)
     record = models.TextField(_("调解情况记录"), max_length=10000)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

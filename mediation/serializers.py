@@ -9,7 +9,7 @@ from rest_framework import serializers
 from mediation.dossier import REQUESTABLE
 from mediation.models import Agreement, Attachment, DossierItem, FollowUp, MediationSession, SupervisionOrder
 from mediation.workflow import AgreementInput
-from referrals.models import LegalRoute, TerminationReason
+from referrals.models import Lawyer, LegalRoute, TerminationReason
 from townships.models import Mediator
 
 PERSON_REF_SCHEMA = {
@@ -29,6 +29,12 @@ class SessionSerializer(serializers.ModelSerializer):
     mediators = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Mediator.objects.all(), required=False, help_text="roster ids of mediators present"
     )
+    lawyers = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=Lawyer.objects.all(),
+        required=False,
+        help_text="ids of lawyers of the origin petition office's roster who took part (律师参与调解)",
+    )
     created_by = PersonRefField(read_only=True)
 
     class Meta:
@@ -39,6 +45,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "held_on",
             "location",
             "mediators",
+            "lawyers",
             "participants",
             "record",
             "created_by",

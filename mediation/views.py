@@ -54,6 +54,7 @@ def update_session(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
                 "participants": session.participants,
                 "record": session.record,
                 "mediators": list(session.mediators.values_list("pk", flat=True)),
+                "lawyers": list(session.lawyers.values_list("pk", flat=True)),
             },
         )
     context = {"referral": referral, "session": session, "form": form}

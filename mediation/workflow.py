@@ -17,10 +17,10 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lib.uploads import UploadRejected, sniff
 from mediation.documents import agreement_number_fields
 from mediation.dossier import REQUESTABLE
 from mediation.dossier import label as item_label
-from mediation.files import UploadRejected, sniff
 from mediation.models import (
     Agreement,
     Attachment,
@@ -37,7 +37,7 @@ from notifications.service import notify
 from referrals import permissions
 from referrals.deadlines import RULES, correction_due
 from referrals.errors import InvalidInput, Missing, NotAvailable
-from referrals.models import CONCLUDED_STATES, LegalRoute, Referral, TerminationReason
+from referrals.models import CONCLUDED_STATES, Lawyer, LegalRoute, Referral, TerminationReason
 from referrals.notices import Notice as ReferralNotice
 from referrals.steps import party_step, referral_url, step, tell
 from referrals.workflow import end_suspension
@@ -62,6 +62,13 @@ def _check_session_mediators(referral: Referral, mediators: list[Mediator]) -> N
         raise InvalidInput({"mediators": [_("%s不是本调委会的调解员。") % "、".join(foreign)]})
 
 
+def _check_session_lawyers(referral: Referral, lawyers: list[Lawyer]) -> None:
+    """Lawyers on the roster of the petition office that referred the case, still on it."""
+    foreign = [x.name for x in lawyers if x.office_id != referral.origin_id or not x.active]
+    if foreign:
+        raise InvalidInput({"lawyers": [_("%s不在移交信访部门的在册律师名册中。") % "、".join(foreign)]})
+
+
 def _check_held_on(referral: Referral, held_on: datetime.date) -> None:
     if referral.mediation_started_at and held_on < timezone.localtime(referral.mediation_started_at).date():
         raise InvalidInput({"held_on": [_("调解日期不能早于本轮调解开始日期。")]})
@@ -76,6 +83,7 @@ def record_session(
     participants: str,
     record: str,
     mediators: list[Mediator] | None = None,
+    lawyers: list[Lawyer] | None = None,
 ) -> MediationSession:
     """Add a mediation record (人民调解记录). While mediating; by a mediator of the handling committee."""
     _not_future(held_on, "held_on")
@@ -84,6 +92,7 @@ def record_session(
         _check_held_on(r, held_on)
         people = mediators or ([r.lead_mediator] if r.lead_mediator_id else [])
         _check_session_mediators(r, people)
+        _check_session_lawyers(r, lawyers or [])
         session = MediationSession.objects.create(
             referral=r,
             round=r.round,
@@ -94,6 +103,7 @@ def record_session(
             created_by=by,
         )
         session.mediators.set(people)
+        session.lawyers.set(lawyers or [])
         s.note = _("%(date)s 于%(place)s调解") % {"date": held_on.isoformat(), "place": location}
         s.data = {"session": session.pk}
     return session
@@ -108,6 +118,7 @@ def update_session(
     participants: str,
     record: str,
     mediators: list[Mediator] | None = None,
+    lawyers: list[Lawyer] | None = None,
 ) -> MediationSession:
     """Correct a record of the current round. While mediating; by the handling committee.
 
@@ -121,6 +132,8 @@ def update_session(
         _check_held_on(r, held_on)
         if mediators is not None:
             _check_session_mediators(r, mediators)
+        if lawyers is not None:
+            _check_session_lawyers(r, lawyers)
         session.held_on, session.location, session.participants, session.record = (
             held_on,
             location,
@@ -130,6 +143,8 @@ def update_session(
         session.save(update_fields=["held_on", "location", "participants", "record", "updated_at"])
         if mediators is not None:
             session.mediators.set(mediators)
+        if lawyers is not None:
+            session.lawyers.set(lawyers)
         s.note = _("修改 %s 的调解记录") % held_on.isoformat()
         s.data = {"session": session.pk}
     return session
@@ -557,7 +572,7 @@ def may_answer(user, order: SupervisionOrder) -> bool:
 
 
 def _read_uploads(uploads, field: str = "file") -> list[tuple[bytes, str]]:
-    """Each upload's bytes and type, judged by content, not by name (``mediation/files.py``), all
+    """Each upload's bytes and type, judged by content, not by name (``lib/uploads.py``), all
     before anything is stored: one refused file refuses them all, every refused one named (by its
     file name when there are several)."""
     read, errors = [], []

@@ -12,10 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from core.db import retry_once_on_deadlock
-from referrals import forms, intake, reminders, rollup, serializers, workflow
+from referrals import forms, intake, permissions, reminders, rollup, serializers, workflow
 from referrals.models import DeadlineStatus, Referral, State
 from referrals.permissions import at_committee, at_router
-from referrals.registry import RULE, Action, Extension
+from referrals.registry import RULE, Action, Extension, registry
 from townships.importers import reap_stalled_imports
 
 
@@ -202,6 +202,20 @@ def extension() -> Extension:
         },
         rollup=rollup.REFERRALS,
     )
+
+
+def perform_posted(user, pk: int, name: str, data: object) -> Referral:
+    """An action posted to a resource of its own (``/leader/``, ``/assignment/``): 404 when the
+    referral is not the user's to see, 403 not theirs to do, 400 a bad body (the action's
+    serializer), 409 not possible now. The referral as it was found (refresh it to read the change)."""
+    action = registry.action(name)
+    referral = permissions.get_referral_for_user(user, pk)
+    permissions.require(user, referral, name)
+    assert action.serializer is not None, name
+    body = action.serializer(data=data)
+    body.is_valid(raise_exception=True)
+    perform(action, referral, by=user, payload=body.validated_data)
+    return referral
 
 
 def perform(action: Action, referral: Referral, *, by, payload: dict) -> object:

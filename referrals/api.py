@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
@@ -14,8 +15,9 @@ from rest_framework.views import APIView
 from core.audit import log_access, log_list_access
 from core.models import AccessLog
 from core.openapi import error_responses
-from referrals import intake, listing, permissions
+from referrals import assignments, intake, listing, permissions
 from referrals.actions import perform
+from referrals.errors import InvalidInput
 from referrals.filters import FilterError, filter_referrals
 from referrals.models import TimelineEvent
 from referrals.registry import STEP, registry
@@ -35,7 +37,14 @@ def referral_queryset(user):
     """Visible referrals with everything a page of them needs, in a fixed number of queries."""
     return (
         permissions.referrals_visible_to(user)
-        .select_related("origin", "target", "target__region", "region", "lead_mediator")
+        .select_related(
+            "origin",
+            "target",
+            "target__region",
+            "region",
+            "lead_mediator",
+            *(j for s in registry.sections.values() for j in s.select),
+        )
         .prefetch_related("parties", "mediators", *(p for s in registry.sections.values() for p in s.prefetch))
     )
 
@@ -50,6 +59,18 @@ FILTER_PARAMETERS = [
     *(OpenApiParameter(flag, bool) for flag in ("open", "overdue", "due_soon", "ping_pong", "repeat")),
     OpenApiParameter("from", OpenApiTypes.DATE, description="received on or after (YYYY-MM-DD)"),
     OpenApiParameter("to", OpenApiTypes.DATE, description="received on or before (YYYY-MM-DD)"),
+    OpenApiParameter(
+        "assigned", str, description="交办件 handed down by national, provincial or city (commas), or any"
+    ),
+    OpenApiParameter(
+        "leader",
+        str,
+        description="领导包案: on an active list entry of city, county or township level (commas), or any",
+    ),
+    OpenApiParameter("assigned_batch", str, description="交办件 of this batch exactly (e.g. 2026年第3批)"),
+    OpenApiParameter(
+        "report", str, enum=["reported", "pending", "overdue", "late"], description="交办件 by their report back"
+    ),
     OpenApiParameter("figure", str, description="the referrals behind statistics figures (keys, commas)"),
     OpenApiParameter(
         "search",
@@ -170,7 +191,17 @@ class ReferralListCreate(generics.GenericAPIView):
         origin = _origin_for(request.user, request.data.get("origin") if isinstance(request.data, dict) else None)
         serializer = ReferralWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        referral = intake.create_referral(by=request.user, origin=origin, data=serializer.to_input())
+        handed_down = serializer.validated_data.get("assigned_by")
+        if handed_down:
+            try:
+                assignments.check_assignment(**handed_down)
+            except InvalidInput as exc:
+                raise serializers.ValidationError({"assigned_by": exc.errors}) from None
+        # A 交办件 is registered with its assignment, or not at all.
+        with transaction.atomic():
+            referral = intake.create_referral(by=request.user, origin=origin, data=serializer.to_input())
+            if handed_down:
+                assignments.record_assignment(referral, by=request.user, **handed_down)
         referral = referral_queryset(request.user).get(pk=referral.pk)
         return Response(ReferralSerializer(referral, context={"request": request, "detail": True}).data, status=201)
 
@@ -216,6 +247,11 @@ class ReferralDetail(generics.GenericAPIView):
             # A list or a number cannot be merged into the draft (a 500 before): the serializer says
             # what it expects, as it does for a POST.
             ReferralWriteSerializer(data=request.data).is_valid(raise_exception=True)
+        if request.data.get("assigned_by") is not None:
+            # Not silently dropped: a draft's assignment is recorded and corrected through its own resource.
+            raise serializers.ValidationError(
+                {"assigned_by": [_("交办信息请通过 /api/referrals/%d/assignment/ 登记或更正。") % referral.pk]}
+            )
         current = ReferralSerializer(referral, context={"request": request}).data
         accepted = current["petition_clock"]["accepted_on"]
         merged = {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from referrals import api, leader_cases_api, saved_filters_api
+from referrals import api, assignments_api, lawyers_api, leader_cases_api, saved_filters_api
 
 urlpatterns = [
     path("organisations/", api.OrganisationList.as_view(), name="api-organisations"),
@@ -10,6 +10,14 @@ urlpatterns = [
     path("referrals/<int:pk>/actions/<slug:action>/", api.ReferralAction.as_view(), name="api-referral-action"),
     path("referrals/<int:pk>/timeline/", api.ReferralTimeline.as_view(), name="api-referral-timeline"),
     path("referrals/<int:pk>/leader/", leader_cases_api.ReferralLeader.as_view(), name="api-referral-leader"),
+    path(
+        "referrals/<int:pk>/assignment/", assignments_api.ReferralAssignment.as_view(), name="api-referral-assignment"
+    ),
+    path("assignments/", assignments_api.AssignmentList.as_view(), name="api-assignments"),
+    path("lawyers/", lawyers_api.LawyerList.as_view(), name="api-lawyers"),
+    path("lawyers/<int:pk>/", lawyers_api.LawyerDetail.as_view(), name="api-lawyer"),
+    path("consultations/", lawyers_api.ConsultationList.as_view(), name="api-consultations"),
+    path("consultations/figures/", lawyers_api.ConsultationFigures.as_view(), name="api-consultation-figures"),
     path("leader-cases/", leader_cases_api.LeaderCaseList.as_view(), name="api-leader-cases"),
     path("saved-filters/", saved_filters_api.SavedFilterList.as_view(), name="api-saved-filters"),
     path("saved-filters/<int:pk>/", saved_filters_api.SavedFilterDetail.as_view(), name="api-saved-filter"),

@@ -8,11 +8,13 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications import kinds
-        from referrals import leader_cases, signals  # noqa: F401
+        from referrals import assignments, lawyers, leader_cases, signals  # noqa: F401
         from referrals.actions import extension
         from referrals.notices import Notice
         from referrals.registry import registry
 
         registry.register(extension())
         registry.register(leader_cases.extension())  # 领导包案
+        registry.register(assignments.extension())  # 交办件
+        registry.register(lawyers.extension())  # 律师参与信访
         kinds.register(Notice)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -23,8 +23,9 @@ from core.models import AccessLog
 from core.openapi import error_responses
 from lib.spreadsheets import Column, SheetWriter, dated_filename, new_workbook, xlsx_response
 from referrals.api import FILTER_PARAMETERS
+from referrals.assignments import assignment_of
 from referrals.filters import FilterError, filter_referrals
-from referrals.models import DeadlineStatus, Party, Referral
+from referrals.models import DeadlineStatus, LeaderCase, Party, Referral
 from referrals.permissions import can_see_personal_data, referrals_visible_to
 from referrals.registry import registry
 from referrals.serializers import party_json
@@ -67,6 +68,11 @@ def ledger_columns() -> list[Column]:
         Column(_("退回次数"), 8),
         Column(_("调解轮次"), 8),
         Column(_("审核意见"), 30),
+        Column(_("包案领导"), 20),
+        Column(_("交办单位"), 12),
+        Column(_("交办批次"), 14),
+        Column(_("上报期限"), 12),
+        Column(_("上报日期"), 12),
         Column(_("登记时间"), 17),
     ]
 
@@ -77,8 +83,12 @@ def ledger_queryset(user, params) -> QuerySet[Referral]:
     sections = registry.sections
     prefetch = [p for name in LEDGER_SECTIONS if name in sections for p in sections[name].prefetch]
     return (
-        qs.select_related("origin", "target", "region__parent", "lead_mediator")
-        .prefetch_related("parties", *prefetch)
+        qs.select_related("origin", "target", "region__parent", "lead_mediator", "assignment")
+        .prefetch_related(
+            "parties",
+            Prefetch("leader_cases", queryset=LeaderCase.objects.filter(removed_on__isnull=True), to_attr="leaders"),
+            *prefetch,
+        )
         .order_by("-id")
     )
 
@@ -111,6 +121,8 @@ def ledger_rows(user, referrals: Iterable[Referral]) -> Iterator[list]:
         respondents = [p for p in parties if p["role"] == Party.Role.RESPONDENT]
         outcome, amount = _outcome(r, user, full)
         deadline = r.deadline_status(now) if r.is_open else None
+        leader = r.leaders[0] if r.leaders else None
+        handed = assignment_of(r)
         yield [
             r.number,
             r.petition_no,
@@ -143,6 +155,11 @@ def ledger_rows(user, referrals: Iterable[Referral]) -> Iterator[list]:
             r.returns_count,
             r.round,
             r.review_note,
+            f"{leader.name}（{leader.post}，{leader.get_level_display()}）" if leader else "",
+            handed.get_level_display() if handed else "",
+            handed.batch if handed else "",
+            handed.report_due_on if handed else None,
+            handed.reported_on if handed else None,
             r.created_at,
         ]
 

@@ -81,7 +81,8 @@ def filter_referrals(
     qs: QuerySet[Referral], params: Mapping[str, str], *, visible: QuerySet[Referral] | None = None
 ) -> QuerySet[Referral]:
     """Apply ``state``, ``category``, ``target``, ``origin``, ``region``, ``overdue``, ``due_soon``,
-    ``open``, ``ping_pong``, ``repeat``, ``from``/``to`` (received), ``figure`` (the referrals behind
+    ``open``, ``ping_pong``, ``repeat``, ``from``/``to`` (received), ``assigned``/``assigned_batch``/``report``
+    (交办件), ``figure`` (the referrals behind
     statistics figures, ``referrals/stats.py``) and ``search``.
 
     ``qs`` is what the user may see; ``visible`` the whole of it where ``qs`` is narrower (an area of
@@ -131,6 +132,25 @@ def filter_referrals(
                 qs = qs.filter(**{lookup: datetime.date.fromisoformat(value)})
             except ValueError:
                 errors[field] = [_("日期格式应为 YYYY-MM-DD。")]
+    # 交办件 (referrals/assignments.py): by the bureau that handed them down, the batch, the report.
+    if value := params.get("assigned"):
+        from referrals.assignments import filter_condition
+
+        if (condition := filter_condition(value, errors)) is not None:
+            qs = qs.filter(condition)
+    if value := params.get("assigned_batch", "").strip():
+        qs = qs.filter(assignment__batch=value)
+    if value := params.get("report"):
+        from referrals.assignments import report_condition
+
+        if (condition := report_condition(value.strip(), errors, timezone.localdate(now))) is not None:
+            qs = qs.filter(condition)
+    # 领导包案 (referrals/leader_cases.py): on an active list entry of that level, or any.
+    if value := params.get("leader"):
+        from referrals.leader_cases import filter_condition as leader_condition
+
+        if (condition := leader_condition(value, errors)) is not None:
+            qs = qs.filter(condition)
     if value := params.get("figure"):
         # The referrals behind a dashboard number, by the statistics' own definition of it.
         from referrals.stats import figure_conditions

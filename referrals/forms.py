@@ -16,7 +16,16 @@ from referrals.intake import (
     clean_identifiers,
     petition_acceptance_errors,
 )
-from referrals.models import DeclineReason, Exclusion, LeaderCase, Party, Referral, ScopeGround
+from referrals.models import (
+    Assignment,
+    DeclineReason,
+    Exclusion,
+    Lawyer,
+    LeaderCase,
+    Party,
+    Referral,
+    ScopeGround,
+)
 from referrals.workflow import PartyConsent
 from townships.categories import Category
 from townships.models import Mediator, Organisation
@@ -467,3 +476,68 @@ class RemoveLeaderForm(ActionForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("请填写撤出包案的原因。")},
     )
+
+
+class AssignmentForm(ActionForm):
+    """登记交办件: who handed the case down, the batch, the day, and the day to report back by
+    (``referrals/assignments.py`` checks them and names every mistake)."""
+
+    level = forms.ChoiceField(label=_("交办单位"), choices=Assignment.Level.choices)
+    batch = forms.CharField(label=_("交办批次"), max_length=50, help_text=_("如：2026年第3批"))
+    assigned_on = forms.DateField(label=_("交办日期"), widget=DateInput())
+    report_due_on = forms.DateField(
+        label=_("上报期限"), widget=DateInput(), help_text=_("交办单位要求上报办结情况的日期。")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = getattr(self.referral, "assignment", None) if self.referral.pk else None
+        if current is not None:
+            for name in ("level", "batch", "assigned_on", "report_due_on"):
+                self.fields[name].initial = getattr(current, name)
+
+
+class ReportBackForm(ActionForm):
+    """上报办结: the day, what was reported, and the report as sent (optional)."""
+
+    reported_on = forms.DateField(label=_("上报日期"), widget=DateInput())
+    report = forms.CharField(
+        label=_("上报内容"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("办理结果摘要，如：经镇人民调解委员会调解达成协议，已履行完毕。"),
+    )
+    file = forms.FileField(
+        label=_("上报材料（可选）"), required=False, help_text=_("PDF、图片或 Word 文件，不超过 20 MB。")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reported_on"].initial = timezone.localdate()
+
+
+class LawyerForm(forms.Form):
+    """A lawyer for the office's roster (``referrals/lawyers.py`` checks the values)."""
+
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    kind = forms.ChoiceField(label=_("类别"), choices=Lawyer.Kind.choices, initial=Lawyer.Kind.LAWYER)
+    firm = forms.CharField(label=_("执业机构"), max_length=100, help_text=_("如：广东某某律师事务所"))
+    licence_no = forms.CharField(label=_("执业证号"), max_length=40, required=False, help_text=_("17位数字，可不填。"))
+    mobile = forms.CharField(label=_("手机号码"), max_length=20, required=False)
+
+
+class ConsultationForm(forms.Form):
+    """One consultation (一批): the lawyer, the day, the persons, the topic, optionally a referral."""
+
+    lawyer = forms.ModelChoiceField(label=_("律师"), queryset=Lawyer.objects.none())
+    held_on = forms.DateField(label=_("咨询日期"), widget=DateInput())
+    persons = forms.IntegerField(label=_("人数（人次）"), min_value=1, max_value=99, initial=1)
+    topic = forms.CharField(label=_("咨询事项"), max_length=200, help_text=_("如：土地承包经营权纠纷的法律途径"))
+    referral = forms.CharField(
+        label=_("关联案件编号（可选）"), max_length=32, required=False, help_text=_("如：JM-2026-000123")
+    )
+
+    def __init__(self, *args, lawyers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lawyer"].queryset = lawyers
+        self.fields["held_on"].initial = timezone.localdate()

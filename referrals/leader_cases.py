@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -71,6 +71,20 @@ def on_list(referral: Referral) -> bool:
 
 def active_entry(referral: Referral) -> LeaderCase | None:
     return LeaderCase.objects.filter(referral=referral, removed_on__isnull=True).first()
+
+
+def filter_condition(value: str, errors: dict[str, list[str]]) -> Q | None:
+    """``?leader=``: on an active entry of ``city``, ``county`` or ``township`` level (several with
+    commas), or ``any``; an entry taken off the list does not count."""
+    levels = [v.strip() for v in value.split(",") if v.strip()]
+    if levels == ["any"]:
+        return Q(pk__in=LeaderCase.objects.filter(removed_on__isnull=True).values("referral_id"))
+    unknown = [v for v in levels if v not in Level.values]
+    if unknown or not levels:
+        errors["leader"] = [_("未知的包案层级：%s（应为 city、county、township 或 any）") % ", ".join(unknown)]
+        return None
+    active = LeaderCase.objects.filter(removed_on__isnull=True, level__in=levels)
+    return Q(pk__in=active.values("referral_id"))
 
 
 # --- Writing the list ------------------------------------------------------------------------

@@ -16,12 +16,11 @@ from core.audit import log_export
 from core.models import AccessLog
 from core.openapi import error_responses
 from lib.spreadsheets import Column, SheetWriter, dated_filename, new_workbook, xlsx_response
-from referrals import leader_cases, permissions
-from referrals.actions import perform
+from referrals import leader_cases
+from referrals.actions import perform_posted
 from referrals.errors import InvalidInput
 from referrals.listing import region_label
 from referrals.models import LeaderCase
-from referrals.registry import registry
 from referrals.serializers import LeaderOut, LeaderRemovalSerializer, LeaderSerializer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -56,11 +55,7 @@ class ReferralLeader(APIView):
         "entry per referral (409 while one is). Who: officers and reviewers of the origin petition office.",
     )
     def post(self, request, pk: int):
-        referral = permissions.get_referral_for_user(request.user, pk)
-        permissions.require(request.user, referral, "assign_leader")
-        body = LeaderSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        perform(registry.action("assign_leader"), referral, by=request.user, payload=body.validated_data)
+        referral = perform_posted(request.user, pk, "assign_leader", request.data)
         return Response(leader_cases.leader_json(referral), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -73,11 +68,7 @@ class ReferralLeader(APIView):
         "otherwise, nothing written). The entry is kept with `removed_on`, `removed_by` and the reason.",
     )
     def delete(self, request, pk: int):
-        referral = permissions.get_referral_for_user(request.user, pk)
-        permissions.require(request.user, referral, "remove_leader")
-        body = LeaderRemovalSerializer(data=request.data if isinstance(request.data, dict) else {})
-        body.is_valid(raise_exception=True)
-        perform(registry.action("remove_leader"), referral, by=request.user, payload=body.validated_data)
+        perform_posted(request.user, pk, "remove_leader", request.data if isinstance(request.data, dict) else {})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -113,6 +113,8 @@ class DeadlineKind(models.TextChoices):
     PETITION = "petition", _("信访办理期限")
     # The follow-up clock after conclusion (``followup_due_on``): only reminders use this kind.
     FOLLOWUP = "followup", _("回访期限")
+    # A 交办件's report-back day (``Assignment.report_due_on``): only reminders use this kind.
+    REPORT = "report", _("交办件上报期限")
 
 
 class DeadlineStatus(models.TextChoices):
@@ -798,3 +800,128 @@ class LeaderCase(models.Model):
     @property
     def active(self) -> bool:
         return self.removed_on is None
+
+
+def assignment_report_path(instance: Assignment, filename: str) -> str:
+    return filename  # referrals/assignments.py names it by the content's hash
+
+
+class Assignment(models.Model):
+    """交办件: the referral was handed down by a higher petition bureau in a numbered batch (国家信访局
+    的「国专件」, 省信访局的「省专件」), and its handling must be reported back (上报办结) by a day.
+
+    Recorded and reported by the origin office (``referrals/assignments.py``); at most one per
+    referral; correctable until the report is made, then fixed.
+    """
+
+    class Level(models.TextChoices):
+        NATIONAL = "national", _("国家信访局")
+        PROVINCIAL = "provincial", _("省信访局")
+        CITY = "city", _("市信访局")
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="assignment")
+    level = models.CharField(_("交办单位"), max_length=16, choices=Level.choices)
+    batch = models.CharField(_("交办批次"), max_length=50)
+    assigned_on = models.DateField(_("交办日期"))
+    report_due_on = models.DateField(_("上报期限"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    reported_on = models.DateField(_("上报日期"), null=True, blank=True)
+    report = models.TextField(_("上报内容"), blank=True)
+    report_file = models.FileField(_("上报材料"), upload_to=assignment_report_path, max_length=200, blank=True)
+    report_file_name = models.CharField(_("原文件名"), max_length=200, blank=True)
+    report_file_type = models.CharField(max_length=100, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上报登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reported_at = models.DateTimeField(_("上报登记时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("交办件")
+        verbose_name_plural = _("交办件")
+        ordering = ["level", "batch", "assigned_on", "id"]
+        indexes = [
+            models.Index(fields=["level", "batch"], name="assignment_level_batch"),
+            # The sweep's and the filter's "not reported yet, due by" look-up.
+            models.Index(
+                fields=["report_due_on"], condition=Q(reported_on__isnull=True), name="assignment_report_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {self.batch} {self.referral_id}"
+
+
+class Lawyer(models.Model):
+    """A lawyer (律师) or legal adviser (法律顾问) on a petition office's roster: the 驻点律师 who give
+    legal consultations at intake and may take part in a mediation session. Usually not a user; the
+    office keeps the roster (``referrals/lawyers.py``). Taken off the roster, never deleted: past
+    consultations and sessions keep naming them."""
+
+    class Kind(models.TextChoices):
+        LAWYER = "lawyer", _("律师")
+        ADVISER = "adviser", _("法律顾问")
+
+    office = models.ForeignKey(
+        "townships.Organisation", verbose_name=_("信访部门"), on_delete=models.PROTECT, related_name="lawyers"
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    kind = models.CharField(_("类别"), max_length=16, choices=Kind.choices, default=Kind.LAWYER)
+    firm = models.CharField(_("执业机构"), max_length=100)
+    licence_no = models.CharField(_("执业证号"), max_length=17, blank=True)
+    mobile = models.CharField(_("手机号码"), max_length=11, blank=True)
+    active = models.BooleanField(_("在册"), default=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("律师")
+        verbose_name_plural = _("律师")
+        ordering = ["office_id", "-active", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "name", "firm"], condition=Q(active=True), name="lawyer_once_per_office"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.firm}）"
+
+
+class Consultation(models.Model):
+    """法律咨询: one visit (批) of persons (人次) a roster lawyer advised at the petition office, about a
+    topic, optionally for a referral — counted as the report does («驻点律师共为101批284人次提供法律咨询服务»)."""
+
+    office = models.ForeignKey(
+        "townships.Organisation", verbose_name=_("信访部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    lawyer = models.ForeignKey(Lawyer, verbose_name=_("律师"), on_delete=models.PROTECT, related_name="consultations")
+    held_on = models.DateField(_("咨询日期"))
+    persons = models.PositiveSmallIntegerField(_("人数"))
+    topic = models.CharField(_("咨询事项"), max_length=200)
+    referral = models.ForeignKey(
+        Referral,
+        verbose_name=_("关联案件"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="consultations",
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("法律咨询")
+        verbose_name_plural = _("法律咨询")
+        ordering = ["-held_on", "-id"]
+        indexes = [models.Index(fields=["office", "held_on"], name="consultation_office_day")]
+
+    def __str__(self) -> str:
+        return f"{self.held_on} {self.lawyer_id} {self.persons}"

@@ -81,6 +81,8 @@ class Section:
     name: str
     prefetch: tuple[str | Prefetch[str, QuerySet[Any], str], ...]
     serialize: Callable[[Referral, AnyUser, bool], Any]  # (referral, user, full personal data?) → JSON value
+    # One-to-one relations read in the referrals' own query (a join, not one more query).
+    select: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -92,7 +93,7 @@ def _petition_candidates(level: str, today: datetime.date):
     )
 
 
-def _announce_clock(
+def announce_clock(
     referral: Referral, level: str, *, kind: str, due_on: datetime.date, audiences: tuple[str, str], titles: tuple
 ) -> bool:
     """Claim and send one reminder of a clock that is not the stage's own (the petition's, the
@@ -121,7 +122,7 @@ def _announce_clock(
 
 
 def _announce_petition(referral: Referral, level: str) -> bool:
-    return _announce_clock(
+    return announce_clock(
         referral,
         level,
         kind=DeadlineKind.PETITION,
@@ -131,15 +132,21 @@ def _announce_petition(referral: Referral, level: str) -> bool:
     )
 
 
+def sweep_clock(candidates: Callable[[str], QuerySet[Referral]], announce: Callable[[Referral, str], bool]) -> int:
+    """One clock's reminders: the overdue ones first (a referral already late when first seen gets
+    only that one), then the due-soon ones; ``candidates(level)`` are the referrals not yet told."""
+    sent = 0
+    for level in (DeadlineReminder.Level.OVERDUE, DeadlineReminder.Level.DUE_SOON):
+        for referral in candidates(level).iterator(chunk_size=500):
+            sent += announce(referral, level)
+    return sent
+
+
 def sweep_petition_deadlines(now: datetime.datetime | None = None) -> int:
     """The petition clock (信访工作条例 Art. 34) entering "due soon" or "overdue", announced once per
     deadline: an extension that moves ``petition_due_on`` earns fresh reminders."""
     today = timezone.localtime(now or timezone.now()).date()
-    sent = 0
-    for level in (DeadlineReminder.Level.OVERDUE, DeadlineReminder.Level.DUE_SOON):
-        for referral in _petition_candidates(level, today).iterator(chunk_size=500):
-            sent += _announce_petition(referral, level)
-    return sent
+    return sweep_clock(lambda level: _petition_candidates(level, today), _announce_petition)
 
 
 def _followup_candidates(level: str, now: datetime.datetime):
@@ -161,7 +168,7 @@ def _followup_candidates(level: str, now: datetime.datetime):
 
 
 def _announce_followup(referral: Referral, level: str) -> bool:
-    return _announce_clock(
+    return announce_clock(
         referral,
         level,
         kind=DeadlineKind.FOLLOWUP,
@@ -176,21 +183,13 @@ def sweep_followups(now: datetime.datetime | None = None) -> int:
     the committee and the origin office), announced once per ``followup_due_on`` and level; a visit
     (``followed_up_on``) ends it, and a new round's conclusion earns fresh reminders."""
     now = now or timezone.now()
-    sent = 0
-    for level in (DeadlineReminder.Level.OVERDUE, DeadlineReminder.Level.DUE_SOON):
-        for referral in _followup_candidates(level, now).iterator(chunk_size=500):
-            sent += _announce_followup(referral, level)
-    return sent
+    return sweep_clock(lambda level: _followup_candidates(level, now), _announce_followup)
 
 
 def sweep_deadlines(now: datetime.datetime | None = None) -> int:
     """Every clock of open referrals: the current stage's, then the petition's own."""
     now = now or timezone.now()
-    sent = 0
-    for level in (DeadlineReminder.Level.OVERDUE, DeadlineReminder.Level.DUE_SOON):
-        for referral in _candidates(level, now).iterator(chunk_size=500):
-            sent += _announce(referral, level)
-    return sent + sweep_petition_deadlines(now)
+    return sweep_clock(lambda level: _candidates(level, now), _announce) + sweep_petition_deadlines(now)
 
 
 def run_sweeps(now: datetime.datetime | None = None) -> dict[str, int]:

@@ -20,6 +20,7 @@ from referrals.intake import (
 )
 from referrals.leader_cases import leader_json
 from referrals.models import (
+    Assignment,
     DeadlineStatus,
     DeclineReason,
     Exclusion,
@@ -162,6 +163,21 @@ class ScopeSerializer(serializers.Serializer):
     )
 
 
+class AssignmentSerializer(serializers.Serializer):
+    """交办件 (``referrals/assignments.py`` checks the values and names every mistake)."""
+
+    level = serializers.ChoiceField(
+        choices=Assignment.Level.choices, help_text="national 国家信访局, provincial 省信访局, city 市信访局"
+    )
+    batch = serializers.CharField(
+        max_length=50,
+        help_text="the batch as the bureau numbers it, e.g. 2026年第3批",
+        error_messages={key: _("请填写交办批次，例如“2026年第3批”。") for key in ("required", "blank", "null")},
+    )
+    assigned_on = serializers.DateField(help_text="the day the bureau handed the case down")
+    report_due_on = serializers.DateField(help_text="the day the handling must be reported back by (上报期限)")
+
+
 class ReferralWriteSerializer(serializers.Serializer):
     """Draft data for ``POST /api/referrals/`` and ``PATCH /api/referrals/{id}/``."""
 
@@ -184,6 +200,13 @@ class ReferralWriteSerializer(serializers.Serializer):
     )
     scope = ScopeSerializer(required=False)
     parties = PartyInputSerializer(many=True, required=False, default=list)
+    assigned_by = AssignmentSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="交办件: registers the draft with its assignment (create only; later: "
+        "POST /api/referrals/{id}/assignment/)",
+    )
 
     def validate_target(self, target):
         if target is not None and not target.accepts_referrals:
@@ -356,6 +379,23 @@ class LeaderRemovalSerializer(serializers.Serializer):
     )
 
 
+class ReportBackSerializer(serializers.Serializer):
+    """上报办结: JSON, or multipart with the report as ``file``."""
+
+    reported_on = serializers.DateField(
+        help_text="the day the report was sent",
+        error_messages={key: _("请填写上报日期。") for key in ("required", "null")},
+    )
+    report = serializers.CharField(
+        max_length=2000,
+        help_text="what was reported (办理结果摘要)",
+        error_messages={key: _("请填写上报内容（办理结果摘要）。") for key in ("required", "blank", "null")},
+    )
+    file = serializers.FileField(
+        required=False, allow_null=True, default=None, help_text="the report as sent: PDF, image or Word, ≤ 20 MB"
+    )
+
+
 # --- Output ----------------------------------------------------------------------------------
 # Schema-only serializers: they describe the JSON the method fields below return, so that
 # /api/schema/ tells clients (and schemathesis) the real shape.
@@ -368,6 +408,18 @@ class LeaderOut(serializers.Serializer):
     level_label = serializers.CharField()
     assigned_on = serializers.DateField()
     year = serializers.IntegerField()
+
+
+class AssignmentOut(serializers.Serializer):
+    level = serializers.ChoiceField(choices=Assignment.Level.choices)
+    level_label = serializers.CharField()
+    batch = serializers.CharField()
+    assigned_on = serializers.DateField()
+    report_due_on = serializers.DateField()
+    report_overdue = serializers.BooleanField(help_text="not reported and report_due_on has passed")
+    reported_on = serializers.DateField(allow_null=True)
+    report = serializers.CharField(allow_null=True)
+    report_file = serializers.CharField(allow_null=True, help_text="download URL of the report as sent")
 
 
 class ScopeOut(serializers.Serializer):
@@ -498,6 +550,7 @@ class ReferralSerializer(serializers.ModelSerializer):
     outcome = serializers.SerializerMethodField()
     correction = serializers.SerializerMethodField()
     leader = serializers.SerializerMethodField()
+    assigned_by = serializers.SerializerMethodField()
 
     class Meta:
         model = Referral
@@ -543,6 +596,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "outcome",
             "correction",
             "leader",
+            "assigned_by",
             "created_at",
             "updated_at",
         ]
@@ -669,6 +723,11 @@ class ReferralSerializer(serializers.ModelSerializer):
     def get_leader(self, obj: Referral):
         """领导包案: the active entry; a referral's detail only (null in lists: a query per row)."""
         return leader_json(obj) if self.context.get("detail") else None
+
+    @extend_schema_field(AssignmentOut(allow_null=True))
+    def get_assigned_by(self, obj: Referral):
+        """交办件: who handed the referral down and its report back (prefetched: lists too)."""
+        return self._section("assigned_by", obj)
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):

@@ -10,11 +10,17 @@ urlpatterns = [
     path("new/", views.create_referral, name="create_referral"),
     path("audit/", views.access_log, name="audit"),
     path("leaders/", views.leader_case_list, name="leader_cases"),
+    path("assigned/", views.assignment_list, name="assignments"),
+    path("lawyers/", views.lawyer_list, name="lawyers"),
+    path("lawyers/add/", views.add_lawyer, name="add_lawyer"),
+    path("lawyers/<int:pk>/active/", views.set_lawyer_active, name="set_lawyer_active"),
+    path("lawyers/consultations/add/", views.add_consultation, name="add_consultation"),
     path("filters/", views.saved_filter_list, name="saved_filters"),
     path("filters/<int:pk>/delete/", views.delete_saved_filter, name="delete_saved_filter"),
     path("<int:pk>/", views.referral_detail, name="detail"),
     path("<int:pk>/edit/", views.update_draft, name="update_draft"),
     path("<int:pk>/actions/<slug:action>/", views.referral_action, name="action"),
+    path("<int:pk>/assignment/report/", views.assignment_report, name="assignment_report"),
     path("<int:pk>/petition-extension/notice/", views.petition_extension_notice, name="petition_extension_notice"),
 ]
 # One URL name per action with a form as well (referrals:accept, referrals:add_followup ...), all

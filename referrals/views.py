@@ -16,14 +16,24 @@ from django.utils.translation import gettext as _
 
 from core.audit import log_access
 from core.models import AccessLog
-from referrals import intake, leader_cases, listing, permissions, repeats, saved_filters
+from referrals import (
+    assignments,
+    assignments_api,
+    intake,
+    lawyers,
+    leader_cases,
+    listing,
+    permissions,
+    repeats,
+    saved_filters,
+)
 from referrals.actions import perform
 from referrals.api import referral_queryset
 from referrals.deadlines import petition_start, petition_status
 from referrals.errors import InvalidInput, MissingElements
 from referrals.filters import TRUE, FilterError, filter_referrals
 from referrals.forms import PartyFormSet, ReferralForm, initial_from, referral_input
-from referrals.models import Party, PetitionExtension, SavedFilter, State, TimelineEvent
+from referrals.models import Lawyer, Party, PetitionExtension, SavedFilter, State, TimelineEvent
 from referrals.registry import STEP, registry
 from referrals.workflow import missing_elements
 from townships.categories import Category
@@ -141,6 +151,141 @@ def delete_saved_filter(request: HttpRequest, pk: int) -> HttpResponse:
     back = request.POST.get("next", "")
     local = back.startswith("/referrals/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None)
     return redirect(back if local else reverse("referrals:list"))
+
+
+def lawyer_page(request: HttpRequest, *, lawyer_form=None, consultation_form=None, status: int = 200) -> HttpResponse:
+    """律师参与信访: the consultations' figures (批次, 人次) for a period, the latest consultations, and
+    the rosters, with the forms for the offices the user keeps (``referrals/lawyers.py``)."""
+    from referrals.forms import ConsultationForm, LawyerForm
+
+    errors: dict[str, list[str]] = {}
+    try:
+        period = lawyers.parse_period(request.GET)
+    except InvalidInput as exc:
+        errors, period = exc.errors, lawyers.parse_period({})
+    user = request.user
+    kept = lawyers.offices_kept_by(user)
+    roster = list(lawyers.lawyers_visible_to(user).order_by("office__name", "-active", "name"))
+    keepable = Lawyer.objects.filter(office_id__in=kept, active=True).select_related("office").order_by("name")
+    recent = lawyers.consultations_visible_to(user).filter(held_on__gte=period.date_from, held_on__lte=period.date_to)
+    return render(
+        request,
+        "referrals/lawyers.html",
+        {
+            "figures": lawyers.figures(user, period),
+            "period": period,
+            "errors": errors,
+            "roster": [(x, user.is_superuser or x.office_id in kept) for x in roster],
+            "recent": recent[:50],
+            "lawyer_form": lawyer_form or (LawyerForm(auto_id="id_lawyer_%s") if kept else None),
+            "consultation_form": consultation_form
+            or (ConsultationForm(lawyers=keepable, auto_id="id_consult_%s") if kept else None),
+        },
+        status=status,
+    )
+
+
+def add_lawyer(request: HttpRequest) -> HttpResponse:
+    """POST: put a lawyer on the roster of the user's office; the page again with each mistake otherwise."""
+    from referrals.forms import LawyerForm
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    lawyers.office_for_page(request.user)
+    form = LawyerForm(request.POST, auto_id="id_lawyer_%s")
+    if form.is_valid():
+        try:
+            office = lawyers.office_for(request.user, request.POST.get("office"))
+            lawyer = lawyers.add_lawyer(by=request.user, office=office, **form.cleaned_data)
+        except InvalidInput as exc:
+            for field, messages_ in exc.errors.items():
+                form.add_error(field if field in form.fields else None, messages_)
+        else:
+            messages.success(request, _("已将%s加入律师名册。") % lawyer.name)
+            return redirect("referrals:lawyers")
+    return lawyer_page(request, lawyer_form=form, status=400)
+
+
+def set_lawyer_active(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST ``active=0|1``: take a lawyer off the roster (kept) or put them back."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    lawyer = lawyers.lawyer_for(request.user, pk)
+    active = request.POST.get("active") == "1"
+    lawyer = lawyers.set_active(lawyer, by=request.user, active=active)
+    messages.success(request, (_("%s已恢复在册。") if active else _("%s已移出律师名册，记录保留。")) % lawyer.name)
+    return redirect("referrals:lawyers")
+
+
+def add_consultation(request: HttpRequest) -> HttpResponse:
+    """POST: record one consultation; the page again with each mistake, nothing written, otherwise."""
+    from referrals.forms import ConsultationForm
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    lawyers.office_for_page(request.user)
+    keepable = Lawyer.objects.filter(office_id__in=lawyers.offices_kept_by(request.user), active=True)
+    form = ConsultationForm(request.POST, lawyers=keepable, auto_id="id_consult_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            referral = lawyers.referral_by_number(request.user, data["referral"])
+            lawyers.record_consultation(
+                by=request.user,
+                lawyer=data["lawyer"],
+                held_on=data["held_on"],
+                persons=data["persons"],
+                topic=data["topic"],
+                referral=referral,
+            )
+        except InvalidInput as exc:
+            for field, messages_ in exc.errors.items():
+                form.add_error(field if field in form.fields else None, messages_)
+        else:
+            messages.success(request, _("已登记法律咨询。"))
+            return redirect("referrals:lawyers")
+    return lawyer_page(request, consultation_form=form, status=400)
+
+
+def lawyer_list(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    return lawyer_page(request)
+
+
+def assignment_list(request: HttpRequest) -> HttpResponse:
+    """交办件: by level and batch over the referrals the user may see, for a year (this year unless
+    asked; empty: every year) and a level (``referrals/assignments.py``)."""
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    this_year = timezone.localdate().year
+    errors: dict[str, list[str]] = {}
+    params = request.GET if "year" in request.GET else {**request.GET.dict(), "year": str(this_year)}
+    try:
+        scope = assignments.parse_scope(params)
+    except InvalidInput as exc:
+        errors = exc.errors
+        scope = assignments.Scope(year=this_year)
+    rep = assignments.report(request.user, scope)
+    labels = assignments.figure_labels()
+    return render(
+        request,
+        "referrals/assignments.html",
+        {
+            "report": rep,
+            "scope": scope,
+            "errors": errors,
+            "figures": labels,
+            "tiles": [(key, label, text, rep.totals[key]) for key, label, text in labels],
+            "years": range(this_year + 1, this_year - 6, -1),
+            "levels": assignments.Level.choices,
+        },
+    )
+
+
+def assignment_report(request: HttpRequest, pk: int):
+    """The 交办件's report as sent (``referrals/assignments_api.py``)."""
+    return assignments_api.serve_report(request, pk)
 
 
 def leader_case_list(request: HttpRequest) -> HttpResponse:

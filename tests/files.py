@@ -9,7 +9,7 @@ import zlib
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from mediation.files import minimal_pdf
+from lib.uploads import minimal_pdf
 
 
 def pdf_upload(name: str = "scan.pdf") -> SimpleUploadedFile:

@@ -4,8 +4,9 @@ inside a function alike. A new import across the line fails here, with the file 
     lib  ←  core  ←  accounts, townships  ←  notifications  ←  referrals  ←  mediation, messaging  ←  portal
                                                                                      ←  dashboard, config
 
-``lib`` is plain library code (spreadsheets); ``core`` the base every app stands on (domain errors, the
-read audit, request safety); ``dashboard`` and ``config`` are the top, which may use everything.
+``lib`` is plain library code (spreadsheets, what an upload really is); ``core`` the base every app
+stands on (domain errors, the read audit, request safety); ``dashboard`` and ``config`` are the top,
+which may use everything.
 """
 
 from __future__ import annotations

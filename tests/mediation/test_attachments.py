@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.models import AccessLog
-from mediation import files
+from lib import uploads as files
 from mediation.models import Attachment
 from referrals import workflow
 from tests.conftest import login

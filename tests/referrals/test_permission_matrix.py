@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from referrals import workflow
+from referrals import assignments, workflow
 from referrals.models import Referral
 from tests.conftest import api, login
 from tests.factories import committee, extension_consents_json
@@ -44,6 +44,21 @@ def overdue_submitted(story):
     day = timezone.localdate() - datetime.timedelta(days=14)
     with time_machine.travel(timezone.make_aware(datetime.datetime.combine(day, datetime.time(12))), tick=False):
         return story.submitted()
+
+
+def handed_down_succeeded(story):
+    """A 交办件 whose mediation succeeded: its report back is due."""
+    referral = story.succeeded()
+    day = referral.received_on
+    assignments.record_assignment(
+        referral,
+        by=story.p.officer,
+        level="provincial",
+        batch="2026年第2批",
+        assigned_on=day,
+        report_due_on=day + datetime.timedelta(days=60),
+    )
+    return referral
 
 
 def agreement_body(_p):
@@ -103,6 +118,13 @@ ACTION_CASES = [
         row(200, 403, 403, 404, 403, 403, 404, 401),
     ),
     ("urge", overdue_submitted, lambda p: {"note": "请尽快受理"}, row(200, 200, 403, 404, 403, 403, 404, 401)),
+    # 交办件: the origin office reports back to the bureau that handed the case down.
+    (
+        "report_back",
+        handed_down_succeeded,
+        lambda p: {"reported_on": TODAY, "report": "调解成功，已上报。"},
+        row(200, 200, 403, 404, 403, 403, 404, 401),
+    ),
 ]
 
 

@@ -38,8 +38,10 @@ from mediation.models import (
 )
 from messaging.models import Message
 from notifications.models import EmailPreference, Notification
+from referrals.assignments import record_assignment, report_back
+from referrals.lawyers import add_lawyer
 from referrals.leader_cases import assign_leader
-from referrals.models import LeaderCase, Referral, SavedFilter, TimelineEvent
+from referrals.models import Lawyer, LeaderCase, Referral, SavedFilter, TimelineEvent
 from tests.conftest import BAISHA_PJ, Story, login
 from tests.factories import PASSWORD, committee, extension_consents_form
 from tests.fixtures.rosters import builders as b
@@ -264,6 +266,51 @@ def on_leader_list(ctx: Ctx) -> Referral:
     return referral
 
 
+def assignment_body(ctx: Ctx, persona: str) -> dict:
+    day = timezone.localdate()
+    return {
+        "level": "provincial",
+        "batch": "2026年第2批",
+        "assigned_on": day.isoformat(),
+        "report_due_on": day.isoformat(),
+    }
+
+
+def reported_with_file(ctx: Ctx) -> Referral:
+    """A closed 交办件 reported back with the report as sent."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from lib.uploads import minimal_pdf
+
+    referral = ctx.story.closed()
+    day = timezone.localdate()
+    p = ctx.people
+    record_assignment(referral, by=p.officer, level="city", batch="第1批", assigned_on=day, report_due_on=day)
+    scan = SimpleUploadedFile("report.pdf", minimal_pdf("report"), content_type="application/pdf")
+    report_back(referral, by=p.reviewer, reported_on=day, report="已上报。", file=scan)
+    return referral
+
+
+def a_lawyer(ctx: Ctx) -> Lawyer:
+    """A lawyer on 蓬江区信访局's roster."""
+    return add_lawyer(
+        by=ctx.people.officer, office=ctx.people.petition_office, name="谭志远", kind="lawyer", firm="五邑律所"
+    )
+
+
+def lawyer_body(ctx: Ctx, persona: str) -> dict:
+    return {"name": f"律师{persona}", "kind": "lawyer", "firm": "五邑律所"}
+
+
+def consultation_body(ctx: Ctx, persona: str) -> dict:
+    lawyer = Lawyer.objects.filter(office=ctx.people.petition_office).first() or a_lawyer(ctx)
+    return {"lawyer": lawyer.pk, "held_on": timezone.localdate().isoformat(), "persons": 2, "topic": "咨询"}
+
+
+# The petition office keeps its lawyers' roster (404: cannot see it; 403: sees it, not theirs).
+LAWYER_KEEPERS = (200, 200, 404, 404, 403, 403, 404, 401)
+
+
 # The origin office keeps the list (404: cannot see the referral; 403: sees it, not theirs to keep).
 LEADER_KEEPERS = (302, 302, 403, 404, 403, 403, 404, 302)
 
@@ -453,6 +500,50 @@ MATRIX: dict[str, list[Check]] = {
             lambda ctx, p: {"reason": "矛盾已化解，调整出包案名单"},
         )
     ],
+    # 交办件: recorded from the referral page's panel and reported back from its action bar; the
+    # figures' page for anyone signed in; the report as sent to whoever sees the referral.
+    "referrals:record_assignment": [
+        Check(
+            "post",
+            lambda ctx: reverse("referrals:record_assignment", args=[ctx.story.submitted().pk]),
+            row(*LEADER_KEEPERS),
+            assignment_body,
+        )
+    ],
+    "referrals:report_back": [
+        page_action("report_back", lambda p: {"reported_on": referral_matrix.TODAY, "report": "已上报。"})
+    ],
+    "referrals:assignments": [Check("get", fixed("referrals:assignments"), everyone(200, 302))],
+    "referrals:assignment_report": [
+        Check(
+            "get",
+            lambda ctx: reverse("referrals:assignment_report", args=[reported_with_file(ctx).pk]),
+            row(200, 200, 200, 404, 200, 200, 404, 302),
+            content_type="application/pdf",
+        )
+    ],
+    # Lawyers in petition work: the page for anyone signed in; the roster and consultations kept by
+    # the petition office's officers and reviewers (403 for everyone else signed in).
+    "referrals:lawyers": [Check("get", fixed("referrals:lawyers"), everyone(200, 302))],
+    "referrals:add_lawyer": [
+        Check("post", fixed("referrals:add_lawyer"), row(302, 302, 403, 403, 403, 403, 403, 302), lawyer_body)
+    ],
+    "referrals:set_lawyer_active": [
+        Check(
+            "post",
+            lambda ctx: reverse("referrals:set_lawyer_active", args=[a_lawyer(ctx).pk]),
+            row(302, 302, 404, 404, 403, 403, 404, 302),
+            lambda ctx, p: {"active": "0"},
+        )
+    ],
+    "referrals:add_consultation": [
+        Check(
+            "post",
+            fixed("referrals:add_consultation"),
+            row(302, 302, 403, 403, 403, 403, 403, 302),
+            consultation_body,
+        )
+    ],
     # The lists' page: anyone signed in, counting only the referrals they may see.
     "referrals:leader_cases": [Check("get", fixed("referrals:leader_cases"), everyone(200, 302))],
     # The mediation records posted from the referral page's panels, by action name.
@@ -603,6 +694,37 @@ MATRIX: dict[str, list[Check]] = {
         ),
     ],
     "api-leader-cases": [Check("get", fixed("api-leader-cases"), everyone(200, 401))],
+    "api-referral-assignment": [
+        Check(
+            "post",
+            lambda ctx: reverse("api-referral-assignment", args=[ctx.story.submitted().pk]),
+            row(200, 200, 403, 404, 403, 403, 404, 401),
+            assignment_body,
+        )
+    ],
+    "api-assignments": [Check("get", fixed("api-assignments"), everyone(200, 401))],
+    "api-lawyers": [
+        Check("get", fixed("api-lawyers"), everyone(200, 401)),
+        Check("post", fixed("api-lawyers"), row(201, 201, 403, 403, 403, 403, 403, 401), lawyer_body),
+    ],
+    "api-lawyer": [
+        Check(
+            "patch",
+            lambda ctx: reverse("api-lawyer", args=[a_lawyer(ctx).pk]),
+            row(*LAWYER_KEEPERS),
+            lambda ctx, p: {"active": False},
+        )
+    ],
+    "api-consultations": [
+        Check("get", fixed("api-consultations"), everyone(200, 401)),
+        Check(
+            "post",
+            fixed("api-consultations"),
+            row(201, 201, 404, 404, 403, 403, 404, 401),
+            consultation_body,
+        ),
+    ],
+    "api-consultation-figures": [Check("get", fixed("api-consultation-figures"), everyone(200, 401))],
     "api-saved-filters": [
         Check("get", fixed("api-saved-filters"), everyone(200, 401)),
         Check(

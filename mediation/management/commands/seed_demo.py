@@ -21,14 +21,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from lib.uploads import minimal_pdf
 from mediation import workflow as mediation
-from mediation.files import minimal_pdf
 from mediation.models import DossierItem, FollowUp
 from mediation.routes import routes_for
-from referrals import intake, leader_cases, workflow
+from referrals import assignments, intake, lawyers, leader_cases, workflow
 from referrals.models import (
+    Assignment,
     DeclineReason,
     Exclusion,
+    Lawyer,
     LeaderCase,
     Party,
     Referral,
@@ -164,6 +166,10 @@ class Command(BaseCommand):
             self.referrals(users)
         if not no_referrals and not LeaderCase.objects.filter(referral__petition_no__startswith=DEMO_PREFIX).exists():
             self.leader_cases(users)
+        if not no_referrals and not Assignment.objects.filter(referral__petition_no__startswith=DEMO_PREFIX).exists():
+            self.assignments(users)
+        if not no_referrals and not Lawyer.objects.exists():
+            self.lawyers(users)
         self.stdout.write(
             f"rosters: {rostered} committees filled; "
             f"demo referrals: {Referral.objects.filter(petition_no__startswith=DEMO_PREFIX).count()}"
@@ -493,6 +499,104 @@ class Command(BaseCommand):
                 leader_cases.remove_leader(
                     chosen[-1], by=reviewer, reason="经区信访联席会议研究，矛盾已基本化解，调整出年度包案名单。"
                 )
+
+    # --- 交办件 --------------------------------------------------------------------------------
+
+    def assignments(self, users: dict[str, User]) -> None:
+        """Two batches handed down to 蓬江区信访局: a provincial one of four cases (one reported back,
+        one past its report day without a report) and a national one whose report day is near."""
+        office = Organisation.objects.get(kind=Organisation.Kind.PETITION_OFFICE, region__code="440703")
+        demo = Referral.objects.filter(origin=office, petition_no__startswith=DEMO_PREFIX).order_by("-petition_no")
+        pick = {state: list(demo.filter(state=state)[:2]) for state in ("mediating", "succeeded", "closed")}
+        provincial = [*pick["closed"], *pick["succeeded"][:1], *pick["mediating"][:1]]
+        national = pick["succeeded"][1:] or pick["mediating"][1:]
+        if not provincial or not national:
+            return
+        today = timezone.localdate()
+        officer, reviewer = users["officer"], users["reviewer"]
+        batch_day = min(r.received_on for r in provincial) - datetime.timedelta(days=1)
+        # Sixty days to report, but at least one report day already passed for the demo to show it.
+        due = max(batch_day, min(batch_day + datetime.timedelta(days=60), today - datetime.timedelta(days=3)))
+        for referral in provincial:
+            with clock(at(referral.received_on, 9, 30)):
+                assignments.record_assignment(
+                    referral,
+                    by=officer,
+                    level=Assignment.Level.PROVINCIAL,
+                    batch=f"{batch_day.year}年第2批",
+                    assigned_on=batch_day,
+                    report_due_on=due,
+                )
+        first = provincial[0]
+        reported = min(today, timezone.localtime(first.closed_at).date() + datetime.timedelta(days=2))
+        with clock(at(reported, 10)):
+            assignments.report_back(
+                first,
+                by=reviewer,
+                reported_on=reported,
+                report="经区人民调解委员会调解，双方达成协议并已履行完毕，信访人表示满意，已依法依规办结。",
+                file=demo_scan("assignment_report"),
+            )
+        for referral in national:
+            assigned = referral.received_on - datetime.timedelta(days=1)
+            with clock(at(referral.received_on, 9, 30)):
+                assignments.record_assignment(
+                    referral,
+                    by=officer,
+                    level=Assignment.Level.NATIONAL,
+                    batch=f"{assigned.year}年第1批",
+                    assigned_on=assigned,
+                    report_due_on=today + datetime.timedelta(days=5),
+                )
+
+    # --- 律师参与信访 ----------------------------------------------------------------------------
+
+    def lawyers(self, users: dict[str, User]) -> None:
+        """蓬江区信访局's two 驻点律师, a legal adviser taken off the roster, a year of consultations
+        (批次 and 人次, one for a registered referral), and a lawyer in one mediation session."""
+        office = Organisation.objects.get(kind=Organisation.Kind.PETITION_OFFICE, region__code="440703")
+        officer = users["officer"]
+        roster = [
+            lawyers.add_lawyer(
+                by=officer, office=office, name=name, kind=kind, firm=firm, licence_no=licence, mobile=mobile
+            )
+            for name, kind, firm, licence, mobile in (
+                ("谭志远", Lawyer.Kind.LAWYER, "广东五邑律师事务所", "14407201010123456", "13902211234"),
+                ("区慧敏", Lawyer.Kind.LAWYER, "广东江门侨乡律师事务所", "14407201410234567", "13802255678"),
+                ("梁永康", Lawyer.Kind.ADVISER, "江门市法律援助处", "", ""),
+            )
+        ]
+        topics = [
+            "土地承包经营权纠纷的法律途径",
+            "拖欠工资如何申请劳动仲裁",
+            "宅基地界址争议的处理程序",
+            "交通事故赔偿标准",
+            "房屋租赁合同解除",
+            "婚姻家庭财产分割",
+        ]
+        today = timezone.localdate()
+        for n in range(14):
+            day = max(datetime.date(today.year, 1, 1), today - datetime.timedelta(days=9 + n * 23))
+            with clock(at(day, 10)):
+                lawyers.record_consultation(
+                    by=officer, lawyer=roster[n % 2], held_on=day, persons=1 + (n * 5) % 4, topic=topics[n % 6]
+                )
+        demo = Referral.objects.filter(origin=office, petition_no__startswith=DEMO_PREFIX)
+        linked = demo.filter(state="mediating").order_by("petition_no").last()
+        if linked is not None:
+            with clock(at(linked.received_on, 15)):
+                lawyers.record_consultation(
+                    by=officer,
+                    lawyer=roster[0],
+                    held_on=linked.received_on,
+                    persons=2,
+                    topic="相邻关系纠纷的调解与诉讼",
+                    referral=linked,
+                )
+            session = linked.sessions.order_by("held_on").first()
+            if session is not None:
+                session.lawyers.add(roster[1])
+        lawyers.set_active(roster[2], by=officer, active=False)
 
 
 def demo_scan(kind: str) -> SimpleUploadedFile:
