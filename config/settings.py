@@ -121,6 +121,14 @@ TEMPLATES = [
 FORM_RENDERER = "config.forms.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
+# IMMEDIATE: a write transaction takes the lock when it begins, so two workflow steps on the same
+# referral serialise instead of failing with "database is locked" halfway through. WAL lets readers
+# continue while one writer works. The same for the default file and a sqlite:// DATABASE_URL.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
 if DATABASE_URL:
     # Health checks: with the pool, a connection is checked before it is lent out, so after a database
@@ -128,6 +136,8 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
     # A pool instead of persistent connections: under ASGI every request may run in another
     # thread, so CONN_MAX_AGE would open one connection per thread and never reuse it.
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # JIT compiling pays off for hour-long analytics, not for our short queries: it cost ~2 s on
         # a county's statistics at 10⁶ referrals. More work_mem keeps their grouping in memory
@@ -145,14 +155,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
-            "OPTIONS": {
-                # IMMEDIATE: a write transaction takes the lock when it begins, so two workflow
-                # steps on the same referral serialise instead of failing with "database is locked"
-                # halfway through. WAL lets readers continue while one writer works.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -373,6 +376,7 @@ SPECTACULAR_SETTINGS = {
         "LeaderLevelEnum": "referrals.models.LeaderCase.Level",
         "AssignmentLevelEnum": "referrals.models.Assignment.Level",
         "LawyerKindEnum": "referrals.models.Lawyer.Kind",
+        "LinkKindEnum": "referrals.models.ReferralLink.Kind",
     },
 }
 

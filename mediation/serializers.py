@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from mediation.dossier import REQUESTABLE
 from mediation.models import Agreement, Attachment, DossierItem, FollowUp, MediationSession, SupervisionOrder
-from mediation.workflow import AgreementInput
+from mediation.workflow import NOT_ON_LAWYER_ROSTER, NOT_ON_ROSTER, AgreementInput
 from referrals.models import Lawyer, LegalRoute, TerminationReason
 from townships.models import Mediator
 
@@ -27,13 +27,18 @@ class PersonRefField(serializers.Field):
 
 class SessionSerializer(serializers.ModelSerializer):
     mediators = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Mediator.objects.all(), required=False, help_text="roster ids of mediators present"
+        many=True,
+        queryset=Mediator.objects.all(),
+        required=False,
+        help_text="roster ids of mediators present",
+        error_messages={"does_not_exist": NOT_ON_ROSTER},
     )
     lawyers = serializers.PrimaryKeyRelatedField(
         many=True,
         queryset=Lawyer.objects.all(),
         required=False,
         help_text="ids of lawyers of the origin petition office's roster who took part (律师参与调解)",
+        error_messages={"does_not_exist": NOT_ON_LAWYER_ROSTER},
     )
     created_by = PersonRefField(read_only=True)
 

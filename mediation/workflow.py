@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from lib.uploads import UploadRejected, sniff
 from mediation.documents import agreement_number_fields
@@ -56,17 +57,22 @@ def _current_sessions(referral: Referral):
 # --- Sessions --------------------------------------------------------------------------------
 
 
+NOT_ON_ROSTER = gettext_lazy("所选调解员中有不属于本调委会在册调解员的，请重新选择。")
+NOT_ON_LAWYER_ROSTER = gettext_lazy("所选律师中有不在移交信访部门在册律师名册中的，请重新选择。")
+
+
 def _check_session_mediators(referral: Referral, mediators: list[Mediator]) -> None:
-    foreign = [m.name for m in mediators if m.committee_id != referral.target_id]
-    if foreign:
-        raise InvalidInput({"mediators": [_("%s不是本调委会的调解员。") % "、".join(foreign)]})
+    # Named by nobody: the roster of another committee is not the recorder's to read.
+    if any(m.committee_id != referral.target_id for m in mediators):
+        raise InvalidInput({"mediators": [str(NOT_ON_ROSTER)]})
 
 
 def _check_session_lawyers(referral: Referral, lawyers: list[Lawyer]) -> None:
     """Lawyers on the roster of the petition office that referred the case, still on it."""
-    foreign = [x.name for x in lawyers if x.office_id != referral.origin_id or not x.active]
-    if foreign:
-        raise InvalidInput({"lawyers": [_("%s不在移交信访部门的在册律师名册中。") % "、".join(foreign)]})
+    # Named by nobody, and the same for an unknown id (the serializer's message): another office's
+    # roster is not the recorder's to read.
+    if any(x.office_id != referral.origin_id or not x.active for x in lawyers):
+        raise InvalidInput({"lawyers": [str(NOT_ON_LAWYER_ROSTER)]})
 
 
 def _check_held_on(referral: Referral, held_on: datetime.date) -> None:

@@ -247,7 +247,7 @@ class ReferralDetail(generics.GenericAPIView):
             # A list or a number cannot be merged into the draft (a 500 before): the serializer says
             # what it expects, as it does for a POST.
             ReferralWriteSerializer(data=request.data).is_valid(raise_exception=True)
-        if request.data.get("assigned_by") is not None:
+        if "assigned_by" in request.data:
             # Not silently dropped: a draft's assignment is recorded and corrected through its own resource.
             raise serializers.ValidationError(
                 {"assigned_by": [_("交办信息请通过 /api/referrals/%d/assignment/ 登记或更正。") % referral.pk]}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from referrals import api, assignments_api, lawyers_api, leader_cases_api, saved_filters_api
+from referrals import api, assignments_api, lawyers_api, leader_cases_api, links_api, saved_filters_api
 
 urlpatterns = [
     path("organisations/", api.OrganisationList.as_view(), name="api-organisations"),
@@ -14,6 +14,8 @@ urlpatterns = [
         "referrals/<int:pk>/assignment/", assignments_api.ReferralAssignment.as_view(), name="api-referral-assignment"
     ),
     path("assignments/", assignments_api.AssignmentList.as_view(), name="api-assignments"),
+    path("referrals/<int:pk>/links/", links_api.ReferralLinks.as_view(), name="api-referral-links"),
+    path("referrals/<int:pk>/links/<int:other>/", links_api.ReferralLink.as_view(), name="api-referral-link"),
     path("lawyers/", lawyers_api.LawyerList.as_view(), name="api-lawyers"),
     path("lawyers/<int:pk>/", lawyers_api.LawyerDetail.as_view(), name="api-lawyer"),
     path("consultations/", lawyers_api.ConsultationList.as_view(), name="api-consultations"),

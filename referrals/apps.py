@@ -8,7 +8,7 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications import kinds
-        from referrals import assignments, lawyers, leader_cases, signals  # noqa: F401
+        from referrals import assignments, lawyers, leader_cases, links, signals  # noqa: F401
         from referrals.actions import extension
         from referrals.notices import Notice
         from referrals.registry import registry
@@ -17,4 +17,5 @@ class ReferralsConfig(AppConfig):
         registry.register(leader_cases.extension())  # 领导包案
         registry.register(assignments.extension())  # 交办件
         registry.register(lawyers.extension())  # 律师参与信访
+        registry.register(links.extension())  # 关联案件
         kinds.register(Notice)

@@ -119,7 +119,7 @@ def check_assignment(
         errors["report_due_on"] = [_("请填写上报期限。")]
     elif assigned_on is not None and "assigned_on" not in errors and report_due_on < assigned_on:
         errors["report_due_on"] = [_("上报期限不能早于交办日期（%s）。") % assigned_on.isoformat()]
-    elif report_due_on.year > YEAR_RANGE[1]:
+    elif not YEAR_RANGE[0] <= report_due_on.year <= YEAR_RANGE[1]:
         errors["report_due_on"] = [_("上报期限有误，请检查年份。")]
     if errors:
         raise InvalidInput(errors)
@@ -261,7 +261,8 @@ def filter_condition(value: str, errors: dict[str, list[str]]) -> Q | None:
         return Q(assignment__isnull=False)
     unknown = [v for v in levels if v not in Level.values]
     if unknown or not levels:
-        errors["assigned"] = [_("未知的交办单位：%s（应为 national、provincial、city 或 any）") % ", ".join(unknown)]
+        shown = ", ".join(unknown) or value
+        errors["assigned"] = [_("未知的交办单位：%s（应为 national、provincial、city 或 any）") % shown]
         return None
     return Q(assignment__level__in=levels)
 
@@ -405,7 +406,11 @@ def figure_labels() -> list[tuple[str, Any, Any]]:
 
 def report_json(rep: Report) -> dict[str, Any]:
     return {
-        "scope": {"year": rep.scope.year, "level": rep.scope.level, "generated_at": rep.generated_at.isoformat()},
+        "scope": {
+            "year": rep.scope.year,
+            "level": rep.scope.level,
+            "generated_at": timezone.localtime(rep.generated_at).isoformat(),
+        },
         "summary": rep.summary,
         "totals": {"batches": len(rep.batches), **rep.totals},
         "levels": rep.by_level(),

@@ -24,6 +24,7 @@ from referrals.models import (
     LeaderCase,
     Party,
     Referral,
+    ReferralLink,
     ScopeGround,
 )
 from referrals.workflow import PartyConsent
@@ -541,3 +542,32 @@ class ConsultationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["lawyer"].queryset = lawyers
         self.fields["held_on"].initial = timezone.localdate()
+
+
+def visible_referral(user, number: str) -> Referral:
+    """A referral the user may see, by its number; a form error otherwise (never saying whether it exists)."""
+    key = "".join((number or "").split()).upper()
+    found = permissions.referrals_visible_to(user).filter(number=key).first() if key else None
+    if found is None:
+        raise ValidationError(_("未找到您有权查看的案件：%s") % key)
+    return found
+
+
+class LinkForm(ActionForm):
+    """关联案件: the other referral by its number, and how the two are related."""
+
+    other = forms.CharField(label=_("关联案件编号"), max_length=32, help_text=_("如：JM-2026-000123"))
+    kind = forms.ChoiceField(label=_("关联类型"), choices=ReferralLink.Kind.choices)
+
+    def clean_other(self) -> Referral:
+        return visible_referral(self.user, self.cleaned_data["other"])
+
+
+class UnlinkForm(ActionForm):
+    other = forms.IntegerField(widget=forms.HiddenInput)
+
+    def clean_other(self) -> Referral:
+        found = permissions.referrals_visible_to(self.user).filter(pk=self.cleaned_data["other"]).first()
+        if found is None:
+            raise ValidationError(_("未找到您有权查看的案件。"))
+        return found

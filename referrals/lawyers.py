@@ -20,6 +20,7 @@ the home pages:
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,12 +40,13 @@ from referrals.registry import RULE, Action, Extension
 from referrals.steps import step
 from townships import regions
 from townships.models import Organisation
-from townships.validators import FORMULA_START, validate_mobile, validate_name, validate_plausible_date
+from townships.validators import FORMULA_START, to_halfwidth, validate_mobile, validate_name, validate_plausible_date
 
 PERSONS_MAX = 99
 TOPIC_MAX = Consultation._meta.get_field("topic").max_length
 FIRM_MAX = Lawyer._meta.get_field("firm").max_length
-LICENCE_DIGITS = 17  # 律师执业证号: 17 digits
+# 律师执业证号: 17 ASCII digits (after full-width ones are made half-width).
+LICENCE = re.compile(r"[0-9]{17}")
 
 
 # --- The rule --------------------------------------------------------------------------------
@@ -133,8 +135,8 @@ def check_lawyer(*, name: str, kind: str, firm: str, licence_no: str = "", mobil
         clean["firm"] = validate_name(firm, max_length=FIRM_MAX)
     except ValidationError:
         errors["firm"] = [_("请填写执业机构（律师事务所），不超过%d个字，不能以 =、+、-、@ 开头。") % FIRM_MAX]
-    licence = "".join((licence_no or "").split())
-    if licence and not (licence.isdigit() and len(licence) == LICENCE_DIGITS):
+    licence = "".join(to_halfwidth(licence_no or "").split())
+    if licence and not LICENCE.fullmatch(licence):
         errors["licence_no"] = [_("执业证号应为17位数字。")]
     clean["licence_no"] = licence
     clean["mobile"] = ""
@@ -323,7 +325,14 @@ def lawyer_json(lawyer: Lawyer, *, full: bool = True) -> dict[str, Any]:
     }
 
 
-def consultation_json(c: Consultation) -> dict[str, Any]:
+def shown_referrals(user, consultations) -> set[int]:
+    """Of the referrals these consultations name, those the user may open: a consultation of an office
+    in a supervisor's region may be for the office's own draft, which the supervisor may not see."""
+    ids = {c.referral_id for c in consultations if c.referral_id}
+    return set(permissions.referrals_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+
+
+def consultation_json(c: Consultation, shown: set[int]) -> dict[str, Any]:
     return {
         "id": c.pk,
         "office": {"id": c.office_id, "name": c.office.name},
@@ -331,7 +340,9 @@ def consultation_json(c: Consultation) -> dict[str, Any]:
         "held_on": c.held_on.isoformat(),
         "persons": c.persons,
         "topic": c.topic,
-        "referral": {"id": c.referral_id, "number": c.referral.number} if c.referral_id else None,
+        "referral": {"id": c.referral_id, "number": c.referral.number}
+        if c.referral_id and c.referral_id in shown
+        else None,
     }
 
 

@@ -18,11 +18,13 @@ class LawyerIn(serializers.Serializer):
     office = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="the petition office; needed if you keep several"
     )
-    name = serializers.CharField(max_length=200, help_text="≤ 50 characters")
+    name = serializers.CharField(max_length=50)
     kind = serializers.ChoiceField(choices=Lawyer.Kind.choices, default=Lawyer.Kind.LAWYER)
-    firm = serializers.CharField(max_length=200, help_text="执业机构 (law firm), ≤ 100 characters")
-    licence_no = serializers.CharField(required=False, allow_blank=True, default="", help_text="执业证号: 17 digits")
-    mobile = serializers.CharField(required=False, allow_blank=True, default="")
+    firm = serializers.CharField(max_length=100, help_text="执业机构 (law firm)")
+    licence_no = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default="", help_text="执业证号: 17 digits"
+    )
+    mobile = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
 
 
 class LawyerPatch(serializers.Serializer):
@@ -97,7 +99,7 @@ class ConsultationIn(serializers.Serializer):
     lawyer = serializers.IntegerField(help_text="a lawyer on the roster of an office you keep")
     held_on = serializers.DateField()
     persons = serializers.IntegerField(help_text=f"人次: 1–{lawyers.PERSONS_MAX}")
-    topic = serializers.CharField(max_length=1000, help_text="咨询事项, ≤ 200 characters")
+    topic = serializers.CharField(max_length=200, help_text="咨询事项")
     referral = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="a referral your office registered (optional)"
     )
@@ -135,7 +137,9 @@ class ConsultationList(APIView):
     def get(self, request):
         p = _period(request)
         qs = lawyers.consultations_visible_to(request.user).filter(held_on__gte=p.date_from, held_on__lte=p.date_to)
-        return Response([lawyers.consultation_json(c) for c in qs[:1000]])
+        rows = list(qs[:1000])
+        shown = lawyers.shown_referrals(request.user, rows)
+        return Response([lawyers.consultation_json(c, shown) for c in rows])
 
     @extend_schema(request=ConsultationIn, responses={201: ConsultationOut, **error_responses(400, 401, 403, 404)})
     def post(self, request):
@@ -154,7 +158,7 @@ class ConsultationList(APIView):
             topic=data["topic"],
             referral=referral,
         )
-        return Response(lawyers.consultation_json(c), status=status.HTTP_201_CREATED)
+        return Response(lawyers.consultation_json(c, {c.referral_id}), status=status.HTTP_201_CREATED)
 
 
 class LawyerFiguresOut(serializers.Serializer):

@@ -81,7 +81,8 @@ def filter_condition(value: str, errors: dict[str, list[str]]) -> Q | None:
         return Q(pk__in=LeaderCase.objects.filter(removed_on__isnull=True).values("referral_id"))
     unknown = [v for v in levels if v not in Level.values]
     if unknown or not levels:
-        errors["leader"] = [_("未知的包案层级：%s（应为 city、county、township 或 any）") % ", ".join(unknown)]
+        shown = ", ".join(unknown) or value
+        errors["leader"] = [_("未知的包案层级：%s（应为 city、county、township 或 any）") % shown]
         return None
     active = LeaderCase.objects.filter(removed_on__isnull=True, level__in=levels)
     return Q(pk__in=active.values("referral_id"))
@@ -386,7 +387,7 @@ def report_json(rep: Report) -> dict[str, Any]:
             "year": s.year,
             "level": s.level,
             "region": s.region,
-            "generated_at": rep.generated_at.isoformat(),
+            "generated_at": timezone.localtime(rep.generated_at).isoformat(),
         },
         "summary": rep.summary,
         "totals": {"leaders": len(rep.leaders), **rep.totals},

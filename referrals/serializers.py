@@ -27,6 +27,7 @@ from referrals.models import (
     LeaderCase,
     Party,
     Referral,
+    ReferralLink,
     ScopeGround,
     State,
     TimelineEvent,
@@ -396,6 +397,17 @@ class ReportBackSerializer(serializers.Serializer):
     )
 
 
+class LinkSerializer(serializers.Serializer):
+    other = serializers.IntegerField(help_text="the other referral's id (one you may see; 404 otherwise)")
+    kind = serializers.ChoiceField(
+        choices=ReferralLink.Kind.choices, help_text="same_dispute 同一纠纷, related 相关纠纷"
+    )
+
+
+class UnlinkSerializer(serializers.Serializer):
+    other = serializers.IntegerField()
+
+
 # --- Output ----------------------------------------------------------------------------------
 # Schema-only serializers: they describe the JSON the method fields below return, so that
 # /api/schema/ tells clients (and schemathesis) the real shape.
@@ -408,6 +420,15 @@ class LeaderOut(serializers.Serializer):
     level_label = serializers.CharField()
     assigned_on = serializers.DateField()
     year = serializers.IntegerField()
+
+
+class LinkOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    state = serializers.CharField()
+    state_label = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ReferralLink.Kind.choices)
+    kind_label = serializers.CharField()
 
 
 class AssignmentOut(serializers.Serializer):
@@ -551,6 +572,7 @@ class ReferralSerializer(serializers.ModelSerializer):
     correction = serializers.SerializerMethodField()
     leader = serializers.SerializerMethodField()
     assigned_by = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
 
     class Meta:
         model = Referral
@@ -597,6 +619,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "correction",
             "leader",
             "assigned_by",
+            "links",
             "created_at",
             "updated_at",
         ]
@@ -723,6 +746,11 @@ class ReferralSerializer(serializers.ModelSerializer):
     def get_leader(self, obj: Referral):
         """领导包案: the active entry; a referral's detail only (null in lists: a query per row)."""
         return leader_json(obj) if self.context.get("detail") else None
+
+    @extend_schema_field(LinkOut(many=True, allow_null=True))
+    def get_links(self, obj: Referral):
+        """Linked referrals the user may see; a referral's detail only (null in lists)."""
+        return self._section("links", obj) if self.context.get("detail") else None
 
     @extend_schema_field(AssignmentOut(allow_null=True))
     def get_assigned_by(self, obj: Referral):

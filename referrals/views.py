@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -167,7 +167,9 @@ def lawyer_page(request: HttpRequest, *, lawyer_form=None, consultation_form=Non
     kept = lawyers.offices_kept_by(user)
     roster = list(lawyers.lawyers_visible_to(user).order_by("office__name", "-active", "name"))
     keepable = Lawyer.objects.filter(office_id__in=kept, active=True).select_related("office").order_by("name")
-    recent = lawyers.consultations_visible_to(user).filter(held_on__gte=period.date_from, held_on__lte=period.date_to)
+    recent = list(
+        lawyers.consultations_visible_to(user).filter(held_on__gte=period.date_from, held_on__lte=period.date_to)[:50]
+    )
     return render(
         request,
         "referrals/lawyers.html",
@@ -176,7 +178,8 @@ def lawyer_page(request: HttpRequest, *, lawyer_form=None, consultation_form=Non
             "period": period,
             "errors": errors,
             "roster": [(x, user.is_superuser or x.office_id in kept) for x in roster],
-            "recent": recent[:50],
+            "recent": recent,
+            "shown_referrals": lawyers.shown_referrals(user, recent),
             "lawyer_form": lawyer_form or (LawyerForm(auto_id="id_lawyer_%s") if kept else None),
             "consultation_form": consultation_form
             or (ConsultationForm(lawyers=keepable, auto_id="id_consult_%s") if kept else None),
@@ -211,6 +214,8 @@ def set_lawyer_active(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     lawyer = lawyers.lawyer_for(request.user, pk)
+    if request.POST.get("active") not in ("0", "1"):
+        return HttpResponseBadRequest(_("参数 active 应为 0（移出名册）或 1（恢复在册）。"))
     active = request.POST.get("active") == "1"
     lawyer = lawyers.set_active(lawyer, by=request.user, active=active)
     messages.success(request, (_("%s已恢复在册。") if active else _("%s已移出律师名册，记录保留。")) % lawyer.name)

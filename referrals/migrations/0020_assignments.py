@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import referrals.models
+import referrals.bureau
 from django.conf import settings
 from django.db import migrations, models
 
@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 ('recorded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='登记时间')),
                 ('reported_on', models.DateField(blank=True, null=True, verbose_name='上报日期')),
                 ('report', models.TextField(blank=True, verbose_name='上报内容')),
-                ('report_file', models.FileField(blank=True, max_length=200, upload_to=referrals.models.assignment_report_path, verbose_name='上报材料')),
+                ('report_file', models.FileField(blank=True, max_length=200, upload_to=referrals.bureau.assignment_report_path, verbose_name='上报材料')),
                 ('report_file_name', models.CharField(blank=True, max_length=200, verbose_name='原文件名')),
                 ('report_file_type', models.CharField(blank=True, max_length=100)),
                 ('reported_at', models.DateTimeField(blank=True, null=True, verbose_name='上报登记时间')),

@@ -207,3 +207,15 @@ def test_the_language_can_be_switched_before_logging_in():
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
     assert response.status_code == 302 and response["Location"] == "/login/"
     assert client.cookies["django_language"].value == "en"
+
+
+def test_a_sqlite_database_url_gets_the_same_locking_as_the_default_file(tmp_path):
+    """Found from outside: with DATABASE_URL=sqlite://… the IMMEDIATE transactions, the lock timeout and
+    WAL were dropped, and ten concurrent steps answered eight 500s ("database is locked")."""
+    code = (
+        "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS'];"
+        "print(o.get('transaction_mode'), o.get('timeout'), 'WAL' in o.get('init_command', ''))"
+    )
+    result = _run_manage("shell", "-c", code, DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-3:] == ["IMMEDIATE", "20", "True"]

@@ -71,7 +71,12 @@ def test_the_mediators_present_must_be_on_the_committee(people, story):
     referral = story.mediating()
     response = record(people.mediator, referral, mediators=[people.lead.pk, people.other_lead.pk])
     assert response.status_code == 400
-    assert "伍志明不是本调委会的调解员" in response.json()["errors"]["mediators"][0]
+    # Another committee's mediator is named to no one, and answered as an unknown id is.
+    assert response.json()["errors"]["mediators"] == ["所选调解员中有不属于本调委会在册调解员的，请重新选择。"]
+    unknown = record(people.mediator, referral, mediators=[people.lead.pk, 10**9])
+    assert (
+        unknown.status_code == 400 and unknown.json()["errors"]["mediators"] == response.json()["errors"]["mediators"]
+    )
     assert record(people.mediator, referral, mediators=[people.second.pk]).json()["mediators"] == [people.second.pk]
 
 

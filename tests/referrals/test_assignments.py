@@ -87,6 +87,8 @@ def test_a_draft_is_registered_with_its_assignment_and_lists_show_it(people):
         "report": None,
         "report_file": None,
     }
+    # Found from outside: the figures' generated_at was in UTC, unlike every other time of the API.
+    assert api(people.officer).get("/api/assignments/").json()["scope"]["generated_at"].endswith("+08:00")
     referral = Referral.objects.get(pk=response.json()["id"])
     [event] = events(referral, "record_assignment")
     assert event.actor == people.officer and event.data["batch"] == "2026年第2批"
@@ -114,9 +116,11 @@ def test_a_bad_assignment_with_a_new_draft_writes_nothing(people):
 
 def test_a_draft_edit_does_not_silently_drop_an_assignment(people, story):
     draft = story.draft()
-    response = api(people.officer).patch(f"/api/referrals/{draft.pk}/", {"assigned_by": handed()}, format="json")
-    assert response.status_code == 400
-    assert f"/api/referrals/{draft.pk}/assignment/" in response.json()["errors"]["assigned_by"][0]
+    # Found from outside: null was accepted and ignored.
+    for value in (handed(), None):
+        response = api(people.officer).patch(f"/api/referrals/{draft.pk}/", {"assigned_by": value}, format="json")
+        assert response.status_code == 400, value
+        assert f"/api/referrals/{draft.pk}/assignment/" in response.json()["errors"]["assigned_by"][0]
     assert not Assignment.objects.exists()
 
 
@@ -149,6 +153,7 @@ def test_recorded_later_corrected_until_reported_then_fixed(people, story):
         ({"level": "county"}, "level", ""),
         ({"assigned_on": "2999-01-01"}, "assigned_on", "不能晚于今天"),
         ({"report_due_on": "2001-01-01"}, "report_due_on", "不能早于交办日期"),
+        ({"assigned_on": "2999-01-01", "report_due_on": "0001-01-01"}, "report_due_on", "请检查年份"),
     ],
 )
 def test_bad_assignments_are_refused_naming_the_field(people, story, change, field, message):
@@ -423,6 +428,9 @@ def test_the_lists_behind_the_figures(people, scene):
     for params, field in (({"assigned": "county"}, "assigned"), ({"report": "soon"}, "report")):
         response = api(people.officer).get("/api/referrals/", params)
         assert response.status_code == 400 and field in response.json()["errors"], params
+    # Found from outside: an empty item named nothing in the message.
+    empty = api(people.officer).get("/api/referrals/", {"assigned": ","})
+    assert empty.status_code == 400 and "：," in empty.json()["errors"]["assigned"][0]
     assert api(people.officer).get("/api/assignments/", {"year": "26"}).status_code == 400
     assert api(people.officer).get("/api/assignments/", {"level": "county"}).status_code == 400
 

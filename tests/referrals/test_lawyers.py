@@ -233,5 +233,45 @@ def test_a_lawyer_of_the_referring_office_takes_part_in_a_session(people, story,
     refused = api(people.mediator).post(
         f"/api/referrals/{referral.pk}/sessions/", {**body, "lawyers": [tan.pk]}, format="json"
     )
-    assert refused.status_code == 400 and "谭志远" in refused.json()["errors"]["lawyers"][0]
+    assert refused.status_code == 400
+    # Named to no one (found from outside: another county's committee read lawyers' names by id), and
+    # the same answer as for an id that does not exist.
+    message = refused.json()["errors"]["lawyers"]
+    assert message == ["所选律师中有不在移交信访部门在册律师名册中的，请重新选择。"] and "谭志远" not in message[0]
+    unknown = api(people.mediator).post(
+        f"/api/referrals/{referral.pk}/sessions/", {**body, "lawyers": [10**9]}, format="json"
+    )
+    assert unknown.status_code == 400 and unknown.json()["errors"]["lawyers"] == message
     assert MediationSession.objects.filter(referral=referral).count() == 1
+
+
+def test_a_consultation_never_names_a_referral_the_reader_may_not_open(people, story, roster):
+    """Found from outside: a consultation for the office's own draft showed the draft's id and number
+    to the region's supervisors (API and page), who get 404 for the draft itself."""
+    tan, _ou = roster
+    draft = story.draft()
+    assert consult(people.officer, tan.pk, referral=draft.pk, topic="草稿案件咨询").status_code == 201
+    mine = api(people.officer).get("/api/consultations/").json()
+    assert [c["referral"] for c in mine] == [{"id": draft.pk, "number": draft.number}]
+    for persona in ("supervisor", "city"):
+        seen = api(getattr(people, persona)).get("/api/consultations/").json()
+        assert [c["referral"] for c in seen] == [None], persona
+        page = login(getattr(people, persona)).get("/referrals/lawyers/").content.decode()
+        assert "草稿案件咨询" in page and draft.number not in page, persona
+
+
+def test_the_page_toggle_says_what_it_expects(people, roster):
+    """Found from outside: any value but 1 took the lawyer off the roster."""
+    tan, _ou = roster
+    for value in ("true", "", "2"):
+        response = login(people.officer).post(f"/referrals/lawyers/{tan.pk}/active/", {"active": value})
+        assert response.status_code == 400, value
+    assert Lawyer.objects.get(pk=tan.pk).active
+
+
+def test_a_licence_number_is_17_ascii_digits(people):
+    """Found from outside: full-width digits were stored as they were typed."""
+    response = add(people.officer, {**TAN, "licence_no": "１４４０７２０１０１０１２３４５６"})
+    assert response.status_code == 201 and response.json()["licence_no"] == "14407201010123456"
+    arabic = add(people.officer, {**OU, "licence_no": "١" * 17})
+    assert arabic.status_code == 400 and "17位数字" in arabic.json()["errors"]["licence_no"][0]

@@ -307,6 +307,38 @@ def consultation_body(ctx: Ctx, persona: str) -> dict:
     return {"lawyer": lawyer.pk, "held_on": timezone.localdate().isoformat(), "persons": 2, "topic": "咨询"}
 
 
+def linked_pair(ctx: Ctx) -> tuple[Referral, Referral]:
+    """Two submitted referrals of 蓬江区信访局, linked."""
+    from referrals.links import link_referral
+
+    a, b = ctx.story.submitted(), ctx.story.submitted()
+    link_referral(a, by=ctx.people.officer, other=b, kind="related")
+    return a, b
+
+
+def link_target(ctx: Ctx) -> str:
+    """The URL to link a new submitted referral from, with the one to link kept for the body."""
+    a, b = ctx.story.submitted(), ctx.story.submitted()
+    ctx.link_other = b
+    return reverse("api-referral-links", args=[a.pk])
+
+
+def link_page_target(ctx: Ctx) -> str:
+    a, b = ctx.story.submitted(), ctx.story.submitted()
+    ctx.link_other = b
+    return reverse("referrals:link_referral", args=[a.pk])
+
+
+def unlink_target(ctx: Ctx, name: str) -> str:
+    a, b = linked_pair(ctx)
+    ctx.link_other = b
+    return reverse(name, args=[a.pk, b.pk]) if name == "api-referral-link" else reverse(name, args=[a.pk])
+
+
+# Linking: those with a part in the referral (the origin office, the handling committee) who see both.
+LINKERS = (302, 302, 302, 404, 403, 403, 404, 302)
+
+
 # The petition office keeps its lawyers' roster (404: cannot see it; 403: sees it, not theirs).
 LAWYER_KEEPERS = (200, 200, 404, 404, 403, 403, 404, 401)
 
@@ -544,6 +576,20 @@ MATRIX: dict[str, list[Check]] = {
             consultation_body,
         )
     ],
+    # Linked referrals, from the referral page's panel.
+    "referrals:link_referral": [
+        Check(
+            "post", link_page_target, row(*LINKERS), lambda ctx, p: {"other": ctx.link_other.number, "kind": "related"}
+        )
+    ],
+    "referrals:unlink_referral": [
+        Check(
+            "post",
+            lambda ctx: unlink_target(ctx, "referrals:unlink_referral"),
+            row(*LINKERS),
+            lambda ctx, p: {"other": ctx.link_other.pk},
+        )
+    ],
     # The lists' page: anyone signed in, counting only the referrals they may see.
     "referrals:leader_cases": [Check("get", fixed("referrals:leader_cases"), everyone(200, 302))],
     # The mediation records posted from the referral page's panels, by action name.
@@ -703,6 +749,21 @@ MATRIX: dict[str, list[Check]] = {
         )
     ],
     "api-assignments": [Check("get", fixed("api-assignments"), everyone(200, 401))],
+    "api-referral-links": [
+        Check(
+            "post",
+            link_target,
+            row(201, 201, 201, 404, 403, 403, 404, 401),
+            lambda ctx, p: {"other": ctx.link_other.pk, "kind": "related"},
+        )
+    ],
+    "api-referral-link": [
+        Check(
+            "delete",
+            lambda ctx: unlink_target(ctx, "api-referral-link"),
+            row(204, 204, 204, 404, 403, 403, 404, 401),
+        )
+    ],
     "api-lawyers": [
         Check("get", fixed("api-lawyers"), everyone(200, 401)),
         Check("post", fixed("api-lawyers"), row(201, 201, 403, 403, 403, 403, 403, 401), lawyer_body),
