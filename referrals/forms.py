@@ -518,13 +518,25 @@ class ReportBackForm(ActionForm):
 
 
 class LawyerForm(forms.Form):
-    """A lawyer for the office's roster (``referrals/lawyers.py`` checks the values)."""
+    """A lawyer for the office's roster (``referrals/lawyers.py`` checks the values). Someone who keeps
+    several offices' rosters chooses the office; for everyone else it is their own."""
+
+    office = forms.TypedChoiceField(label=_("信访部门"), coerce=int, required=False)
 
     name = forms.CharField(label=_("姓名"), max_length=50)
     kind = forms.ChoiceField(label=_("类别"), choices=Lawyer.Kind.choices, initial=Lawyer.Kind.LAWYER)
     firm = forms.CharField(label=_("执业机构"), max_length=100, help_text=_("如：广东某某律师事务所"))
     licence_no = forms.CharField(label=_("执业证号"), max_length=40, required=False, help_text=_("17位数字，可不填。"))
     mobile = forms.CharField(label=_("手机号码"), max_length=20, required=False)
+
+    def __init__(self, *args, offices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        offices = list(offices)
+        if len(offices) > 1:
+            self.fields["office"].choices = [("", "—")] + [(o.pk, o.name) for o in offices]
+            self.fields["office"].required = True
+        else:
+            del self.fields["office"]
 
 
 class ConsultationForm(forms.Form):

@@ -95,6 +95,10 @@ def _require_keeper(user, office_id: int) -> None:
         raise Forbidden(_("只有该信访部门的信访干部和审核人员可以维护律师名册和咨询记录。"))
 
 
+def offices_of(ids) -> list[Organisation]:
+    return list(Organisation.objects.filter(pk__in=ids).order_by("name"))
+
+
 def office_for_page(user) -> None:
     """403 at once for someone who keeps no office's roster (before their form is judged)."""
     if not offices_kept_by(user):

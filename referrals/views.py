@@ -180,7 +180,8 @@ def lawyer_page(request: HttpRequest, *, lawyer_form=None, consultation_form=Non
             "roster": [(x, user.is_superuser or x.office_id in kept) for x in roster],
             "recent": recent,
             "shown_referrals": lawyers.shown_referrals(user, recent),
-            "lawyer_form": lawyer_form or (LawyerForm(auto_id="id_lawyer_%s") if kept else None),
+            "lawyer_form": lawyer_form
+            or (LawyerForm(offices=lawyers.offices_of(kept), auto_id="id_lawyer_%s") if kept else None),
             "consultation_form": consultation_form
             or (ConsultationForm(lawyers=keepable, auto_id="id_consult_%s") if kept else None),
         },
@@ -195,11 +196,13 @@ def add_lawyer(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     lawyers.office_for_page(request.user)
-    form = LawyerForm(request.POST, auto_id="id_lawyer_%s")
+    offices = lawyers.offices_of(lawyers.offices_kept_by(request.user))
+    form = LawyerForm(request.POST, offices=offices, auto_id="id_lawyer_%s")
     if form.is_valid():
+        values = dict(form.cleaned_data)
         try:
-            office = lawyers.office_for(request.user, request.POST.get("office"))
-            lawyer = lawyers.add_lawyer(by=request.user, office=office, **form.cleaned_data)
+            office = lawyers.office_for(request.user, values.pop("office", None))
+            lawyer = lawyers.add_lawyer(by=request.user, office=office, **values)
         except InvalidInput as exc:
             for field, messages_ in exc.errors.items():
                 form.add_error(field if field in form.fields else None, messages_)

@@ -275,3 +275,19 @@ def test_a_licence_number_is_17_ascii_digits(people):
     assert response.status_code == 201 and response.json()["licence_no"] == "14407201010123456"
     arabic = add(people.officer, {**OU, "licence_no": "١" * 17})
     assert arabic.status_code == 400 and "17位数字" in arabic.json()["errors"]["licence_no"][0]
+
+
+def test_someone_keeping_two_offices_chooses_the_roster_on_the_page(people):
+    taishan = f.org("台山市信访局")
+    f.make_user("both", name="兼任", memberships=[(taishan, Role.OFFICER), (people.petition_office, Role.OFFICER)])
+    both = type(people.officer).objects.get(username="both")
+    page = login(both).get("/referrals/lawyers/").content.decode()
+    assert 'name="office"' in page and "台山市信访局" in page
+    unchosen = login(both).post("/referrals/lawyers/add/", {"name": "伍律师", "kind": "lawyer", "firm": "台山律所"})
+    assert unchosen.status_code == 400 and not Lawyer.objects.exists()
+    chosen = login(both).post(
+        "/referrals/lawyers/add/", {"office": taishan.pk, "name": "伍律师", "kind": "lawyer", "firm": "台山律所"}
+    )
+    assert chosen.status_code == 302 and Lawyer.objects.get().office == taishan
+    # One office: no choice offered, their own office.
+    assert 'name="office"' not in login(people.officer).get("/referrals/lawyers/").content.decode()
