@@ -248,20 +248,19 @@ def office_context(user, org: Organisation, now: datetime.datetime) -> dict[str,
         "tiles": tiles,
         "due_tiles": due_tiles,
         "lists": [waiting, chase, *followup_overdue(scope, now)],
-        "assignments": this_years_assignments(user, now),
-        "leaders": this_years_leaders(user, now),
-        "consultations": lawyers.figures(user, lawyers.parse_period({}, today=timezone.localdate(now))),
     }
 
 
-def this_years_leaders(user, now: datetime.datetime) -> leader_cases.Report:
-    """This year's 领导包案 lists over what the user may see, in total (shown when there are any)."""
-    return leader_cases.report(user, leader_cases.Scope(year=timezone.localdate(now).year), now=now)
-
-
-def this_years_assignments(user, now: datetime.datetime) -> assignments.Report:
-    """交办件 handed down this year that the user may see, by level and batch (shown when there are any)."""
-    return assignments.report(user, assignments.Scope(year=timezone.localdate(now).year), now=now)
+def petition_work(user, now: datetime.datetime) -> dict[str, Any]:
+    """This year's 领导包案, 交办件 and lawyers' consultations over what the user may see (each card
+    shown when there is something): the same for every section of the page, so read once per page,
+    and not on the sections' live refreshes, which do not show them."""
+    today = timezone.localdate(now)
+    return {
+        "leaders": leader_cases.report(user, leader_cases.Scope(year=today.year), now=now),
+        "assignments": assignments.report(user, assignments.Scope(year=today.year), now=now),
+        "consultations": lawyers.figures(user, lawyers.parse_period({}, today=today)),
+    }
 
 
 # --- The view --------------------------------------------------------------------------------------
@@ -282,6 +281,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return _fragment(request, roles, fragment, now)
     sections: list[Section] = []
     handlers, offices = roles.organisations()
+    # The petition work's cards stand on the supervisor's and the office's sections alike.
+    cards = petition_work(user, now) if roles.supervisor or offices else {}
+
     if roles.supervisor:
         scope, errors = supervisor_scope(request)
         params = {**scope.params()}
@@ -304,9 +306,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                     "period_links": period_links(now, scope.params()),
                     "workbook_url": "/api/exports/statistics.xlsx?" + urlencode(scope.params()),
                     "all_url": stats.list_url(scope, "total"),
-                    "assignments": this_years_assignments(user, now),
-                    "leaders": this_years_leaders(user, now),
-                    "consultations": lawyers.figures(user, lawyers.parse_period({}, today=timezone.localdate(now))),
+                    **cards,
                 },
             )
         )
@@ -331,6 +331,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 context={
                     **office_context(user, org, now),
                     "fragment_url": _fragment_url(request, {}, "office", org=str(org.pk)),
+                    **cards,
                 },
             )
         )

@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy
 from lib.uploads import UploadRejected, sniff
 from referrals import permissions
 from referrals.errors import InvalidInput
+from referrals.leader_cases import YEAR_RANGE, parse_year
 from referrals.models import Assignment, DeadlineKind, DeadlineReminder, Referral, State
 from referrals.registry import RECORD, STEP, Action, Extension, Panel, Section
 from referrals.reminders import announce_clock, sweep_clock
@@ -56,7 +57,6 @@ REPORT_MAX = 2000
 LEVEL_ORDER = {value: n for n, value in enumerate(Level.values)}
 # A report can be made once the mediation has ended: what there is to report.
 REPORTABLE_STATES = (State.SUCCEEDED, State.FAILED, State.CLOSED)
-YEAR_RANGE = (2000, 2100)
 COLUMNS = ("received", "concluded", "closed", "reported", "overdue", "reported_late")
 
 
@@ -119,7 +119,7 @@ def check_assignment(
         errors["report_due_on"] = [_("请填写上报期限。")]
     elif assigned_on is not None and "assigned_on" not in errors and report_due_on < assigned_on:
         errors["report_due_on"] = [_("上报期限不能早于交办日期（%s）。") % assigned_on.isoformat()]
-    elif not YEAR_RANGE[0] <= report_due_on.year <= YEAR_RANGE[1]:
+    elif not YEAR_RANGE[0] <= report_due_on.year <= YEAR_RANGE[1]:  # a typo in the year
         errors["report_due_on"] = [_("上报期限有误，请检查年份。")]
     if errors:
         raise InvalidInput(errors)
@@ -294,14 +294,7 @@ class Scope:
 def parse_scope(params: Mapping[str, str]) -> Scope:
     """``year`` (of the day assigned) and ``level``; ``InvalidInput`` naming each bad one."""
     errors: dict[str, list[str]] = {}
-    year = None
-    if raw := (params.get("year") or "").strip():
-        if raw.isdigit() and len(raw) == 4 and YEAR_RANGE[0] <= int(raw) <= YEAR_RANGE[1]:
-            year = int(raw)
-        else:
-            errors["year"] = [
-                _("年度应为 %(low)d 至 %(high)d 之间的四位数字。") % {"low": YEAR_RANGE[0], "high": YEAR_RANGE[1]}
-            ]
+    year = parse_year(params.get("year") or "", errors)
     level = (params.get("level") or "").strip() or None
     if level is not None and level not in Level.values:
         errors["level"] = [_("未知的交办单位：%s（应为 national、provincial 或 city）") % level]

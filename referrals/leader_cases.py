@@ -214,21 +214,26 @@ class Scope:
         return urlencode({"year": self.year or "", "level": self.level or "", "region": self.region or ""})
 
 
+def parse_year(raw: str, errors: dict[str, list[str]]) -> int | None:
+    """A year of a list or a report (empty: None, every year); a bad one is named in ``errors``."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if raw.isdigit() and len(raw) == 4 and YEAR_RANGE[0] <= int(raw) <= YEAR_RANGE[1]:
+        return int(raw)
+    errors["year"] = [
+        _("年度应为 %(low)d 至 %(high)d 之间的四位数字。") % {"low": YEAR_RANGE[0], "high": YEAR_RANGE[1]}
+    ]
+    return None
+
+
 def parse_scope(params: Mapping[str, str], *, default_year: int | None = None) -> Scope:
     """``year``, ``level`` and ``region`` as given; ``InvalidInput`` naming each bad one. A year
     left out is ``default_year`` (the page: this year); an empty one is every year."""
     errors: dict[str, list[str]] = {}
     year: int | None = default_year
     if "year" in params:
-        raw = (params.get("year") or "").strip()
-        year = None
-        if raw:
-            if raw.isdigit() and len(raw) == 4 and YEAR_RANGE[0] <= int(raw) <= YEAR_RANGE[1]:
-                year = int(raw)
-            else:
-                errors["year"] = [
-                    _("年度应为 %(low)d 至 %(high)d 之间的四位数字。") % {"low": YEAR_RANGE[0], "high": YEAR_RANGE[1]}
-                ]
+        year = parse_year(params.get("year") or "", errors)
     level = (params.get("level") or "").strip() or None
     if level is not None and level not in Level.values:
         errors["level"] = [_("未知的包案层级：%s（应为 city、county 或 township）") % level]
