@@ -377,6 +377,7 @@ SPECTACULAR_SETTINGS = {
         "AssignmentLevelEnum": "referrals.models.Assignment.Level",
         "LawyerKindEnum": "referrals.models.Lawyer.Kind",
         "LinkKindEnum": "referrals.models.ReferralLink.Kind",
+        "TierEnum": "referrals.models.Tier",
     },
 }
 
@@ -439,6 +440,8 @@ class FangdiaoSettings(TypedDict):
     MAX_PARTIES: int
     REPEAT_WINDOW_MONTHS: int
     REPEAT_HINTS_PER_DAY: int
+    ESCALATE_AFTER_FAILED_ROUNDS: int
+    ESCALATE_AFTER_OVERDUE_DAYS: int
 
 
 FANGDIAO: FangdiaoSettings = {
@@ -469,6 +472,10 @@ FANGDIAO: FangdiaoSettings = {
     # drafts a day may ask whether their parties have cases the officer cannot see.
     "REPEAT_WINDOW_MONTHS": env_int("REPEAT_WINDOW_MONTHS", 12, minimum=1),
     "REPEAT_HINTS_PER_DAY": env_int("REPEAT_HINTS_PER_DAY", 20, minimum=0),
+    # 升级调解: the county bureau may take a dispute up a tier once this many rounds at the current tier
+    # ended without agreement, or once its mediation is this many days past its deadline.
+    "ESCALATE_AFTER_FAILED_ROUNDS": env_int("ESCALATE_AFTER_FAILED_ROUNDS", 1, minimum=1),
+    "ESCALATE_AFTER_OVERDUE_DAYS": env_int("ESCALATE_AFTER_OVERDUE_DAYS", 10, minimum=0),
 }
 
 # Names and titles shown in the page header.

@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from referrals import stats
+from referrals.models import Tier
 from referrals.stats import FIGURES, Scope
 
 # --- Tiles -------------------------------------------------------------------------------------
@@ -118,6 +119,21 @@ def supervisor_tiles(scope: Scope, values: dict[str, Any]) -> list[tuple[str, li
             ],
         ),
     ]
+    # 化解 by tier (升级调解): shown once a dispute was escalated or mediated above the township.
+    tiers = [tier for tier in Tier.values if tier == Tier.TOWNSHIP or values.get(f"{tier}_concluded")]
+    if values.get("escalated") or len(tiers) > 1:
+        groups.append(
+            (
+                _("分层化解"),
+                [
+                    t("escalated"),
+                    *(
+                        t(f"{tier}_success_rate", sub=_pair(values, f"{tier}_succeeded", f"{tier}_concluded"))
+                        for tier in tiers
+                    ),
+                ],
+            )
+        )
     if "agreements" in values:
         groups.append(
             (

@@ -99,6 +99,13 @@ def record_session(
         people = mediators or ([r.lead_mediator] if r.lead_mediator_id else [])
         _check_session_mediators(r, people)
         _check_session_lawyers(r, lawyers or [])
+        if r.lead_mediator_id is None:
+            # A round escalated to a higher tier (升级调解) is the new committee's: its first session
+            # names who mediates, the first of them leading.
+            if not people:
+                raise InvalidInput({"mediators": [_("本案已升级调解，请选择本调委会主持调解的调解员。")]})
+            r.lead_mediator = people[0]
+            r.mediators.add(*people)
         session = MediationSession.objects.create(
             referral=r,
             round=r.round,

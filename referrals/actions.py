@@ -13,7 +13,7 @@ from django_fsm import can_proceed
 
 from core.db import retry_once_on_deadlock
 from referrals import forms, intake, permissions, reminders, rollup, serializers, workflow
-from referrals.models import DeadlineStatus, Referral, State
+from referrals.models import DeadlineStatus, Referral, State, Tier
 from referrals.permissions import at_committee, at_router
 from referrals.registry import RULE, Action, Extension, registry
 from townships.importers import reap_stalled_imports
@@ -137,6 +137,22 @@ ACTIONS = (
         form=forms.ResumeForm,
         serializer=serializers.NoteSerializer,
         order=80,
+    ),
+    # 升级调解 (镇村访调联动, 县级统筹): a dispute the township could not resolve goes up a tier rather
+    # than simply ending; the county (or city) justice bureau decides, from a failed round or one
+    # stalled past its deadline (``workflow.may_escalate``), while a higher tier is there to take it.
+    Action(
+        "escalate",
+        _("升级调解"),
+        who=lambda a, r: a.router or a.supervisor,
+        when=lambda r: fsm("escalate")(r) and r.tier != Tier.CITY and workflow.may_escalate(r),
+        run=workflow.escalate_referral,
+        form=forms.EscalateForm,
+        serializer=serializers.EscalateSerializer,
+        order=102,
+        done=_("已升级调解，新一轮调解已开始。"),
+        confirm=_("确认将本案升级至更高层级调解？将开始新一轮调解，原调委会的调解记录保留。"),
+        refused=_("只有调解终止、或调解超期达到规定天数的案件，才能升级至更高层级调解；市级调解的案件不能再升级。"),
     ),
     # The petition's own clock (信访工作条例 Art. 34): extended once, by at most 30 days, with the
     # approval of the office's head; any open state.

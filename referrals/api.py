@@ -56,7 +56,8 @@ FILTER_PARAMETERS = [
     OpenApiParameter("target", int, description="receiving organisation id"),
     OpenApiParameter("origin", int, description="referring petition office id"),
     OpenApiParameter("region", str, description="region code (NBS) or its prefix: digits, at most 12"),
-    *(OpenApiParameter(flag, bool) for flag in ("open", "overdue", "due_soon", "ping_pong", "repeat")),
+    *(OpenApiParameter(flag, bool) for flag in ("open", "overdue", "due_soon", "ping_pong", "escalated", "repeat")),
+    OpenApiParameter("tier", str, description="调解层级: township, county or city (commas)"),
     OpenApiParameter("from", OpenApiTypes.DATE, description="received on or after (YYYY-MM-DD)"),
     OpenApiParameter("to", OpenApiTypes.DATE, description="received on or before (YYYY-MM-DD)"),
     OpenApiParameter(

@@ -67,6 +67,7 @@ def ledger_columns() -> list[Column]:
         Column(_("信访办理期限"), 13),
         Column(_("退回次数"), 8),
         Column(_("调解轮次"), 8),
+        Column(_("调解层级"), 18),
         Column(_("审核意见"), 30),
         Column(_("包案领导"), 20),
         Column(_("交办单位"), 12),
@@ -154,6 +155,9 @@ def ledger_rows(user, referrals: Iterable[Referral]) -> Iterator[list]:
             r.petition_due_on,
             r.returns_count,
             r.round,
+            _("%(tier)s（由%(from)s升级）") % {"tier": r.get_tier_display(), "from": r.get_escalated_from_display()}
+            if r.escalated_at
+            else r.get_tier_display(),
             r.review_note,
             f"{leader.name}（{leader.post}，{leader.get_level_display()}）" if leader else "",
             handed.get_level_display() if handed else "",

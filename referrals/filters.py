@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from referrals import repeats
-from referrals.models import OPEN_STATES, Party, Referral, State, due_soon_q, overdue_q
+from referrals.models import OPEN_STATES, Party, Referral, State, Tier, due_soon_q, overdue_q
 from townships import regions
 from townships.categories import Category
 from townships.validators import normalise_id_number, to_halfwidth
@@ -81,8 +81,8 @@ def filter_referrals(
     qs: QuerySet[Referral], params: Mapping[str, str], *, visible: QuerySet[Referral] | None = None
 ) -> QuerySet[Referral]:
     """Apply ``state``, ``category``, ``target``, ``origin``, ``region``, ``overdue``, ``due_soon``,
-    ``open``, ``ping_pong``, ``repeat``, ``from``/``to`` (received), ``assigned``/``assigned_batch``/``report``
-    (交办件), ``figure`` (the referrals behind
+    ``open``, ``ping_pong``, ``escalated``, ``tier``, ``repeat``, ``from``/``to`` (received),
+    ``assigned``/``assigned_batch``/``report`` (交办件), ``figure`` (the referrals behind
     statistics figures, ``referrals/stats.py``) and ``search``.
 
     ``qs`` is what the user may see; ``visible`` the whole of it where ``qs`` is narrower (an area of
@@ -124,6 +124,15 @@ def filter_referrals(
         qs = qs.filter(due_soon_q(now))
     if params.get("ping_pong", "").lower() in TRUE:
         qs = qs.filter(ping_pong=True)
+    if params.get("escalated", "").lower() in TRUE:
+        qs = qs.filter(escalated_at__isnull=False)
+    if value := params.get("tier"):
+        tiers = [t.strip() for t in value.split(",") if t.strip()]
+        unknown = [t for t in tiers if t not in Tier.values]
+        if unknown:
+            errors["tier"] = [_("未知调解层级：%s") % ", ".join(unknown)]
+        else:
+            qs = qs.filter(tier__in=tiers)
     if params.get("repeat", "").lower() in TRUE:
         qs = qs.filter(repeats.repeat_filter(visible if visible is not None else qs))
     for field, lookup in (("from", "received_on__gte"), ("to", "received_on__lte")):

@@ -302,6 +302,15 @@ class RedirectForm(NoteMixin, ActionForm):
         self.fields["target"].queryset = _choices(permissions.redirect_targets(self.user, self.referral))
 
 
+class EscalateForm(ActionForm):
+    target = TargetChoiceField(label=_("升级至"), queryset=Organisation.objects.none())
+    reason = forms.CharField(label=_("升级原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = _choices(permissions.escalation_targets(self.user, self.referral))
+
+
 class AcceptForm(NoteMixin, ActionForm):
     missing_at = {"lead_mediator": "lead", "rights_explained": "rights_explained"}
     step_required = ("lead", "rights_explained")

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from referrals.filters import TRUE, FilterError
-from referrals.models import Referral, State
+from referrals.models import Referral, State, Tier
 from townships import regions
 from townships.categories import Category
 from townships.models import Organisation, Region
@@ -31,7 +31,7 @@ from townships.models import Organisation, Region
 # Parameters that move through the list rather than choose what it shows.
 PAGING = ("cursor", "before", "fragment", "page_size")
 # Filters a link may set (a dashboard number, a statistics row) that the list's form has no field for.
-KEPT_BY_FORM = ("target", "origin", "open", "ping_pong", "repeat", "from", "to", "figure")
+KEPT_BY_FORM = ("target", "origin", "open", "ping_pong", "escalated", "tier", "repeat", "from", "to", "figure")
 
 
 # --- Sorts -------------------------------------------------------------------------------------
@@ -240,10 +240,11 @@ FLAGS = {
     "overdue": gettext_lazy("已超期"),
     "due_soon": gettext_lazy("即将到期"),
     "ping_pong": gettext_lazy("反复退回"),
+    "escalated": gettext_lazy("升级调解"),
     "repeat": gettext_lazy("重复件"),
 }
 # Comma-separated filters: one chip per value, each removing only its value.
-MULTI = ("state", "category", "figure")
+MULTI = ("state", "category", "tier", "figure")
 
 
 def query_without_paging(params: Mapping[str, str]) -> str:
@@ -286,11 +287,13 @@ def active_filters(params: Mapping[str, str]) -> list[Chip]:
     labels = {
         "state": dict(State.choices),
         "category": dict(Category.choices),
+        "tier": dict(Tier.choices),
         "figure": {key: figure.label for key, figure in FIGURES.items()},
     }
     titles = {
         "state": _("状态"),
         "category": _("类别"),
+        "tier": _("调解层级"),
         "figure": _("统计口径"),
         "target": _("接收单位"),
         "origin": _("移交单位"),

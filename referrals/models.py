@@ -21,6 +21,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.models import AppendOnlyQuerySet
 from referrals import ethnic_groups
+from townships import regions
 from townships.categories import Category
 from townships.models import Mediator, Organisation, Region
 
@@ -117,6 +118,20 @@ class DeadlineKind(models.TextChoices):
     REPORT = "report", _("交办件上报期限")
 
 
+class Tier(models.TextChoices):
+    """The level of the body that has the referral in hand (镇村 → 县级 → 市级), read from its region;
+    a dispute a township committee cannot resolve is escalated up this ladder (``escalate``)."""
+
+    TOWNSHIP = "township", _("镇(街)级")
+    COUNTY = "county", _("县(区)级")
+    CITY = "city", _("市级")
+
+    @classmethod
+    def of_region(cls, code: str) -> Tier:
+        level = regions.level_of(code)
+        return cls.TOWNSHIP if level >= regions.TOWNSHIP else cls.COUNTY if level == regions.COUNTY else cls.CITY
+
+
 class DeadlineStatus(models.TextChoices):
     ON_TIME = "on_time", _("正常")
     DUE_SOON = "due_soon", _("即将到期")
@@ -198,6 +213,12 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     # Start of the current mediation round (acceptance, or the last reopening).
     mediation_started_at = models.DateTimeField(null=True, blank=True)
     round = models.PositiveSmallIntegerField(_("调解轮次"), default=0)
+    # 调解层级: the handling body's level (``Tier``), kept by ``set_target``. ``escalated_from``: the tier
+    # of the mediation before the first escalation (升级调解), which the statistics count as ended
+    # there without resolution; ``escalated_at``: the last escalation.
+    tier = models.CharField(_("调解层级"), max_length=8, choices=Tier.choices, default=Tier.TOWNSHIP)
+    escalated_from = models.CharField(_("升级前层级"), max_length=8, choices=Tier.choices, blank=True)
+    escalated_at = models.DateTimeField(_("升级调解时间"), null=True, blank=True)
 
     returns_count = models.PositiveSmallIntegerField(_("退回次数"), default=0)
     ping_pong = models.BooleanField(_("反复退回"), default=False)
@@ -301,6 +322,9 @@ class Referral(ConcurrentTransitionMixin, models.Model):
                     "declined_on_time",
                     "concluded_on_time",
                     "closed_on_time",
+                    "tier",
+                    "escalated_from",
+                    "escalated_at",
                     "deadline_kind",
                     "due_at",
                     "due_soon_at",
@@ -400,6 +424,20 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     def reopen(self, *, at: datetime.datetime) -> None:
         self.closed_at = None
         self.closed_on_time = None
+        self._new_round(at)
+
+    # From a failed round, or a stalled one (the rule: ``referrals/actions.py``); suspended or not.
+    @transition(field=state, source=[State.MEDIATING, State.FAILED], target=State.MEDIATING)
+    def escalate(self, *, target: Organisation, at: datetime.datetime) -> None:
+        self.escalated_from = self.escalated_from or self.tier
+        self.escalated_at = at
+        self.set_target(target)
+        self.suspended_since = None
+        # The higher tier's own mediators: named by its first session (mediation's ``record_session``).
+        self.lead_mediator = None
+        self._new_round(at)
+
+    def _new_round(self, at: datetime.datetime) -> None:
         self.concluded_at = None
         self.outcome = ""
         self.concluded_on_time = None
@@ -414,6 +452,7 @@ class Referral(ConcurrentTransitionMixin, models.Model):
         self.target = target
         self.region = target.region
         self.region_code = target.region.code
+        self.tier = Tier.of_region(target.region.code)
 
     @property
     def is_suspended(self) -> bool:
@@ -539,6 +578,7 @@ class Handling(models.Model):
         DISPATCHED = "dispatched", _("已分派")
         DECLINED = "declined", _("已退回")
         ACCEPTED = "accepted", _("已受理")
+        ESCALATED = "escalated", _("升级调解")
         WITHDRAWN = "withdrawn", _("已撤回")
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="handlings")
@@ -692,6 +732,13 @@ class StatsCell(CellKey):
     answered = models.IntegerField(default=0)
     answered_on_time = models.IntegerField(default=0)
     concluded_on_time = models.IntegerField(default=0)
+    escalated = models.IntegerField(default=0)
+    township_concluded = models.IntegerField(default=0)
+    township_succeeded = models.IntegerField(default=0)
+    county_concluded = models.IntegerField(default=0)
+    county_succeeded = models.IntegerField(default=0)
+    city_concluded = models.IntegerField(default=0)
+    city_succeeded = models.IntegerField(default=0)
     state_draft = models.IntegerField(default=0)
     state_submitted = models.IntegerField(default=0)
     state_mediating = models.IntegerField(default=0)

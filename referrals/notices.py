@@ -16,6 +16,7 @@ class Notice(models.TextChoices):
     REFERRAL_CONCLUDED = "referral_concluded", _("调解结束")
     REFERRAL_CLOSED = "referral_closed", _("案件已办结")
     REFERRAL_REOPENED = "referral_reopened", _("案件重新调解")
+    REFERRAL_ESCALATED = "referral_escalated", _("案件升级调解")
     REFERRAL_WITHDRAWN = "referral_withdrawn", _("案件已撤回")
     REFERRAL_URGED = "referral_urged", _("催办")
     DEADLINE_DUE_SOON = "deadline_due_soon", _("期限即将届满")

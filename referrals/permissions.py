@@ -330,6 +330,25 @@ def redirect_targets(user: AnyUser, referral: Referral) -> QuerySet[Organisation
     return targets if referral.target_id is None else targets.exclude(pk=referral.target_id)
 
 
+def escalation_targets(user: AnyUser, referral: Referral) -> QuerySet[Organisation]:
+    """Where a dispute may be escalated (升级调解): a mediation committee of a higher tier above the
+    referral's place — its county's, or its city's — in the user's own area (a county bureau escalates
+    within its county, the city's bureau to the city's committees too)."""
+    areas = grants_of(user).region_codes("route_region") + grants_of(user).region_codes("supervise_region")
+    here = regions.level_of(referral.region_code)
+    levels = range(regions.CITY, min(here, regions.TOWNSHIP))
+    above = [
+        code
+        for code in regions.ancestors(referral.region_code)
+        if regions.level_of(code) in levels and regions.contained_in_any(code, areas)
+    ]
+    return (
+        Organisation.objects.accepting_referrals()
+        .filter(kind=Organisation.Kind.MEDIATION_COMMITTEE, region__code__in=above)
+        .select_related("region")
+    )
+
+
 def offices_of(user: AnyUser) -> QuerySet[Organisation]:
     """The petition offices the user registers referrals for (none: the user may not register)."""
     return Organisation.objects.filter(pk__in=grants_of(user).orgs("refer_from")).select_related("region")

@@ -259,6 +259,14 @@ class TargetSerializer(NoteSerializer):
     target = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.select_related("region"))
 
 
+class EscalateSerializer(serializers.Serializer):
+    target = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.select_related("region"),
+        help_text="a mediation committee of a higher tier above the referral's place (升级至)",
+    )
+    reason = serializers.CharField(max_length=500, help_text="升级调解的原因")
+
+
 class AcceptSerializer(NoteSerializer):
     mediators = serializers.ListField(child=serializers.IntegerField(), max_length=9, required=False, default=list)
     rights_explained = serializers.BooleanField(required=False, default=False)
@@ -600,6 +608,9 @@ class ReferralSerializer(serializers.ModelSerializer):
             "followup_clock",
             "warnings",
             "round",
+            "tier",
+            "escalated_from",
+            "escalated_at",
             "returns_count",
             "ping_pong",
             "repeat_of",

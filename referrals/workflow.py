@@ -32,6 +32,7 @@ from referrals.models import (
     Party,
     PetitionExtension,
     Referral,
+    State,
     Suspension,
 )
 from referrals.notices import Notice
@@ -591,4 +592,65 @@ def reopen_referral(referral: Referral, *, by: User, reason: str) -> Referral:
         s.note = reason
         s.data = {"round": r.round}
         tell(r, "target", Notice.REFERRAL_REOPENED, _("%s 需重新调解") % r.number, reason, by=by)
+    return r
+
+
+def failed_rounds_at_tier(referral: Referral) -> int:
+    """Rounds that ended without agreement (终止调解) since the referral came to its current tier."""
+    events = referral.events.filter(action="fail")
+    if referral.escalated_at:
+        events = events.filter(at__gte=referral.escalated_at)
+    return events.count()
+
+
+def may_escalate(referral: Referral) -> bool:
+    """A failed or stalled mediation (升级调解): ``ESCALATE_AFTER_FAILED_ROUNDS`` rounds at this tier ended
+    without agreement, or mediating ``ESCALATE_AFTER_OVERDUE_DAYS`` days past the deadline."""
+    rules = settings.FANGDIAO
+    if referral.state == State.FAILED:
+        return failed_rounds_at_tier(referral) >= rules["ESCALATE_AFTER_FAILED_ROUNDS"]
+    if referral.state == State.MEDIATING and referral.due_on is not None:
+        late = (timezone.localdate() - referral.due_on).days
+        return late >= max(rules["ESCALATE_AFTER_OVERDUE_DAYS"], 1)
+    return False
+
+
+def escalate_referral(referral: Referral, *, by: User, target: Organisation, reason: str) -> Referral:
+    """Take a dispute the township could not resolve up a tier (升级调解). From: failed, or mediating
+    past its deadline (``may_escalate``); to: mediating, at the new tier.
+
+    Who: a dispatcher or supervisor of the county (or city) justice bureau; to a mediation committee
+    of a higher tier above the referral's place, in the user's area (``permissions.escalation_targets``).
+    A new round with its own mediation clock; the township's record (its sessions, its outcome on the
+    timeline, its turn in ``Handling``) is kept, and the township still sees the referral. The new
+    committee names its mediators at its first session. Tells the new committee and the origin office.
+    """
+    if not reason.strip():
+        raise InvalidInput({"reason": [_("请填写升级调解的原因。")]})
+    with step(referral, by=by, action="escalate") as s:
+        r = s.referral
+        _require_target(
+            permissions.escalation_targets(by, r), target, _("只能升级至本辖区内更高层级的人民调解委员会。")
+        )
+        previous, tier = _target(r), r.get_tier_display()
+        end_suspension(r, by=by, at=s.now)
+        r.escalate(target=target, at=s.now)
+        r.mediators.clear()
+        s.note = reason
+        s.data = {
+            "from": previous.pk,
+            "from_name": previous.name,
+            "from_tier": str(tier),
+            "target": target.pk,
+            "target_name": target.name,
+            "tier": r.tier,
+            "round": r.round,
+        }
+        # The township's turn ended at its acceptance; the new committee's begins already accepted.
+        Handling.objects.create(
+            referral=r, organisation=target, started_at=s.now, ended_at=s.now, result=Handling.Result.ESCALATED
+        )
+        title = _("%(number)s 升级至 %(target)s 调解") % {"number": r.number, "target": target.name}
+        tell(r, "target", Notice.REFERRAL_ESCALATED, title, reason, by=by)
+        tell(r, "origin", Notice.REFERRAL_ESCALATED, title, reason, by=by)
     return r

@@ -111,6 +111,9 @@ class Organisation(models.Model):
         TOWNSHIP = "township", _("镇(街)调委会")
         VILLAGE = "village", _("村(居)调委会")
         INDUSTRY = "industry", _("行业性专业性调委会")
+        # A county's or city's joint committee (县级联合人民调解委员会, 矛盾纠纷调处中心): where a dispute a
+        # township could not resolve is escalated (升级调解).
+        JOINT = "joint", _("县(区)、市联合调委会")
 
     # Kinds that may be the target of a referral (docs/domain.md#workflow: a committee, a justice bureau or
     # a governance centre); bureaus and centres route onward, committees mediate.

@@ -37,6 +37,11 @@ def township_of(code: str) -> str:
     return _part(code, TOWNSHIP)
 
 
+def level_of(code: str) -> int:
+    """The level of a code: ``PROVINCE``, ``CITY``, ``COUNTY``, ``TOWNSHIP`` or 12 (a village)."""
+    return len(code)
+
+
 def ancestors(code: str) -> list[str]:
     """This code and the codes of every region above it, nearest first."""
     return [code[:n] for n in reversed(LEVELS) if n <= len(code)]

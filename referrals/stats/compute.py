@@ -19,7 +19,7 @@ from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from referrals.models import Referral, State, StatsCell
+from referrals.models import Referral, State, StatsCell, Tier
 from referrals.stats.figures import CLOCK_FIGURES, FIGURES, ROW_FIGURES, ROW_RATES, Figure, clock_q, sources
 from referrals.stats.scope import Scope, months
 from referrals.stats.sql import DaysBetween, Median, has_percentile, median_by_offset
@@ -106,6 +106,8 @@ HEADLINE_COUNTS = (
     "answered",
     "answered_on_time",
     "concluded_on_time",
+    "escalated",
+    *(f"{t}_{k}" for t in Tier.values for k in ("concluded", "succeeded")),
     *CLOCK_FIGURES,
     *(f"state_{s}" for s in State.values),
 )

@@ -24,7 +24,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from referrals.models import OPEN_STATES, DeadlineKind, Outcome, Referral, State, due_soon_q, overdue_q
+from referrals.models import OPEN_STATES, DeadlineKind, Outcome, Referral, State, Tier, due_soon_q, overdue_q
 from townships.models import Region
 
 if TYPE_CHECKING:
@@ -507,16 +507,65 @@ for _state in State:
         )
     )
 
-# Conditions for the links of "本级" rows (a referral held by a county or city body, such as a
-# justice bureau, before it is routed to a township): not numbers of their own.
+# Conditions for the links of "本级" rows (a referral held by a county or city body: a justice bureau
+# before it routes it to a township, or a county or city committee mediating it): not numbers of their own.
 for _level in (Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY):
     define(
         Figure(
             f"level_{_level.value}",
             format_lazy(gettext_lazy("{level}本级案件"), level=_level.label),
-            format_lazy(gettext_lazy("接收单位在{level}本级（如司法局）、尚未分派到镇街的案件。"), level=_level.label),
+            format_lazy(
+                gettext_lazy(
+                    "接收单位在{level}本级的案件：司法局尚未分派到镇街的，以及{level}级调委会调解（含升级调解）的。"
+                ),
+                level=_level.label,
+            ),
             where=lambda now, level=_level.value: Q(region__level=level),
         )
+    )
+
+# 升级调解 and 化解 by tier (镇街 → 县区 → 市): where each mediation ended. A round that ended without
+# agreement and was escalated counts as concluded, unresolved, at the tier it left (``escalated_from``:
+# the tier before the first escalation); the referral's current round counts at its current tier.
+define(
+    Figure(
+        "escalated",
+        gettext_lazy("升级调解"),
+        gettext_lazy("调委会未能化解（调解终止或调解超期），由司法局升级至县(区)级或市级调委会调解的案件。"),
+        where=lambda now: Q(escalated_at__isnull=False),
+        params={"escalated": "true"},
+    )
+)
+for _tier in Tier:
+    define(
+        Figure(
+            f"{_tier.value}_concluded",
+            format_lazy(gettext_lazy("{tier}调解结束"), tier=_tier.label),
+            format_lazy(
+                gettext_lazy(
+                    "在{tier}调委会调解结束的案件：本轮调解在该层级结束的（含此后已办结的），"
+                    "以及在该层级未能化解、升级至更高层级的（计为该层级未化解）。"
+                ),
+                tier=_tier.label,
+            ),
+            where=lambda now, t=_tier.value: Q(tier=t, concluded_at__isnull=False) | Q(escalated_from=t),
+        ),
+        Figure(
+            f"{_tier.value}_succeeded",
+            format_lazy(gettext_lazy("{tier}调解成功"), tier=_tier.label),
+            format_lazy(
+                gettext_lazy("在{tier}调委会达成调解协议（书面或口头）的案件，含此后已办结的。"), tier=_tier.label
+            ),
+            where=lambda now, t=_tier.value: Q(tier=t) & succeeded_q(now),
+        ),
+        Figure(
+            f"{_tier.value}_success_rate",
+            format_lazy(gettext_lazy("{tier}化解率"), tier=_tier.label),
+            format_lazy(gettext_lazy("{tier}调解成功 ÷ {tier}调解结束。"), tier=_tier.label),
+            unit=RATE,
+            ratio=(f"{_tier.value}_succeeded", f"{_tier.value}_concluded"),
+            link=f"{_tier.value}_succeeded",
+        ),
     )
 
 # Counts of a breakdown row (by township, county, category, month).

@@ -89,7 +89,9 @@ def test_the_township_table_matches_direct_counts_cell_by_cell(settings):
     seed_demo(settings)
     user = demo_user("supervisor")
     cells = [link for link in figure_links(page(user)) if link["row"]]
-    assert {c["row"] for c in cells} == {"440703002", "440703005", "440703006", "440703101", "440703102", "440703103"}
+    townships = {"440703002", "440703005", "440703006", "440703101", "440703102", "440703103"}
+    # And the district's own row (本级): the dispute escalated to its joint committee.
+    assert {c["row"] for c in cells} == {*townships, "440703"}
     for cell in cells:
         if cell["data-figure"] == "success_rate":
             continue

@@ -17,6 +17,7 @@ from referrals import assignments, workflow
 from referrals.models import Referral
 from tests.conftest import api, login
 from tests.factories import committee, extension_consents_json
+from townships.models import Organisation, Region
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today().isoformat()
@@ -59,6 +60,23 @@ def handed_down_succeeded(story):
         report_due_on=day + datetime.timedelta(days=60),
     )
     return referral
+
+
+JOINT = "蓬江区联合人民调解委员会"
+
+
+def failed_with_a_county_above(story):
+    """Terminated at 环市 (升级调解 is open to it), with 蓬江区's joint committee to take it."""
+    Organisation.objects.get_or_create(
+        name=JOINT,
+        region=Region.objects.get(code="440703"),
+        defaults={"kind": Organisation.Kind.MEDIATION_COMMITTEE, "committee_type": Organisation.CommitteeType.JOINT},
+    )
+    return story.failed()
+
+
+def escalate_body(_p) -> dict:
+    return {"target": Organisation.objects.get(name=JOINT).pk, "reason": "镇街调解未果"}
 
 
 def agreement_body(_p):
@@ -118,6 +136,8 @@ ACTION_CASES = [
         row(200, 403, 403, 404, 403, 403, 404, 401),
     ),
     ("urge", overdue_submitted, lambda p: {"note": "请尽快受理"}, row(200, 200, 403, 404, 403, 403, 404, 401)),
+    # 升级调解: the justice bureau, county or city, takes a failed mediation up a tier.
+    ("escalate", failed_with_a_county_above, escalate_body, row(403, 403, 403, 404, 200, 200, 404, 401)),
     # 交办件: the origin office reports back to the bureau that handed the case down.
     (
         "report_back",

@@ -170,6 +170,8 @@ class Command(BaseCommand):
             self.assignments(users)
         if not no_referrals and not Lawyer.objects.exists():
             self.lawyers(users)
+        if not no_referrals and not Referral.objects.filter(escalated_at__isnull=False).exists():
+            self.escalations(users)
         self.stdout.write(
             f"rosters: {rostered} committees filled; "
             f"demo referrals: {Referral.objects.filter(petition_no__startswith=DEMO_PREFIX).count()}"
@@ -261,6 +263,7 @@ class Command(BaseCommand):
     def referrals(self, users: dict[str, User]) -> None:
         committees = list(
             Organisation.objects.filter(kind=Organisation.Kind.MEDIATION_COMMITTEE)
+            .exclude(committee_type=Organisation.CommitteeType.JOINT)
             .select_related("region__parent")
             .order_by("region__code")
         )
@@ -597,6 +600,62 @@ class Command(BaseCommand):
             if session is not None:
                 session.lawyers.add(roster[1])
         lawyers.set_active(roster[2], by=officer, active=False)
+
+    # --- 升级调解 --------------------------------------------------------------------------------
+
+    def escalations(self, users: dict[str, User]) -> None:
+        """蓬江区's joint committee, and a dispute a township committee of the district could not resolve,
+        escalated to it by the district's justice bureau two days after the termination; the joint
+        committee has held its first session."""
+        bureau = Organisation.objects.get(kind=Organisation.Kind.JUSTICE_BUREAU, region__code="440703")
+        joint, _created = Organisation.objects.get_or_create(
+            region=bureau.region,
+            name="蓬江区矛盾纠纷联合人民调解委员会",
+            defaults={
+                "kind": Organisation.Kind.MEDIATION_COMMITTEE,
+                "committee_type": Organisation.CommitteeType.JOINT,
+                "parent": bureau,
+            },
+        )
+        rng = random.Random(440703)  # its own draws: the rest of the demo stays as it was
+        if not joint.mediators.exists():
+            for i, (name, male) in enumerate((("冯志坚", True), ("罗淑仪", False), ("关文涛", True))):
+                Mediator.objects.create(
+                    committee=joint,
+                    name=name,
+                    sex="M" if male else "F",
+                    id_number=make_id_number("440703", datetime.date(1970 + i * 4, 5, 12), 30 + i, male=male),
+                    mobile=f"139{rng.randint(0, 99999999):08d}",
+                    position=Mediator.Position.CHAIR if i == 0 else Mediator.Position.MEMBER,
+                    employment=Mediator.Employment.FULL_TIME,
+                    specialities=["land", "neighbour"],
+                )
+        failed = (
+            Referral.objects.filter(petition_no__startswith=DEMO_PREFIX, state="failed", region__level="township")
+            .filter(region__parent=bureau.region)
+            .order_by("petition_no")
+            .first()
+        )
+        if failed is None or failed.concluded_at is None:
+            return
+        day = min(timezone.localtime(failed.concluded_at).date() + datetime.timedelta(days=2), timezone.localdate())
+        with clock(at(day, 10)):
+            referral = workflow.escalate_referral(
+                failed,
+                by=users["supervisor"],
+                target=joint,
+                reason="镇街调委会两次组织调解未果，双方分歧较大，涉及多户村民，升级由区联合调委会统筹调解。",
+            )
+        with clock(at(day, 15)):
+            mediation.record_session(
+                referral,
+                by=self.staff(joint, Role.MEDIATOR),
+                held_on=day,
+                location="蓬江区矛盾纠纷调处中心",
+                participants="双方当事人、镇街调委会调解员、村委会干部",
+                record="召集双方重新陈述，镇街调委会介绍前期调解情况，约定一周后再次调解。",
+                mediators=list(joint.mediators.order_by("pk")[:2]),
+            )
 
 
 def demo_scan(kind: str) -> SimpleUploadedFile:
