@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mediation import api
+from mediation import api, group_sessions
 
 urlpatterns = [
     path("referrals/<int:pk>/sessions/", api.Sessions.as_view(), name="api-sessions"),
@@ -15,4 +15,5 @@ urlpatterns = [
     path("referrals/<int:pk>/agreement/progress/", api.AgreementProgress.as_view(), name="api-agreement-progress"),
     path("referrals/<int:pk>/attachments/", api.Attachments.as_view(), name="api-attachments"),
     path("referrals/<int:pk>/dossier/", api.Dossier.as_view(), name="api-dossier"),
+    path("case-groups/<int:pk>/sessions/", group_sessions.GroupSessions.as_view(), name="api-case-group-sessions"),
 ]

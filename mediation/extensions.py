@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
-from mediation import reminders, stats, workflow
+from mediation import group_sessions, reminders, stats, workflow
 from mediation.documents import links as print_links
 from mediation.dossier import dossier, missing_for_close, pending
 from mediation.dossier import label as item_label
@@ -49,7 +49,7 @@ from mediation.serializers import (
 from referrals import permissions
 from referrals.deadlines import followup_status
 from referrals.models import CONCLUDED_STATES, OPEN_STATES, LegalRoute, State, TerminationReason
-from referrals.registry import RECORD, Action, Extension, Panel, Section
+from referrals.registry import RECORD, Action, Extension, GroupPanel, Panel, Section
 
 
 def _latest(items, round_: int):
@@ -460,6 +460,8 @@ def extension() -> Extension:
             Panel("dossier", "mediation/panel_dossier.html", dossier_panel, order=50),
         ),
         tasks=(Panel("dossier_task", "mediation/task_dossier.html", dossier_task, order=10),),
+        # 类案合并调解: on a 类案 group's page, for the committee mediating some of its referrals.
+        group_panels=(GroupPanel("group_session", "mediation/group_session.html", group_sessions.panel),),
         sweeps={
             "confirmation_window": reminders.sweep_confirmation_windows,
             "supervision_overdue": reminders.sweep_overdue_supervisions,

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from referrals import api, assignments_api, lawyers_api, leader_cases_api, links_api, saved_filters_api
+from referrals import (
+    api,
+    assignments_api,
+    case_groups_api,
+    lawyers_api,
+    leader_cases_api,
+    links_api,
+    saved_filters_api,
+)
 
 urlpatterns = [
     path("organisations/", api.OrganisationList.as_view(), name="api-organisations"),
@@ -16,6 +24,15 @@ urlpatterns = [
     path("assignments/", assignments_api.AssignmentList.as_view(), name="api-assignments"),
     path("referrals/<int:pk>/links/", links_api.ReferralLinks.as_view(), name="api-referral-links"),
     path("referrals/<int:pk>/links/<int:other>/", links_api.ReferralLink.as_view(), name="api-referral-link"),
+    path("case-groups/", case_groups_api.CaseGroups.as_view(), name="api-case-groups"),
+    path("case-groups/<int:pk>/", case_groups_api.CaseGroupDetail.as_view(), name="api-case-group"),
+    path("case-groups/<int:pk>/members/", case_groups_api.CaseGroupMembers.as_view(), name="api-case-group-members"),
+    path(
+        "case-groups/<int:pk>/members/<int:referral>/",
+        case_groups_api.CaseGroupMember.as_view(),
+        name="api-case-group-member",
+    ),
+    path("case-groups/<int:pk>/notes/", case_groups_api.CaseGroupNotes.as_view(), name="api-case-group-notes"),
     path("lawyers/", lawyers_api.LawyerList.as_view(), name="api-lawyers"),
     path("lawyers/<int:pk>/", lawyers_api.LawyerDetail.as_view(), name="api-lawyer"),
     path("consultations/", lawyers_api.ConsultationList.as_view(), name="api-consultations"),

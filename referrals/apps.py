@@ -8,7 +8,7 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications import kinds
-        from referrals import assignments, lawyers, leader_cases, links, signals  # noqa: F401
+        from referrals import assignments, case_groups, lawyers, leader_cases, links, signals  # noqa: F401
         from referrals.actions import extension
         from referrals.notices import Notice
         from referrals.registry import registry
@@ -18,4 +18,5 @@ class ReferralsConfig(AppConfig):
         registry.register(assignments.extension())  # 交办件
         registry.register(lawyers.extension())  # 律师参与信访
         registry.register(links.extension())  # 关联案件
+        registry.register(case_groups.extension())  # 类案
         kinds.register(Notice)

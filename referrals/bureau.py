@@ -225,3 +225,70 @@ class ReferralLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.low_id}–{self.high_id} {self.kind}"
+
+
+class CaseGroup(models.Model):
+    """类案: many petitions about one underlying problem (one housing estate, one land requisition),
+    handled together by a special working group (专项工作小组) that one organisation leads — a petition
+    office or a justice bureau (``referrals/case_groups.py``). Its members are referrals, each still
+    carried through its own workflow; the group adds the view of all of them, notes, and sessions
+    held with all of them at once."""
+
+    name = models.CharField(_("类案名称"), max_length=100)
+    description = models.TextField(_("基本情况"), max_length=2000, blank=True)
+    lead_organisation = models.ForeignKey(
+        "townships.Organisation", verbose_name=_("牵头单位"), on_delete=models.PROTECT, related_name="case_groups"
+    )
+    # The working group's named members (工作小组成员), often from several bodies and not all users.
+    working_group = models.CharField(_("工作小组成员"), max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("类案")
+        verbose_name_plural = _("类案")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseGroupMember(models.Model):
+    """A referral in a 类案 group. Taking it out is recorded (who, when, why), never deleted; a referral
+    is in a group at most once at a time."""
+
+    group = models.ForeignKey(CaseGroup, on_delete=models.CASCADE, related_name="memberships")
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.CASCADE, related_name="case_group_entries")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(_("移出原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("类案成员")
+        verbose_name_plural = _("类案成员")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "referral"], condition=Q(removed_at__isnull=True), name="case_group_member_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}:{self.referral_id}"
+
+
+class CaseGroupNote(models.Model):
+    """A working note of the group (工作记录): progress, meetings, decisions; append-only."""
+
+    group = models.ForeignKey(CaseGroup, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField(_("工作记录"), max_length=2000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("类案工作记录")
+        verbose_name_plural = _("类案工作记录")
+        ordering = ["-created_at", "-id"]

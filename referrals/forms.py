@@ -592,3 +592,47 @@ class UnlinkForm(ActionForm):
         if found is None:
             raise ValidationError(_("未找到您有权查看的案件。"))
         return found
+
+
+class CaseGroupForm(forms.Form):
+    """A new 类案 group (``referrals/case_groups.py`` checks the values). The lead is one of the user's
+    petition offices or justice bureaus; chosen only by someone with several."""
+
+    name = forms.CharField(
+        label=_("类案名称"),
+        max_length=100,
+        help_text=_("如：某小区业主物业纠纷"),
+        error_messages={"required": _("请填写类案名称。")},
+    )
+    lead_organisation = forms.ModelChoiceField(label=_("牵头单位"), queryset=Organisation.objects.none())
+    description = forms.CharField(
+        label=_("基本情况"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    working_group = forms.CharField(
+        label=_("工作小组成员"), max_length=500, required=False, help_text=_("专项工作小组的牵头领导和成员，可不填。")
+    )
+
+    def __init__(self, *args, leads, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead_organisation"].queryset = leads
+        if leads.count() == 1:
+            self.fields["lead_organisation"].initial = leads.first()
+            self.fields["lead_organisation"].widget = forms.HiddenInput()
+
+
+class CaseGroupMemberForm(forms.Form):
+    referral = forms.CharField(
+        label=_("案件编号"),
+        max_length=32,
+        help_text=_("如：JM-2026-000123"),
+        error_messages={"required": _("请填写要列入的案件编号。")},
+    )
+
+
+class CaseGroupNoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("工作记录"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("请填写工作记录。")},
+    )

@@ -95,6 +95,16 @@ class Panel:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class GroupPanel:
+    """A part of a 类案 group's page rendered by its app (mediation's combined session)."""
+
+    name: str
+    template: str
+    context: Callable[[HttpRequest, Any], dict[str, Any] | None]  # (request, group) → context, None: not shown
+    order: int = 100
+
+
 Sweep = Callable[[datetime.datetime], int]
 
 
@@ -113,6 +123,7 @@ class Extension:
     # What the user has to do with the referral besides the action bar's steps, shown in the page's
     # 办理 card (the committee's "卷宗待补充" with its upload form); the same shape as a panel.
     tasks: Sequence[Panel] = ()
+    group_panels: Sequence[GroupPanel] = ()
     sweeps: Mapping[str, Sweep] = field(default_factory=dict)
     stats: StatsSource | None = None
     rollup: Source | None = None
@@ -189,6 +200,11 @@ class Registry:
     def tasks(self) -> list[Panel]:
         self._require_ready()
         return sorted((t for e in self._extensions for t in e.tasks), key=lambda t: t.order)
+
+    @cached_property
+    def group_panels(self) -> list[GroupPanel]:
+        self._require_ready()
+        return sorted((p for e in self._extensions for p in e.group_panels), key=lambda p: p.order)
 
     @cached_property
     def sweeps(self) -> dict[str, Sweep]:

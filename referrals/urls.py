@@ -1,6 +1,6 @@
 from django.urls import path
 
-from referrals import views
+from referrals import case_groups_views, views
 from referrals.registry import registry
 
 app_name = "referrals"
@@ -15,6 +15,15 @@ urlpatterns = [
     path("lawyers/add/", views.add_lawyer, name="add_lawyer"),
     path("lawyers/<int:pk>/active/", views.set_lawyer_active, name="set_lawyer_active"),
     path("lawyers/consultations/add/", views.add_consultation, name="add_consultation"),
+    path("groups/", case_groups_views.group_list, name="case_groups"),
+    path("groups/<int:pk>/", case_groups_views.group_page, name="case_group"),
+    path("groups/<int:pk>/members/", case_groups_views.add_member, name="add_case_group_member"),
+    path(
+        "groups/<int:pk>/members/<int:referral>/remove/",
+        case_groups_views.remove_member,
+        name="remove_case_group_member",
+    ),
+    path("groups/<int:pk>/notes/", case_groups_views.add_note, name="add_case_group_note"),
     path("filters/", views.saved_filter_list, name="saved_filters"),
     path("filters/<int:pk>/delete/", views.delete_saved_filter, name="delete_saved_filter"),
     path("<int:pk>/", views.referral_detail, name="detail"),

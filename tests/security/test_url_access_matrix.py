@@ -335,6 +335,55 @@ def unlink_target(ctx: Ctx, name: str) -> str:
     return reverse(name, args=[a.pk, b.pk]) if name == "api-referral-link" else reverse(name, args=[a.pk])
 
 
+# 类案: a group led by 蓬江区信访局 holding one referral mediated at 环市 — its committee sees the group
+# (it holds the combined sessions), the office manages it, the area's supervisors read it.
+def a_group(ctx: Ctx):
+    from referrals import case_groups
+
+    group = case_groups.create_group(
+        by=ctx.people.officer, name="某小区物业纠纷", lead_organisation=ctx.people.petition_office
+    )
+    ctx.group_member = ctx.story.with_session()
+    case_groups.join_case_group(ctx.group_member, by=ctx.people.officer, group=group)
+    return group
+
+
+def group_url(name: str, *, member: bool = False) -> Callable[[Ctx], str]:
+    def url(ctx: Ctx) -> str:
+        group = a_group(ctx)
+        return reverse(name, args=[group.pk, ctx.group_member.pk] if member else [group.pk])
+
+    return url
+
+
+def group_join_url(name: str) -> Callable[[Ctx], str]:
+    """A group and a referral of the office to put in it, kept for the body."""
+
+    def url(ctx: Ctx) -> str:
+        group = a_group(ctx)
+        ctx.joining = ctx.story.submitted()
+        return reverse(name, args=[group.pk])
+
+    return url
+
+
+def group_session_body(ctx: Ctx, persona: str) -> dict:
+    return {
+        "referrals": [ctx.group_member.pk],
+        "held_on": timezone.localdate().isoformat(),
+        "location": "小区会议室",
+        "participants": "业主代表",
+        "record": "合并调解。",
+        "mediators": [ctx.people.lead.pk],
+    }
+
+
+# Managing a group: its lead organisation's staff (the office); the committee and the supervisors who
+# read it get 403; whoever cannot see it 404.
+GROUP_MANAGERS = (302, 302, 403, 404, 403, 403, 404, 302)
+GROUP_READERS = (200, 200, 200, 404, 200, 200, 404, 302)
+
+
 # Linking: those with a part in the referral (the origin office, the handling committee) who see both.
 LINKERS = (302, 302, 302, 404, 403, 403, 404, 302)
 
@@ -557,6 +606,90 @@ MATRIX: dict[str, list[Check]] = {
     ],
     # Lawyers in petition work: the page for anyone signed in; the roster and consultations kept by
     # the petition office's officers and reviewers (403 for everyone else signed in).
+    "referrals:case_groups": [
+        Check("get", fixed("referrals:case_groups"), everyone(200, 302)),
+        Check(
+            "post",
+            fixed("referrals:case_groups"),
+            row(302, 302, 400, 400, 400, 400, 400, 302),
+            lambda ctx, p: {"name": "某征地项目", "lead_organisation": ctx.people.petition_office.pk},
+        ),
+    ],
+    "referrals:case_group": [Check("get", group_url("referrals:case_group"), row(*GROUP_READERS))],
+    "referrals:add_case_group_member": [
+        Check(
+            "post",
+            group_join_url("referrals:add_case_group_member"),
+            row(*GROUP_MANAGERS),
+            lambda ctx, p: {"referral": ctx.joining.number},
+        )
+    ],
+    "referrals:remove_case_group_member": [
+        Check(
+            "post",
+            group_url("referrals:remove_case_group_member", member=True),
+            row(*GROUP_MANAGERS),
+            lambda ctx, p: {"reason": "经核实不属同一问题"},
+        )
+    ],
+    "referrals:add_case_group_note": [
+        Check(
+            "post",
+            group_url("referrals:add_case_group_note"),
+            row(*GROUP_MANAGERS),
+            lambda ctx, p: {"text": "召开协调会"},
+        )
+    ],
+    "mediation:group_session": [
+        Check(
+            "post",
+            group_url("mediation:group_session"),
+            row(403, 403, 302, 404, 403, 403, 404, 302),
+            lambda ctx, p: {**group_session_body(ctx, p), "held_on": timezone.localdate().isoformat()},
+        )
+    ],
+    "api-case-groups": [
+        Check("get", fixed("api-case-groups"), everyone(200, 401)),
+        Check(
+            "post",
+            fixed("api-case-groups"),
+            row(201, 201, 400, 400, 400, 400, 400, 401),
+            lambda ctx, p: {"name": "某征地项目", "lead_organisation": ctx.people.petition_office.pk},
+        ),
+    ],
+    "api-case-group": [Check("get", group_url("api-case-group"), row(200, 200, 200, 404, 200, 200, 404, 401))],
+    "api-case-group-members": [
+        Check(
+            "post",
+            group_join_url("api-case-group-members"),
+            row(201, 201, 403, 404, 403, 403, 404, 401),
+            lambda ctx, p: {"referral": ctx.joining.pk},
+        )
+    ],
+    "api-case-group-member": [
+        Check(
+            "delete",
+            group_url("api-case-group-member", member=True),
+            row(204, 204, 403, 404, 403, 403, 404, 401),
+            lambda ctx, p: {"reason": "经核实不属同一问题"},
+        )
+    ],
+    "api-case-group-notes": [
+        Check(
+            "post",
+            group_url("api-case-group-notes"),
+            row(201, 201, 403, 404, 403, 403, 404, 401),
+            lambda ctx, p: {"text": "召开协调会"},
+        )
+    ],
+    "api-case-group-sessions": [
+        Check(
+            "post",
+            group_url("api-case-group-sessions"),
+            row(403, 403, 201, 404, 403, 403, 404, 401),
+            group_session_body,
+        )
+    ],
     "referrals:lawyers": [Check("get", fixed("referrals:lawyers"), everyone(200, 302))],
     "referrals:add_lawyer": [
         Check("post", fixed("referrals:add_lawyer"), row(302, 302, 403, 403, 403, 403, 403, 302), lawyer_body)

@@ -22,12 +22,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from lib.uploads import minimal_pdf
+from mediation import group_sessions
 from mediation import workflow as mediation
 from mediation.models import DossierItem, FollowUp
 from mediation.routes import routes_for
-from referrals import assignments, intake, lawyers, leader_cases, workflow
+from referrals import assignments, case_groups, intake, lawyers, leader_cases, workflow
 from referrals.models import (
     Assignment,
+    CaseGroup,
     DeclineReason,
     Exclusion,
     Lawyer,
@@ -172,6 +174,8 @@ class Command(BaseCommand):
             self.lawyers(users)
         if not no_referrals and not Referral.objects.filter(escalated_at__isnull=False).exists():
             self.escalations(users)
+        if not no_referrals and not CaseGroup.objects.exists():
+            self.case_groups(users)
         self.stdout.write(
             f"rosters: {rostered} committees filled; "
             f"demo referrals: {Referral.objects.filter(petition_no__startswith=DEMO_PREFIX).count()}"
@@ -655,6 +659,45 @@ class Command(BaseCommand):
                 participants="双方当事人、镇街调委会调解员、村委会干部",
                 record="召集双方重新陈述，镇街调委会介绍前期调解情况，约定一周后再次调解。",
                 mediators=list(joint.mediators.order_by("pk")[:2]),
+            )
+
+    # --- 类案 ------------------------------------------------------------------------------------
+
+    def case_groups(self, users: dict[str, User]) -> None:
+        """A 类案 group of 蓬江区信访局: the referrals it sent 环市's committee that are still mediating, a
+        working note, and a combined session held with two of them by 环市's committee."""
+        office = Organisation.objects.get(kind=Organisation.Kind.PETITION_OFFICE, region__code="440703")
+        group = case_groups.create_group(
+            by=users["officer"],
+            name="江南花园小区物业纠纷",
+            lead_organisation=office,
+            description="小区业主与物业公司就公共收益分配、停车费收取发生纠纷，多户业主先后到区信访局信访。",
+            working_group="区信访局 陈晓敏（组长）；环市街道人民调解委员会 黄丽华；区住建局 物业科",
+        )
+        members = list(
+            Referral.objects.filter(
+                origin=office, petition_no__startswith=DEMO_PREFIX, state="mediating", region__code="440703006"
+            )
+            .filter(suspended_since__isnull=True)
+            .order_by("petition_no")[:3]
+        )
+        if not members:
+            return
+        today = timezone.localdate()
+        with clock(at(today - datetime.timedelta(days=3), 9)):
+            for referral in members:
+                case_groups.join_case_group(referral, by=users["officer"], group=group)
+            note = "召开工作小组会议，确定由环市街道调委会合并调解，区住建局派员参加。"
+            case_groups.add_note(group, by=users["officer"], text=note)
+        with clock(at(today - datetime.timedelta(days=1), 15)):
+            group_sessions.record_group_session(
+                group,
+                by=users["mediator"],
+                referrals=members[:2],
+                held_on=today - datetime.timedelta(days=1),
+                location="江南花园小区会议室",
+                participants="业主代表、物业公司负责人、区住建局物业科工作人员",
+                record="召集业主代表与物业公司就公共收益分配方案协商，双方同意一周内公示收支明细后再议。",
             )
 
 

@@ -1,0 +1,242 @@
+"""类案 (case groups): many petitions about one underlying problem — one housing estate, one land
+requisition — handled together by a special working group (专项工作小组), as the Jiangmen bureau's report
+describes (「建立10个专项工作小组负责开展信访类案化解工作」).
+
+- **Who leads a group**: one organisation, a petition office or a justice bureau. Its officers,
+  reviewers, dispatchers and supervisors manage the group (``manages``): they create it, add and take
+  out referrals, and write its working notes. The working group's people are named on it
+  (``working_group``), since many of them (a township head, a housing bureau's officer) are no users.
+- **Who sees a group** (``groups_visible_to``): the members of its lead organisation, the committees
+  handling one of its referrals (they hold its combined sessions), and supervisors whose area holds
+  the lead organisation; anyone else 404. The group page lists only the member referrals
+  the reader may see (``referrals_visible_to``), and says how many others there are, never which.
+- **A referral joins** a group only if the manager may see it and has a part in it as the lead side
+  does (the origin office's officers or reviewers, the area's supervisors or routers: the ``who`` of
+  ``join_case_group``); joining and leaving are steps of the referral (timeline, lock). Leaving needs
+  a reason and is recorded, never deleted. A referral is in a group once at a time; it may be in
+  several groups (a land requisition and a housing estate).
+- **Each member keeps its own workflow**: its clocks, its committee, its outcome. A combined session
+  (mediation's ``record_group_session``) records one mediation session on each member at once.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from referrals import permissions
+from referrals.errors import Forbidden, InvalidInput
+from referrals.models import CaseGroup, CaseGroupMember, CaseGroupNote, Referral
+from referrals.registry import RECORD, Action, Extension, Panel
+from referrals.steps import step
+from townships import regions
+from townships.models import Membership, Organisation, Role
+from townships.validators import FORMULA_START
+
+LEAD_KINDS = (Organisation.Kind.PETITION_OFFICE, Organisation.Kind.JUSTICE_BUREAU)
+LEAD_ROLES = (Role.OFFICER, Role.REVIEWER, Role.DISPATCHER, Role.SUPERVISOR)
+NAME_MAX = CaseGroup._meta.get_field("name").max_length
+DESCRIPTION_MAX = CaseGroup._meta.get_field("description").max_length
+WORKING_GROUP_MAX = CaseGroup._meta.get_field("working_group").max_length
+REASON_MAX = CaseGroupMember._meta.get_field("reason").max_length
+NOTE_MAX = CaseGroupNote._meta.get_field("text").max_length
+
+
+# --- Who -------------------------------------------------------------------------------------
+
+
+def lead_choices(user) -> QuerySet[Organisation]:
+    """The organisations the user may lead a group for (a petition office or a justice bureau of theirs)."""
+    if user.is_superuser:
+        return Organisation.objects.filter(kind__in=LEAD_KINDS, active=True).order_by("region__code", "name")
+    led = Membership.objects.filter(user=user, role__in=LEAD_ROLES).values("organisation_id")
+    return Organisation.objects.filter(pk__in=led, kind__in=LEAD_KINDS).order_by("region__code", "name")
+
+
+def groups_visible_to(user) -> QuerySet[CaseGroup]:
+    if not user.is_authenticated:
+        return CaseGroup.objects.none()
+    if user.is_superuser:
+        return CaseGroup.objects.all()
+    own = Membership.objects.filter(user=user).values("organisation_id")
+    areas = permissions.grants_of(user).region_codes("supervise_region")
+    # A committee mediating a member sees the group too: it holds the combined sessions.
+    handling = CaseGroupMember.objects.filter(removed_at__isnull=True, referral__target__in=own).values("group_id")
+    return CaseGroup.objects.filter(
+        Q(lead_organisation__in=own)
+        | Q(pk__in=handling)
+        | regions.within(areas, field="lead_organisation__region__code")
+    )
+
+
+def group_for(user, pk: int) -> CaseGroup:
+    """The group if the user may see it; 404 otherwise (whether or not it exists)."""
+    group = groups_visible_to(user).select_related("lead_organisation").filter(pk=pk).first()
+    if group is None:
+        raise Http404
+    return group
+
+
+def manages(user, group: CaseGroup) -> bool:
+    return lead_choices(user).filter(pk=group.lead_organisation_id).exists()
+
+
+def require_manager(user, group: CaseGroup) -> None:
+    if not manages(user, group):
+        raise Forbidden(_("只有牵头单位的工作人员可以管理本类案。"))
+
+
+def may_join(actor, referral: Referral) -> bool:
+    """The ``who`` of joining and leaving: a part in the referral on the side that leads groups."""
+    return actor.origin_officer or actor.origin_reviewer or actor.supervisor or actor.router
+
+
+# --- Writing ---------------------------------------------------------------------------------
+
+
+def _text(value: str, field: str, limit: int, errors: dict, *, required: str = "") -> str:
+    value = (value or "").strip()
+    if required and not value:
+        errors[field] = [required]
+    elif len(value) > limit:
+        errors[field] = [_("不能超过%d个字。") % limit]
+    elif value.startswith(FORMULA_START):
+        # Names and notes go to Excel exports: a leading =, +, - or @ would be read as a formula there.
+        errors[field] = [_("不能以 =、+、-、@ 开头。")]
+    return value
+
+
+def create_group(
+    *, by, name: str, lead_organisation: Organisation | None, description: str = "", working_group: str = ""
+) -> CaseGroup:
+    """Set up a 类案 group led by one of the user's organisations; ``InvalidInput`` naming every mistake."""
+    errors: dict[str, list[str]] = {}
+    values = {
+        "name": _text(name, "name", NAME_MAX, errors, required=_("请填写类案名称。")),
+        "description": _text(description, "description", DESCRIPTION_MAX, errors),
+        "working_group": _text(working_group, "working_group", WORKING_GROUP_MAX, errors),
+    }
+    if lead_organisation is None or not lead_choices(by).filter(pk=lead_organisation.pk).exists():
+        errors["lead_organisation"] = [_("牵头单位须为您所在的信访部门或司法局。")]
+    if errors:
+        raise InvalidInput(errors)
+    return CaseGroup.objects.create(lead_organisation=lead_organisation, created_by=by, **values)
+
+
+def join_case_group(referral: Referral, *, by, group: CaseGroup) -> CaseGroupMember:
+    """Put a referral the user may see into the group (列入类案). 403 unless the user manages the group and
+    has a part in the referral; 400 if it is in the group already."""
+    require_manager(by, group)
+    try:
+        with step(referral, by=by, action="join_case_group") as s:
+            with transaction.atomic():
+                member = CaseGroupMember.objects.create(group=group, referral=s.referral, added_by=by, added_at=s.now)
+            s.note = _("列入类案：%s") % group.name
+            s.data = {"group": group.pk, "group_name": group.name}
+    except IntegrityError:
+        raise InvalidInput({"referral": [_("%s 已在本类案中。") % referral.number]}) from None
+    return member
+
+
+def leave_case_group(referral: Referral, *, by, group: CaseGroup, reason: str) -> CaseGroupMember:
+    """Take a referral out of the group (移出类案), with the reason; the entry is kept."""
+    require_manager(by, group)
+    errors: dict[str, list[str]] = {}
+    reason = _text(reason, "reason", REASON_MAX, errors, required=_("请填写移出类案的原因。"))
+    if errors:
+        raise InvalidInput(errors)
+    with step(referral, by=by, action="leave_case_group") as s:
+        member = CaseGroupMember.objects.filter(group=group, referral=s.referral, removed_at__isnull=True).first()
+        if member is None:
+            raise InvalidInput({"referral": [_("%s 不在本类案中。") % referral.number]})
+        member.removed_at, member.removed_by, member.reason = s.now, by, reason
+        member.save(update_fields=["removed_at", "removed_by", "reason"])
+        s.note = _("移出类案：%(group)s（%(reason)s）") % {"group": group.name, "reason": reason}
+        s.data = {"group": group.pk, "group_name": group.name}
+    return member
+
+
+def add_note(group: CaseGroup, *, by, text: str) -> CaseGroupNote:
+    """A working note of the group (工作记录), by its managers."""
+    require_manager(by, group)
+    errors: dict[str, list[str]] = {}
+    text = _text(text, "text", NOTE_MAX, errors, required=_("请填写工作记录。"))
+    if errors:
+        raise InvalidInput(errors)
+    return CaseGroupNote.objects.create(group=group, text=text, created_by=by)
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+def referral_by_number(user, number: str) -> Referral:
+    """A referral the user may see, by its number as typed on the group page; 400 naming it otherwise
+    (a number the user may not see reads as unknown: nothing says it exists)."""
+    number = (number or "").strip().upper()
+    found = permissions.referrals_visible_to(user).filter(number=number).first() if number else None
+    if found is None:
+        raise InvalidInput({"referral": [_("未找到您可查看的案件：%s") % (number or "—")]})
+    return found
+
+
+def members(group: CaseGroup, user) -> tuple[list[Referral], int]:
+    """The group's current member referrals the user may see (oldest first, with what a table of them
+    shows), and how many other members there are."""
+    active = CaseGroupMember.objects.filter(group=group, removed_at__isnull=True)
+    shown = list(
+        permissions.referrals_visible_to(user)
+        .filter(pk__in=active.values("referral_id"))
+        .select_related("target", "origin", "region")
+        .order_by("received_on", "pk")
+    )
+    return shown, active.count() - len(shown)
+
+
+def with_counts(groups: QuerySet[CaseGroup]) -> QuerySet[CaseGroup]:
+    return groups.select_related("lead_organisation").annotate(
+        size=Count("memberships", filter=Q(memberships__removed_at__isnull=True))
+    )
+
+
+def groups_of(referral: Referral, user) -> list[CaseGroup]:
+    """The groups the referral is in now that the user may see."""
+    entries = CaseGroupMember.objects.filter(referral=referral, removed_at__isnull=True).values("group_id")
+    return list(groups_visible_to(user).filter(pk__in=entries).order_by("pk"))
+
+
+def groups_panel(request, referral: Referral) -> dict | None:
+    found = groups_of(referral, request.user)
+    if not found:
+        return None
+    return {"groups": [(g, reverse("referrals:case_group", args=[g.pk])) for g in found]}
+
+
+def extension() -> Extension:
+    return Extension(
+        name="case_groups",
+        actions=(
+            Action(
+                "join_case_group",
+                gettext_lazy("列入类案"),
+                who=may_join,
+                when=lambda r: True,
+                kind=RECORD,
+                run=join_case_group,
+                order=65,
+            ),
+            Action(
+                "leave_case_group",
+                gettext_lazy("移出类案"),
+                who=may_join,
+                when=lambda r: True,
+                kind=RECORD,
+                run=leave_case_group,
+                order=66,
+            ),
+        ),
+        panels=(Panel("case_groups", "referrals/panel_case_groups.html", groups_panel, order=8),),
+    )
