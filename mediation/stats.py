@@ -264,6 +264,7 @@ def _cell_rows(pk: int | None):
     own definitions: its current agreement and its latest follow-up, in its referral's cell."""
     key = rollup.key_of("referral__")
     for rows, totals in ((current_agreements(), _agreement_totals()), (latest_followups(), _followup_totals())):
+        rows = rows.filter(referral__merged_into__isnull=True)  # as the referrals' own totals
         if pk:
             rows = rows.filter(referral_id=pk)
         yield from rows.order_by().annotate(**key).values(*rollup.KEY).annotate(**totals).iterator(chunk_size=5000)

@@ -57,6 +57,9 @@ FILTER_PARAMETERS = [
     OpenApiParameter("origin", int, description="referring petition office id"),
     OpenApiParameter("region", str, description="region code (NBS) or its prefix: digits, at most 12"),
     *(OpenApiParameter(flag, bool) for flag in ("open", "overdue", "due_soon", "ping_pong", "escalated", "repeat")),
+    OpenApiParameter(
+        "merged", bool, description="合并: true lists only referrals merged into another (left out otherwise)"
+    ),
     OpenApiParameter("tier", str, description="调解层级: township, county or city (commas)"),
     OpenApiParameter("from", OpenApiTypes.DATE, description="received on or after (YYYY-MM-DD)"),
     OpenApiParameter("to", OpenApiTypes.DATE, description="received on or before (YYYY-MM-DD)"),

@@ -8,7 +8,7 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications import kinds
-        from referrals import assignments, case_groups, lawyers, leader_cases, links, signals  # noqa: F401
+        from referrals import assignments, case_groups, lawyers, leader_cases, links, merging, signals  # noqa: F401
         from referrals.actions import extension
         from referrals.notices import Notice
         from referrals.registry import registry
@@ -19,4 +19,5 @@ class ReferralsConfig(AppConfig):
         registry.register(lawyers.extension())  # 律师参与信访
         registry.register(links.extension())  # 关联案件
         registry.register(case_groups.extension())  # 类案
+        registry.register(merging.extension())  # 合并
         kinds.register(Notice)

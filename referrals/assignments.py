@@ -362,7 +362,8 @@ def report(user, scope: Scope, *, now: datetime.datetime | None = None) -> Repor
     query, each flag an ``EXISTS`` with the statistics' own condition on the referral."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    qs = assignments_visible_to(user)
+    # A merged referral counts nowhere (referrals/merging.py), as in the list its numbers open.
+    qs = assignments_visible_to(user).filter(referral__merged_into__isnull=True)
     if scope.year is not None:
         qs = qs.filter(assigned_on__year=scope.year)
     if scope.level is not None:

@@ -96,7 +96,7 @@ def due_date(rule: ClockRule, start: datetime.date, extra_days: int = 0) -> DueD
 
 def compute_deadline(referral: Referral, suspensions: Iterable[Suspension] | None = None) -> Deadline:
     rule = RULES.get(referral.state)
-    if rule is None:
+    if rule is None or referral.merged_into_id is not None:  # a merged referral runs no clock
         return NO_DEADLINE
     if rule.start == "received_on":
         start = referral.received_on

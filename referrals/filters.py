@@ -81,7 +81,7 @@ def filter_referrals(
     qs: QuerySet[Referral], params: Mapping[str, str], *, visible: QuerySet[Referral] | None = None
 ) -> QuerySet[Referral]:
     """Apply ``state``, ``category``, ``target``, ``origin``, ``region``, ``overdue``, ``due_soon``,
-    ``open``, ``ping_pong``, ``escalated``, ``tier``, ``repeat``, ``from``/``to`` (received),
+    ``open``, ``ping_pong``, ``escalated``, ``tier``, ``merged``, ``repeat``, ``from``/``to`` (received),
     ``assigned``/``assigned_batch``/``report`` (交办件), ``figure`` (the referrals behind
     statistics figures, ``referrals/stats.py``) and ``search``.
 
@@ -124,6 +124,12 @@ def filter_referrals(
         qs = qs.filter(due_soon_q(now))
     if params.get("ping_pong", "").lower() in TRUE:
         qs = qs.filter(ping_pong=True)
+    # 合并: a merged referral is left out, as the statistics leave it out (each number and its list
+    # agree); ``merged=true`` lists the merged ones alone.
+    if params.get("merged", "").lower() in TRUE:
+        qs = qs.filter(merged_into__isnull=False)
+    else:
+        qs = qs.filter(merged_into__isnull=True)
     if params.get("escalated", "").lower() in TRUE:
         qs = qs.filter(escalated_at__isnull=False)
     if value := params.get("tier"):

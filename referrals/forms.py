@@ -311,6 +311,20 @@ class EscalateForm(ActionForm):
         self.fields["target"].queryset = _choices(permissions.escalation_targets(self.user, self.referral))
 
 
+class MergeForm(ActionForm):
+    into = forms.CharField(
+        label=_("并入案件编号"), max_length=32, help_text=_("本部门登记的、保留的那件案件，如：JM-2026-000123")
+    )
+    reason = forms.CharField(label=_("合并原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_into(self) -> Referral:
+        number = self.cleaned_data["into"].strip().upper()
+        found = permissions.referrals_visible_to(self.user).filter(number=number).first()
+        if found is None:
+            raise forms.ValidationError(_("未找到可并入的本部门案件。"))
+        return found
+
+
 class AcceptForm(NoteMixin, ActionForm):
     missing_at = {"lead_mediator": "lead", "rights_explained": "rights_explained"}
     step_required = ("lead", "rights_explained")

@@ -246,7 +246,8 @@ def parse_scope(params: Mapping[str, str], *, default_year: int | None = None) -
 
 
 def _scoped(user, scope: Scope) -> QuerySet[LeaderCase]:
-    qs = entries_visible_to(user)
+    # A merged referral counts nowhere (referrals/merging.py), as in the list its numbers open.
+    qs = entries_visible_to(user).filter(referral__merged_into__isnull=True)
     if scope.year is not None:
         qs = qs.filter(year=scope.year)
     if scope.level is not None:

@@ -31,7 +31,19 @@ from townships.models import Organisation, Region
 # Parameters that move through the list rather than choose what it shows.
 PAGING = ("cursor", "before", "fragment", "page_size")
 # Filters a link may set (a dashboard number, a statistics row) that the list's form has no field for.
-KEPT_BY_FORM = ("target", "origin", "open", "ping_pong", "escalated", "tier", "repeat", "from", "to", "figure")
+KEPT_BY_FORM = (
+    "target",
+    "origin",
+    "open",
+    "ping_pong",
+    "escalated",
+    "tier",
+    "merged",
+    "repeat",
+    "from",
+    "to",
+    "figure",
+)
 
 
 # --- Sorts -------------------------------------------------------------------------------------
@@ -241,6 +253,7 @@ FLAGS = {
     "due_soon": gettext_lazy("即将到期"),
     "ping_pong": gettext_lazy("反复退回"),
     "escalated": gettext_lazy("升级调解"),
+    "merged": gettext_lazy("已并入"),
     "repeat": gettext_lazy("重复件"),
 }
 # Comma-separated filters: one chip per value, each removing only its value.

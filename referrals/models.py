@@ -227,6 +227,12 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     repeat_of = models.ForeignKey(
         "self", verbose_name=_("重复件"), null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats"
     )
+    # 合并: a duplicate folded into another referral of its office (``referrals/merging.py``): it keeps its
+    # parties, files and timeline, takes no step, runs no clock and counts nowhere in the statistics.
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("已并入"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
+    merged_at = models.DateTimeField(_("合并时间"), null=True, blank=True)
 
     # Facts fixed when a stage ends, kept for the statistics (no history lookups at count time):
     # how the current round of mediation ended, and whether acceptance and conclusion were on time.
@@ -325,6 +331,7 @@ class Referral(ConcurrentTransitionMixin, models.Model):
                     "tier",
                     "escalated_from",
                     "escalated_at",
+                    "merged_into",
                     "deadline_kind",
                     "due_at",
                     "due_soon_at",

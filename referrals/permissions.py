@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, TypeAlias, TypedDict
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from referrals.errors import Forbidden, NotAvailable
 from referrals.models import (
@@ -266,6 +267,8 @@ def decide(user: AnyUser, referral: Referral, action: str) -> str:
         ):
             return UNAVAILABLE
         return FORBIDDEN
+    if referral.merged_into_id is not None and rule.name != "unmerge":
+        return UNAVAILABLE  # a merged referral is handled in the one it was folded into
     return ALLOWED if rule.when(referral) else UNAVAILABLE
 
 
@@ -278,6 +281,8 @@ def require(user: AnyUser, referral: Referral, action: str) -> None:
     if decision == FORBIDDEN:
         raise Forbidden()
     if decision == UNAVAILABLE:
+        if referral.merged_into_id is not None and action != "unmerge":
+            raise NotAvailable(_("本案已并入其他案件，不再单独办理；如需单独办理，请先撤销合并。"))
         raise NotAvailable(registry.action(action).refused or None)
 
 

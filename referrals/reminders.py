@@ -86,7 +86,7 @@ def _petition_candidates(level: str, today: datetime.date):
     )
     return (
         Referral.objects.open()
-        .filter(due)
+        .filter(due, merged_into__isnull=True)  # a merged referral's petition is answered in its survivor
         .exclude(Exists(sent))
         .select_related("origin", "target")
         .order_by("petition_due_on", "pk")
@@ -160,7 +160,7 @@ def _followup_candidates(level: str, now: datetime.datetime):
         referral=OuterRef("pk"), kind=DeadlineKind.FOLLOWUP, due_on=OuterRef("followup_due_on"), level=level
     )
     return (
-        Referral.objects.filter(due, state__in=FOLLOWUP_STATES)
+        Referral.objects.filter(due, state__in=FOLLOWUP_STATES, merged_into__isnull=True)
         .exclude(Exists(sent))
         .select_related("origin", "target")
         .order_by("followup_due_on", "pk")

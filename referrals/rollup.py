@@ -96,7 +96,9 @@ def contributions(qs: QuerySet[Referral]) -> QuerySet:
 
 
 def _referral_rows(pk: int | None) -> Iterable[dict]:
-    qs = Referral.objects.filter(pk=pk) if pk else Referral.objects.all()
+    # A merged referral contributes nothing (``stats`` counts only referrals not merged).
+    qs = Referral.objects.filter(merged_into__isnull=True)
+    qs = qs.filter(pk=pk) if pk else qs
     return ({k.removeprefix("fig_"): v for k, v in row.items()} for row in contributions(qs).iterator(chunk_size=5000))
 
 

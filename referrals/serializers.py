@@ -9,6 +9,25 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from referrals import ethnic_groups, permissions, repeats
+from referrals.action_serializers import (  # noqa: F401 (the registry rows name them here)
+    AcceptSerializer,
+    CloseSerializer,
+    DeclineSerializer,
+    EmptySerializer,
+    EscalateSerializer,
+    ExtendPetitionSerializer,
+    ExtendSerializer,
+    ExtensionConsentSerializer,
+    LeaderRemovalSerializer,
+    LeaderSerializer,
+    LinkSerializer,
+    MergeSerializer,
+    NoteSerializer,
+    ReasonSerializer,
+    ReportBackSerializer,
+    TargetSerializer,
+    UnlinkSerializer,
+)
 from referrals.deadlines import FOLLOWED_UP, deadline_as_dict, followup_clock_as_dict, petition_clock_as_dict
 from referrals.intake import (
     ORGANISATION_ETHNICITY,
@@ -19,10 +38,10 @@ from referrals.intake import (
     petition_acceptance_errors,
 )
 from referrals.leader_cases import leader_json
+from referrals.merging import merged_from, merged_json
 from referrals.models import (
     Assignment,
     DeadlineStatus,
-    DeclineReason,
     Exclusion,
     LeaderCase,
     Party,
@@ -33,7 +52,6 @@ from referrals.models import (
     TimelineEvent,
 )
 from referrals.registry import registry
-from referrals.workflow import PartyConsent
 from townships.categories import Category
 from townships.models import Mediator, Organisation
 from townships.roles import RosterMasks
@@ -247,178 +265,15 @@ class ReferralWriteSerializer(serializers.Serializer):
         )
 
 
-class EmptySerializer(serializers.Serializer):
-    pass
+class MergedOut(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True)
+    number = serializers.CharField(allow_null=True)
+    merged_at = serializers.DateTimeField(allow_null=True)
 
 
-class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-
-
-class TargetSerializer(NoteSerializer):
-    target = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.select_related("region"))
-
-
-class EscalateSerializer(serializers.Serializer):
-    target = serializers.PrimaryKeyRelatedField(
-        queryset=Organisation.objects.select_related("region"),
-        help_text="a mediation committee of a higher tier above the referral's place (升级至)",
-    )
-    reason = serializers.CharField(max_length=500, help_text="升级调解的原因")
-
-
-class AcceptSerializer(NoteSerializer):
-    mediators = serializers.ListField(child=serializers.IntegerField(), max_length=9, required=False, default=list)
-    rights_explained = serializers.BooleanField(required=False, default=False)
-
-    def validate_mediators(self, ids):
-        if len(set(ids)) != len(ids):
-            raise serializers.ValidationError(_("调解员不能重复。"))
-        found = Mediator.objects.in_bulk(ids)
-        unknown = [i for i in ids if i not in found]
-        if unknown:
-            raise serializers.ValidationError(_("未找到调解员：%s") % ", ".join(map(str, unknown)))
-        return [found[i] for i in ids]
-
-
-class DeclineSerializer(NoteSerializer):
-    reason = serializers.ChoiceField(choices=DeclineReason.choices)
-
-
-class ExtensionConsentSerializer(serializers.Serializer):
-    """One party's consent to an extension, recorded as the consent to mediation is."""
-
-    party = serializers.IntegerField(min_value=1, help_text="the party's id (parties[].id of the referral)")
-    consented_on = serializers.DateField(validators=[validate_plausible_date], help_text="同意延期日期")
-    method = serializers.ChoiceField(choices=Party.STAFF_CONSENT_CHOICES, help_text="同意方式")
-
-
-class ExtendSerializer(serializers.Serializer):
-    # The same limit and words as the page form and the workflow (a setting), documented in the schema.
-    days = serializers.IntegerField(
-        min_value=1,
-        max_value=settings.FANGDIAO["EXTENSION_MAX_DAYS"],
-        error_messages={
-            key: _("每次延长天数应在1至%d天之间。") % settings.FANGDIAO["EXTENSION_MAX_DAYS"]
-            for key in ("min_value", "max_value")
-        },
-    )
-    reason = serializers.CharField(max_length=500)
-    consents = ExtensionConsentSerializer(
-        many=True,
-        required=False,
-        default=list,
-        max_length=MAX_PARTIES,
-        help_text="每名当事人同意延期: one entry per party of the referral, each required",
-    )
-    # Replaced by ``consents``: one yes for all parties said neither who consented, nor when, nor how,
-    # and cannot be turned into per-party records honestly. Refused with a message naming the new field.
-    parties_consented = serializers.BooleanField(required=False, help_text="no longer accepted: use consents")
-
-    def validate_consents(self, consents):
-        parties = [c["party"] for c in consents]
-        if len(set(parties)) != len(parties):
-            raise serializers.ValidationError(_("同一当事人的同意只能登记一次。"))
-        return [PartyConsent(**c) for c in consents]
-
-    def validate(self, attrs):
-        # Sent at all, true or false (an absent form checkbox reads as false: that is not sending it).
-        attrs.pop("parties_consented", None)
-        if "parties_consented" in self.initial_data:
-            raise serializers.ValidationError(
-                {
-                    "parties_consented": [
-                        _(
-                            "不再接受 parties_consented：请在 consents 中逐一登记每名当事人同意延期的日期和方式，"
-                            '如 [{"party": 当事人id, "consented_on": "2026-01-05", "method": "written"}]。'
-                        )
-                    ]
-                }
-            )
-        return attrs
-
-
-class ExtendPetitionSerializer(serializers.Serializer):
-    """延长信访办理期限 (信访工作条例 Art. 34): once, approved by the office's head."""
-
-    days = serializers.IntegerField(
-        min_value=1,
-        max_value=settings.FANGDIAO["PETITION_EXTENSION_MAX_DAYS"],
-        error_messages={
-            key: _("信访办理期限只能延长1至%d天。") % settings.FANGDIAO["PETITION_EXTENSION_MAX_DAYS"]
-            for key in ("min_value", "max_value")
-        },
-    )
-    reason = serializers.CharField(max_length=500)
-    approved_by_name = serializers.CharField(max_length=100, help_text="批准人: the head of the office who approved")
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
-
-
-class CloseSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-
-
-class LeaderSerializer(serializers.Serializer):
-    """列入领导包案 (``referrals/leader_cases.py`` checks the values and names every mistake)."""
-
-    name = serializers.CharField(
-        max_length=50,
-        help_text="the leader's name (包案领导)",
-        error_messages={key: _("请填写包案领导的姓名。") for key in ("required", "blank", "null")},
-    )
-    post = serializers.CharField(
-        max_length=100,
-        help_text="the leader's post (职务), e.g. 区委副书记",
-        error_messages={key: _("请填写包案领导的职务。") for key in ("required", "blank", "null")},
-    )
-    level = serializers.ChoiceField(choices=LeaderCase.Level.choices, help_text="city 市级, county 县级, township 镇级")
-    assigned_on = serializers.DateField(help_text="the day the case was assigned; its year is the list's year")
-
-
-class LeaderRemovalSerializer(serializers.Serializer):
-    """撤出领导包案: the reason is required."""
-
-    reason = serializers.CharField(
-        max_length=500,
-        help_text="why the case is taken off the list (kept with the entry)",
-        error_messages={key: _("请填写撤出包案的原因。") for key in ("required", "blank", "null")},
-    )
-
-
-class ReportBackSerializer(serializers.Serializer):
-    """上报办结: JSON, or multipart with the report as ``file``."""
-
-    reported_on = serializers.DateField(
-        help_text="the day the report was sent",
-        error_messages={key: _("请填写上报日期。") for key in ("required", "null")},
-    )
-    report = serializers.CharField(
-        max_length=2000,
-        help_text="what was reported (办理结果摘要)",
-        error_messages={key: _("请填写上报内容（办理结果摘要）。") for key in ("required", "blank", "null")},
-    )
-    file = serializers.FileField(
-        required=False, allow_null=True, default=None, help_text="the report as sent: PDF, image or Word, ≤ 20 MB"
-    )
-
-
-class LinkSerializer(serializers.Serializer):
-    other = serializers.IntegerField(help_text="the other referral's id (one you may see; 404 otherwise)")
-    kind = serializers.ChoiceField(
-        choices=ReferralLink.Kind.choices, help_text="same_dispute 同一纠纷, related 相关纠纷"
-    )
-
-
-class UnlinkSerializer(serializers.Serializer):
-    other = serializers.IntegerField()
-
-
-# --- Output ----------------------------------------------------------------------------------
-# Schema-only serializers: they describe the JSON the method fields below return, so that
-# /api/schema/ tells clients (and schemathesis) the real shape.
+class RefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
 
 
 class LeaderOut(serializers.Serializer):
@@ -573,6 +428,8 @@ class ReferralSerializer(serializers.ModelSerializer):
     available_actions = serializers.SerializerMethodField()
     personal_data = serializers.SerializerMethodField()
     repeat_of = serializers.SerializerMethodField()
+    merged_into = serializers.SerializerMethodField()
+    merged_from = serializers.SerializerMethodField()
     possible_repeats = serializers.SerializerMethodField()
     # Filled by the mediation app through its Extension (referrals/registry.py; no import here).
     agreement = serializers.SerializerMethodField()
@@ -614,6 +471,8 @@ class ReferralSerializer(serializers.ModelSerializer):
             "returns_count",
             "ping_pong",
             "repeat_of",
+            "merged_into",
+            "merged_from",
             "possible_repeats",
             "suspended_since",
             "extension_days",
@@ -703,6 +562,18 @@ class ReferralSerializer(serializers.ModelSerializer):
         if obj.pk not in cache:
             cache[obj.pk] = repeats.check(obj, user=self._user())
         return cache[obj.pk]
+
+    @extend_schema_field(MergedOut(allow_null=True))
+    def get_merged_into(self, obj: Referral):
+        """合并: the survivor this referral was folded into (its id and number only to those who may see it)."""
+        return merged_json(obj, self._user())
+
+    @extend_schema_field(RefOut(many=True, allow_null=True))
+    def get_merged_from(self, obj: Referral):
+        """The referrals folded into this one that the user may see; a referral's detail only."""
+        if not self.context.get("detail"):
+            return None
+        return [{"id": r.pk, "number": r.number} for r in merged_from(obj, self._user())]
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_repeat_of(self, obj: Referral):

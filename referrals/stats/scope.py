@@ -66,6 +66,7 @@ class Scope:
         # without the general visibility OR that no index can serve): at 10⁶ referrals a county's
         # figures read its share of the table instead of all of it.
         params = {k: v for k, v in self.params().items() if k != "region"}
+        # A merged referral counts nowhere (``filter_referrals`` leaves it out, as from the lists).
         return filter_referrals(referrals_visible_in_area(self.user, self.area()), params).order_by()
 
     def area(self) -> tuple[str, ...]:

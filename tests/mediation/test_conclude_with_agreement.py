@@ -150,7 +150,7 @@ def test_the_petition_office_is_told_and_sees_the_agreement(people, story, djang
     assert seen["agreement"]["terms"] == "李小红于十日内疏通排水沟，并赔偿王大明损失500元。"
     assert seen["agreement"]["amount"] == "500.00"
     reviewer = api(people.reviewer).get(f"/api/referrals/{referral.pk}/").json()
-    assert reviewer["available_actions"] == ["extend_petition", "close", "request_correction", "reopen"]
+    assert reviewer["available_actions"] == ["extend_petition", "close", "request_correction", "reopen", "merge"]
     timeline = api(people.officer).get(f"/api/referrals/{referral.pk}/timeline/").json()
     assert timeline[-1]["action"] == "succeed" and timeline[-1]["to_state"] == "succeeded"
 

@@ -59,7 +59,7 @@ def test_draft_to_closed_through_the_api(people):
     assert referral["state"] == "draft"
     assert referral["number"].startswith(f"JM-{datetime.date.today().year}-")
     assert referral["deadline"]["kind"] == "refer"
-    assert referral["available_actions"] == ["submit"]
+    assert referral["available_actions"] == ["submit", "merge"]
     rid = referral["id"]
 
     submitted = act(people.officer, rid, "submit")
@@ -134,7 +134,7 @@ def test_a_bureau_routes_and_a_returned_referral_is_redirected(people):
     assert declined["state"] == "declined"
     assert declined["available_actions"] == []  # the mediator may still look, nothing more
     officer_view = api(people.officer).get(f"/api/referrals/{rid}/").json()
-    assert set(officer_view["available_actions"]) == {"redirect"}
+    assert set(officer_view["available_actions"]) == {"redirect", "merge"}
     other = people.taicheng.pk
     redirected = act(people.officer, rid, "redirect", {"target": other, "note": "改由台城调解"})
     assert redirected["state"] == "submitted"

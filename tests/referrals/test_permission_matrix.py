@@ -14,6 +14,7 @@ import time_machine
 from django.utils import timezone
 
 from referrals import assignments, workflow
+from referrals.merging import merge_referral
 from referrals.models import Referral
 from tests.conftest import api, login
 from tests.factories import committee, extension_consents_json
@@ -79,6 +80,21 @@ def escalate_body(_p) -> dict:
     return {"target": Organisation.objects.get(name=JOINT).pk, "reason": "镇街调解未果"}
 
 
+def duplicate_of_a_mediating_one(story):
+    """A submitted referral, and a mediating one of the same office to fold it into (the newest)."""
+    story.mediating()
+    return story.submitted()
+
+
+def merge_body(_p) -> dict:
+    return {"into": Referral.objects.filter(state="mediating").latest("pk").pk, "reason": "重复登记"}
+
+
+def merged(story):
+    survivor, duplicate = story.mediating(), story.submitted()
+    return merge_referral(duplicate, by=story.p.officer, into=survivor, reason="重复登记")
+
+
 def agreement_body(_p):
     return {"agreement": {"form": "oral", "terms": "赔偿500元", "performance_method": "现金", "performance_due": TODAY}}
 
@@ -136,6 +152,9 @@ ACTION_CASES = [
         row(200, 403, 403, 404, 403, 403, 404, 401),
     ),
     ("urge", overdue_submitted, lambda p: {"note": "请尽快受理"}, row(200, 200, 403, 404, 403, 403, 404, 401)),
+    # 合并 / 撤销合并: the origin office folds a duplicate into another of its referrals, and undoes it.
+    ("merge", duplicate_of_a_mediating_one, merge_body, row(200, 200, 403, 404, 403, 403, 404, 401)),
+    ("unmerge", merged, lambda p: {}, row(200, 200, 403, 404, 403, 403, 404, 401)),
     # 升级调解: the justice bureau, county or city, takes a failed mediation up a tier.
     ("escalate", failed_with_a_county_above, escalate_body, row(403, 403, 403, 404, 200, 200, 404, 401)),
     # 交办件: the origin office reports back to the bureau that handed the case down.

@@ -61,14 +61,18 @@ def listed(user, href: str) -> int:
 # --- Who sees what, stated directly ----------------------------------------------------------
 
 
+# The oracle counts what the statistics count: referrals not merged into another (docs/statistics.md).
+COUNTED = Referral.objects.filter(merged_into__isnull=True)
+
+
 def in_region(code: str) -> QuerySet[Referral]:
     """What a supervisor of ``code`` sees: every referral past draft in the region."""
-    return Referral.objects.exclude(state=State.DRAFT).filter(region_code__startswith=code)
+    return COUNTED.exclude(state=State.DRAFT).filter(region_code__startswith=code)
 
 
 def of_committee(org: Organisation) -> QuerySet[Referral]:
     """What a committee's mediator sees: referred to it now or before (past draft)."""
-    return Referral.objects.exclude(state=State.DRAFT).filter(Q(target=org) | Q(handlings__organisation=org)).distinct()
+    return COUNTED.exclude(state=State.DRAFT).filter(Q(target=org) | Q(handlings__organisation=org)).distinct()
 
 
 # --- The oracle ------------------------------------------------------------------------------

@@ -545,6 +545,13 @@ MATRIX: dict[str, list[Check]] = {
     "referrals:withdraw": [page_action("withdraw", lambda p: {"reason": "材料有误，需补充后重新移交"})],
     "referrals:urge": [page_action("urge", lambda p: {"note": "请尽快受理"})],
     "referrals:escalate": [page_action("escalate", lambda p: referral_matrix.escalate_body(p))],
+    "referrals:merge": [
+        page_action(
+            "merge",
+            lambda p: {"into": Referral.objects.filter(state="mediating").latest("pk").number, "reason": "重复登记"},
+        )
+    ],
+    "referrals:unmerge": [page_action("unmerge", lambda p: {})],
     "referrals:request_correction": [endpoint("page-request-correction")],
     "referrals:extend_petition": [
         page_action("extend_petition", lambda p: {"days": 30, "reason": "案情复杂", "approved_by_name": "陈国强"})

@@ -26,7 +26,7 @@ from mediation import group_sessions
 from mediation import workflow as mediation
 from mediation.models import DossierItem, FollowUp
 from mediation.routes import routes_for
-from referrals import assignments, case_groups, intake, lawyers, leader_cases, workflow
+from referrals import assignments, case_groups, intake, lawyers, leader_cases, merging, workflow
 from referrals.models import (
     Assignment,
     CaseGroup,
@@ -38,6 +38,7 @@ from referrals.models import (
     Referral,
     ScopeGround,
     TerminationReason,
+    TimelineEvent,
 )
 from referrals.permissions import forget_grants
 from townships.calendar import add_working_days
@@ -176,6 +177,8 @@ class Command(BaseCommand):
             self.escalations(users)
         if not no_referrals and not CaseGroup.objects.exists():
             self.case_groups(users)
+        if not no_referrals and not TimelineEvent.objects.filter(action="merge").exists():
+            self.merges(users)
         self.stdout.write(
             f"rosters: {rostered} committees filled; "
             f"demo referrals: {Referral.objects.filter(petition_no__startswith=DEMO_PREFIX).count()}"
@@ -699,6 +702,27 @@ class Command(BaseCommand):
                 participants="业主代表、物业公司负责人、区住建局物业科工作人员",
                 record="召集业主代表与物业公司就公共收益分配方案协商，双方同意一周内公示收支明细后再议。",
             )
+
+    # --- 合并 ------------------------------------------------------------------------------------
+
+    def merges(self, users: dict[str, User]) -> None:
+        """Two pairs of 蓬江区信访局's referrals waiting for acceptance: one registered twice and folded into
+        the other; one folded in by mistake and restored the next day."""
+        office = Organisation.objects.get(kind=Organisation.Kind.PETITION_OFFICE, region__code="440703")
+        waiting = list(
+            Referral.objects.filter(origin=office, petition_no__startswith=DEMO_PREFIX, state="submitted").order_by(
+                "petition_no"
+            )[:4]
+        )
+        if len(waiting) < 4:
+            return
+        today = timezone.localdate()
+        with clock(at(today - datetime.timedelta(days=2), 10)):
+            twice = "同一信访人就同一事项重复登记，并入先登记的案件。"
+            merging.merge_referral(waiting[1], by=users["officer"], into=waiting[0], reason=twice)
+            merging.merge_referral(waiting[3], by=users["officer"], into=waiting[2], reason="疑为重复登记。")
+        with clock(at(today - datetime.timedelta(days=1), 9)):
+            merging.unmerge_referral(waiting[3], by=users["reviewer"], note="经核实为同一小区的另一户，属不同纠纷。")
 
 
 def demo_scan(kind: str) -> SimpleUploadedFile:
