@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -25,7 +26,7 @@ from lib.spreadsheets import Column, SheetWriter, dated_filename, new_workbook, 
 from referrals.api import FILTER_PARAMETERS
 from referrals.assignments import assignment_of
 from referrals.filters import FilterError, filter_referrals
-from referrals.models import DeadlineStatus, LeaderCase, Party, Referral
+from referrals.models import Consultation, DeadlineStatus, LeaderCase, Party, Referral
 from referrals.permissions import can_see_personal_data, referrals_visible_to
 from referrals.registry import registry
 from referrals.serializers import party_json
@@ -74,6 +75,8 @@ def ledger_columns() -> list[Column]:
         Column(_("交办批次"), 14),
         Column(_("上报期限"), 12),
         Column(_("上报日期"), 12),
+        Column(_("律师咨询批次"), 10),
+        Column(_("律师咨询人次"), 10),
         Column(_("登记时间"), 17),
     ]
 
@@ -83,8 +86,14 @@ def ledger_queryset(user, params) -> QuerySet[Referral]:
     qs = filter_referrals(referrals_visible_to(user), params)
     sections = registry.sections
     prefetch = [p for name in LEDGER_SECTIONS if name in sections for p in sections[name].prefetch]
+    # 律师咨询 linked to the referral, as 批次 and 人次 (subqueries: the parties' prefetch stays one query).
+    linked = Consultation.objects.filter(referral=OuterRef("pk")).order_by().values("referral")
     return (
-        qs.select_related("origin", "target", "region__parent", "lead_mediator", "assignment")
+        qs.annotate(
+            consultation_batches=Coalesce(Subquery(linked.annotate(n=Count("pk")).values("n")), 0),
+            consultation_persons=Coalesce(Subquery(linked.annotate(n=Sum("persons")).values("n")), 0),
+        )
+        .select_related("origin", "target", "region__parent", "lead_mediator", "assignment")
         .prefetch_related(
             "parties",
             Prefetch("leader_cases", queryset=LeaderCase.objects.filter(removed_on__isnull=True), to_attr="leaders"),
@@ -164,6 +173,8 @@ def ledger_rows(user, referrals: Iterable[Referral]) -> Iterator[list]:
             handed.batch if handed else "",
             handed.report_due_on if handed else None,
             handed.reported_on if handed else None,
+            r.consultation_batches,
+            r.consultation_persons,
             r.created_at,
         ]
 

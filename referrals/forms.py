@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from referrals import ethnic_groups, permissions
+from referrals.errors import InvalidInput
 from referrals.intake import (
     ORGANISATION_ETHNICITY,
     PartyInput,
@@ -16,6 +17,7 @@ from referrals.intake import (
     clean_identifiers,
     petition_acceptance_errors,
 )
+from referrals.lawyers import check_consultation, check_lawyer
 from referrals.models import (
     Assignment,
     DeclineReason,
@@ -540,6 +542,17 @@ class ReportBackForm(ActionForm):
         self.fields["reported_on"].initial = timezone.localdate()
 
 
+def add_rule_errors(form: forms.Form, check, **values) -> None:
+    """Say the rule's own mistakes (a formula prefix, a date in the future...) together with the form's,
+    on the first send: each at its field, unless the form has already said something there."""
+    try:
+        check(**values)
+    except InvalidInput as exc:
+        for field, found in exc.errors.items():
+            if field in form.fields and field not in form.errors:
+                form.add_error(field, found)
+
+
 class LawyerForm(forms.Form):
     """A lawyer for the office's roster (``referrals/lawyers.py`` checks the values). Someone who keeps
     several offices' rosters chooses the office; for everyone else it is their own."""
@@ -561,6 +574,12 @@ class LawyerForm(forms.Form):
         else:
             del self.fields["office"]
 
+    def clean(self):
+        data = super().clean()
+        raw = {k: data.get(k, self.data.get(k, "")) or "" for k in ("name", "kind", "firm", "licence_no", "mobile")}
+        add_rule_errors(self, check_lawyer, **raw)
+        return data
+
 
 class ConsultationForm(forms.Form):
     """One consultation (一批): the lawyer, the day, the persons, the topic, optionally a referral."""
@@ -577,6 +596,12 @@ class ConsultationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["lawyer"].queryset = lawyers
         self.fields["held_on"].initial = timezone.localdate()
+
+    def clean(self):
+        data = super().clean()
+        values = {k: data.get(k) for k in ("held_on", "persons")}
+        add_rule_errors(self, check_consultation, **values, topic=data.get("topic", ""))
+        return data
 
 
 def visible_referral(user, number: str) -> Referral:

@@ -197,22 +197,10 @@ def record_consultation(
     errors: dict[str, list[str]] = {}
     if not lawyer.active:
         errors["lawyer"] = [_("该律师已不在册，不能登记新的咨询。")]
-    if held_on is None:
-        errors["held_on"] = [_("请填写咨询日期。")]
-    else:
-        try:
-            validate_plausible_date(held_on)
-        except ValidationError as exc:
-            errors["held_on"] = list(exc.messages)
-    if persons is None or not 1 <= persons <= PERSONS_MAX:
-        errors["persons"] = [_("人数应为 1 至 %d 之间的整数。") % PERSONS_MAX]
-    topic = " ".join((topic or "").split())
-    if not topic:
-        errors["topic"] = [_("请填写咨询事项。")]
-    elif len(topic) > TOPIC_MAX:
-        errors["topic"] = [_("咨询事项不能超过%d个字。") % TOPIC_MAX]
-    elif topic.startswith(FORMULA_START):
-        errors["topic"] = [_("咨询事项不能以 =、+、-、@ 开头。")]
+    try:
+        topic = check_consultation(held_on=held_on, persons=persons, topic=topic)
+    except InvalidInput as exc:
+        errors |= exc.errors
     if referral is not None and referral.origin_id != lawyer.office_id:
         errors["referral"] = [_("只能关联本信访部门登记的案件。")]
     if errors:
@@ -230,6 +218,31 @@ def record_consultation(
         }
         s.data = {"consultation": consultation.pk, "lawyer": lawyer.pk, "persons": persons, "held_on": str(held_on)}
     return consultation
+
+
+def check_consultation(*, held_on: datetime.date | None, persons: int | None, topic: str) -> str:
+    """The consultation's own values (the page form asks this too, so every mistake is said at once);
+    the topic as stored. ``InvalidInput`` naming each mistake."""
+    errors: dict[str, list[str]] = {}
+    if held_on is None:
+        errors["held_on"] = [_("请填写咨询日期。")]
+    else:
+        try:
+            validate_plausible_date(held_on)
+        except ValidationError as exc:
+            errors["held_on"] = list(exc.messages)
+    if persons is None or not 1 <= persons <= PERSONS_MAX:
+        errors["persons"] = [_("人数应为 1 至 %d 之间的整数。") % PERSONS_MAX]
+    topic = " ".join((topic or "").split())
+    if not topic:
+        errors["topic"] = [_("请填写咨询事项。")]
+    elif len(topic) > TOPIC_MAX:
+        errors["topic"] = [_("咨询事项不能超过%d个字。") % TOPIC_MAX]
+    elif topic.startswith(FORMULA_START):
+        errors["topic"] = [_("咨询事项不能以 =、+、-、@ 开头。")]
+    if errors:
+        raise InvalidInput(errors)
+    return topic
 
 
 def referral_by_number(user, number: str) -> Referral | None:

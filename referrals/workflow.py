@@ -608,7 +608,10 @@ def may_escalate(referral: Referral) -> bool:
     without agreement, or mediating ``ESCALATE_AFTER_OVERDUE_DAYS`` days past the deadline."""
     rules = settings.FANGDIAO
     if referral.state == State.FAILED:
-        return failed_rounds_at_tier(referral) >= rules["ESCALATE_AFTER_FAILED_ROUNDS"]
+        needed = rules["ESCALATE_AFTER_FAILED_ROUNDS"]
+        # The round that just failed is one: counted from the history only when more are needed (the
+        # rule is read for every row of a supervisor's list).
+        return needed <= 1 or failed_rounds_at_tier(referral) >= needed
     if referral.state == State.MEDIATING and referral.due_on is not None:
         late = (timezone.localdate() - referral.due_on).days
         return late >= max(rules["ESCALATE_AFTER_OVERDUE_DAYS"], 1)

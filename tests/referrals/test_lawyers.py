@@ -14,6 +14,7 @@ from referrals import lawyers
 from referrals.models import Consultation, Lawyer, TimelineEvent
 from tests import factories as f
 from tests.conftest import api, login
+from tests.referrals.test_exports import ledger, records
 from townships.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -291,3 +292,40 @@ def test_someone_keeping_two_offices_chooses_the_roster_on_the_page(people):
     assert chosen.status_code == 302 and Lawyer.objects.get().office == taishan
     # One office: no choice offered, their own office.
     assert 'name="office"' not in login(people.officer).get("/referrals/lawyers/").content.decode()
+
+
+def test_the_page_forms_say_the_rules_mistakes_with_the_forms_own_on_the_first_send(people, roster):
+    """Found by the outside probe: a missing field hid the rule's own mistakes (a formula prefix, a
+    date in the future) until the next send."""
+    officer = login(people.officer)
+    lawyer = officer.post("/referrals/lawyers/add/", {"name": "", "kind": "lawyer", "firm": "=HYPERLINK(1)"})
+    page = lawyer.content.decode()
+    assert lawyer.status_code == 400
+    assert "执业机构（律师事务所）" in page and "不能以 =、+、-、@ 开头" in page  # the rule's, on the firm
+    future = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    consult = officer.post(
+        "/referrals/lawyers/consultations/add/",
+        {"lawyer": roster[0].pk, "held_on": future, "persons": "", "topic": "=cmd"},
+    )
+    page = consult.content.decode()
+    assert consult.status_code == 400
+    assert "日期不能晚于今天" in page  # the future date is said at once
+    assert "咨询事项不能以 =、+、-、@ 开头" in page
+    assert not Consultation.objects.filter(topic="=cmd").exists()
+
+
+def test_the_ledger_counts_each_referrals_consultations(people, story, roster):
+    referral, other = story.submitted(), story.submitted()
+    for persons in (2, 3):
+        lawyers.record_consultation(
+            by=people.officer,
+            lawyer=roster[0],
+            held_on=timezone.localdate(),
+            persons=persons,
+            topic="相邻关系纠纷",
+            referral=referral,
+        )
+    _response, sheet = ledger(people.officer)
+    rows = {r["编号"]: r for r in records(sheet)}
+    assert (rows[referral.number]["律师咨询批次"], rows[referral.number]["律师咨询人次"]) == (2, 5)
+    assert (rows[other.number]["律师咨询批次"], rows[other.number]["律师咨询人次"]) == (0, 0)
