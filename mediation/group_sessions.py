@@ -148,7 +148,8 @@ class GroupSessionForm(forms.Form):
     def __init__(self, *args, choices: list[Referral], **kwargs):
         kwargs.setdefault("auto_id", "id_group_session_%s")
         super().__init__(*args, **kwargs)
-        self.fields["referrals"].queryset = Referral.objects.filter(pk__in=[r.pk for r in choices]).order_by("pk")
+        chosen = Referral.objects.filter(pk__in=[r.pk for r in choices]).select_related("target").order_by("pk")
+        self.fields["referrals"].queryset = chosen
         self.fields["referrals"].label_from_instance = lambda r: f"{r.number}（{r.target.name if r.target else ''}）"
         committees = {r.target_id for r in choices}
         self.fields["mediators"].queryset = Mediator.objects.filter(committee_id__in=committees, active=True).order_by(

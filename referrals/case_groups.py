@@ -105,7 +105,7 @@ def _text(value: str, field: str, limit: int, errors: dict, *, required: str = "
     elif len(value) > limit:
         errors[field] = [_("不能超过%d个字。") % limit]
     elif value.startswith(FORMULA_START):
-        # Names and notes go to Excel exports: a leading =, +, - or @ would be read as a formula there.
+        # As every name the bureau keeps: copied into a spreadsheet, a leading =, +, - or @ would run as a formula.
         errors[field] = [_("不能以 =、+、-、@ 开头。")]
     return value
 

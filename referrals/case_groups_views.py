@@ -21,9 +21,10 @@ def _errors_to(form, exc: InvalidInput) -> None:
         form.add_error(field if field in form.fields else None, found)
 
 
-def group_list(request: HttpRequest, *, form: CaseGroupForm | None = None, status: int = 200) -> HttpResponse:
+def group_list(request: HttpRequest) -> HttpResponse:
     """GET: the groups the user may see; POST: set one up (the page again with each mistake otherwise)."""
     leads = case_groups.lead_choices(request.user)
+    form, status = None, 200
     if request.method == "POST":
         form = CaseGroupForm(request.POST, leads=leads, auto_id="id_group_%s")
         if form.is_valid():
