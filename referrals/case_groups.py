@@ -21,6 +21,8 @@ describes (「建立10个专项工作小组负责开展信访类案化解工作�
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -37,6 +39,11 @@ from townships import regions
 from townships.models import Membership, Organisation, Role
 from townships.validators import FORMULA_START
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from referrals.permissions import Actor, AnyUser
+
 LEAD_KINDS = (Organisation.Kind.PETITION_OFFICE, Organisation.Kind.JUSTICE_BUREAU)
 LEAD_ROLES = (Role.OFFICER, Role.REVIEWER, Role.DISPATCHER, Role.SUPERVISOR)
 NAME_MAX = CaseGroup._meta.get_field("name").max_length
@@ -49,20 +56,22 @@ NOTE_MAX = CaseGroupNote._meta.get_field("text").max_length
 # --- Who -------------------------------------------------------------------------------------
 
 
-def lead_choices(user) -> QuerySet[Organisation]:
+def lead_choices(user: AnyUser) -> QuerySet[Organisation]:
     """The organisations the user may lead a group for (a petition office or a justice bureau of theirs)."""
+    if user.pk is None:  # not signed in
+        return Organisation.objects.none()
     if user.is_superuser:
         return Organisation.objects.filter(kind__in=LEAD_KINDS, active=True).order_by("region__code", "name")
-    led = Membership.objects.filter(user=user, role__in=LEAD_ROLES).values("organisation_id")
+    led = Membership.objects.filter(user_id=user.pk, role__in=LEAD_ROLES).values("organisation_id")
     return Organisation.objects.filter(pk__in=led, kind__in=LEAD_KINDS).order_by("region__code", "name")
 
 
-def groups_visible_to(user) -> QuerySet[CaseGroup]:
+def groups_visible_to(user: AnyUser) -> QuerySet[CaseGroup]:
     if not user.is_authenticated:
         return CaseGroup.objects.none()
     if user.is_superuser:
         return CaseGroup.objects.all()
-    own = Membership.objects.filter(user=user).values("organisation_id")
+    own = Membership.objects.filter(user_id=user.pk).values("organisation_id")
     areas = permissions.grants_of(user).region_codes("supervise_region")
     # A committee mediating a member sees the group too: it holds the combined sessions.
     handling = CaseGroupMember.objects.filter(removed_at__isnull=True, referral__target__in=own).values("group_id")
@@ -73,7 +82,7 @@ def groups_visible_to(user) -> QuerySet[CaseGroup]:
     )
 
 
-def group_for(user, pk: int) -> CaseGroup:
+def group_for(user: AnyUser, pk: int) -> CaseGroup:
     """The group if the user may see it; 404 otherwise (whether or not it exists)."""
     group = groups_visible_to(user).select_related("lead_organisation").filter(pk=pk).first()
     if group is None:
@@ -81,28 +90,28 @@ def group_for(user, pk: int) -> CaseGroup:
     return group
 
 
-def manages(user, group: CaseGroup) -> bool:
+def manages(user: AnyUser, group: CaseGroup) -> bool:
     return lead_choices(user).filter(pk=group.lead_organisation_id).exists()
 
 
-def require_manager(user, group: CaseGroup) -> None:
+def require_manager(user: AnyUser, group: CaseGroup) -> None:
     if not manages(user, group):
         raise Forbidden(_("只有牵头单位的工作人员可以管理本类案。"))
 
 
-def may_join(actor, referral: Referral) -> bool:
+def may_join(actor: Actor, referral: Referral) -> bool:
     """The ``who`` of joining and leaving: a part in the referral on the side that leads groups."""
-    return actor.origin_officer or actor.origin_reviewer or actor.supervisor or actor.router
+    return bool(actor.origin_officer or actor.origin_reviewer or actor.supervisor or actor.router)
 
 
 # --- Writing ---------------------------------------------------------------------------------
 
 
-def _text(value: str, field: str, limit: int, errors: dict, *, required: str = "") -> str:
+def _text(value: str, field: str, limit: int | None, errors: dict[str, list[str]], *, required: str = "") -> str:
     value = (value or "").strip()
     if required and not value:
         errors[field] = [required]
-    elif len(value) > limit:
+    elif limit is not None and len(value) > limit:
         errors[field] = [_("不能超过%d个字。") % limit]
     elif value.startswith(FORMULA_START):
         # As every name the bureau keeps: copied into a spreadsheet, a leading =, +, - or @ would run as a formula.
@@ -111,7 +120,7 @@ def _text(value: str, field: str, limit: int, errors: dict, *, required: str = "
 
 
 def create_group(
-    *, by, name: str, lead_organisation: Organisation | None, description: str = "", working_group: str = ""
+    *, by: Any, name: str, lead_organisation: Organisation | None, description: str = "", working_group: str = ""
 ) -> CaseGroup:
     """Set up a 类案 group led by one of the user's organisations; ``InvalidInput`` naming every mistake."""
     errors: dict[str, list[str]] = {}
@@ -124,10 +133,11 @@ def create_group(
         errors["lead_organisation"] = [_("牵头单位须为您所在的信访部门或司法局。")]
     if errors:
         raise InvalidInput(errors)
+    assert lead_organisation is not None  # refused above otherwise
     return CaseGroup.objects.create(lead_organisation=lead_organisation, created_by=by, **values)
 
 
-def join_case_group(referral: Referral, *, by, group: CaseGroup) -> CaseGroupMember:
+def join_case_group(referral: Referral, *, by: Any, group: CaseGroup) -> CaseGroupMember:
     """Put a referral the user may see into the group (列入类案). 403 unless the user manages the group and
     has a part in the referral; 400 if it is in the group already."""
     require_manager(by, group)
@@ -142,7 +152,7 @@ def join_case_group(referral: Referral, *, by, group: CaseGroup) -> CaseGroupMem
     return member
 
 
-def leave_case_group(referral: Referral, *, by, group: CaseGroup, reason: str) -> CaseGroupMember:
+def leave_case_group(referral: Referral, *, by: Any, group: CaseGroup, reason: str) -> CaseGroupMember:
     """Take a referral out of the group (移出类案), with the reason; the entry is kept."""
     require_manager(by, group)
     errors: dict[str, list[str]] = {}
@@ -160,7 +170,7 @@ def leave_case_group(referral: Referral, *, by, group: CaseGroup, reason: str) -
     return member
 
 
-def add_note(group: CaseGroup, *, by, text: str) -> CaseGroupNote:
+def add_note(group: CaseGroup, *, by: Any, text: str) -> CaseGroupNote:
     """A working note of the group (工作记录), by its managers."""
     require_manager(by, group)
     errors: dict[str, list[str]] = {}
@@ -173,7 +183,7 @@ def add_note(group: CaseGroup, *, by, text: str) -> CaseGroupNote:
 # --- Reading ---------------------------------------------------------------------------------
 
 
-def referral_by_number(user, number: str) -> Referral:
+def referral_by_number(user: AnyUser, number: str) -> Referral:
     """A referral the user may see, by its number as typed on the group page; 400 naming it otherwise
     (a number the user may not see reads as unknown: nothing says it exists)."""
     number = (number or "").strip().upper()
@@ -183,7 +193,7 @@ def referral_by_number(user, number: str) -> Referral:
     return found
 
 
-def members(group: CaseGroup, user) -> tuple[list[Referral], int]:
+def members(group: CaseGroup, user: AnyUser) -> tuple[list[Referral], int]:
     """The group's current member referrals the user may see (oldest first, with what a table of them
     shows), and how many other members there are."""
     active = CaseGroupMember.objects.filter(group=group, removed_at__isnull=True)
@@ -202,13 +212,13 @@ def with_counts(groups: QuerySet[CaseGroup]) -> QuerySet[CaseGroup]:
     )
 
 
-def groups_of(referral: Referral, user) -> list[CaseGroup]:
+def groups_of(referral: Referral, user: AnyUser) -> list[CaseGroup]:
     """The groups the referral is in now that the user may see."""
     entries = CaseGroupMember.objects.filter(referral=referral, removed_at__isnull=True).values("group_id")
     return list(groups_visible_to(user).filter(pk__in=entries).order_by("pk"))
 
 
-def groups_panel(request, referral: Referral) -> dict | None:
+def groups_panel(request: HttpRequest, referral: Referral) -> dict[str, Any] | None:
     found = groups_of(referral, request.user)
     if not found:
         return None

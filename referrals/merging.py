@@ -17,6 +17,8 @@ the fold undone completely.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,11 +28,16 @@ from referrals.models import Referral, State, TimelineEvent
 from referrals.registry import Action, Extension, Panel
 from referrals.steps import step
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from referrals.permissions import Actor, AnyUser
+
 NOT_FOUND = gettext_lazy("未找到可并入的本部门案件。")
 
 
-def may_merge(actor, referral: Referral) -> bool:
-    return actor.origin_officer or actor.origin_reviewer
+def may_merge(actor: Actor, referral: Referral) -> bool:
+    return bool(actor.origin_officer or actor.origin_reviewer)
 
 
 def mergeable(referral: Referral) -> bool:
@@ -39,7 +46,7 @@ def mergeable(referral: Referral) -> bool:
     return referral.merged_into_id is None and referral.state != State.CLOSED
 
 
-def _note_on(survivor: Referral, by, action: str, note: str, data: dict) -> None:
+def _note_on(survivor: Referral, by: Any, action: str, note: str, data: dict[str, object]) -> None:
     # The survivor's own history says what came into it and went out again (no state changes there).
     TimelineEvent.objects.create(
         referral=survivor,
@@ -52,7 +59,7 @@ def _note_on(survivor: Referral, by, action: str, note: str, data: dict) -> None
     )
 
 
-def merge_referral(referral: Referral, *, by, into: Referral, reason: str) -> Referral:
+def merge_referral(referral: Referral, *, by: Any, into: Referral, reason: str) -> Referral:
     """Fold ``referral`` into ``into`` (合并). 400 for itself, another office's referral, a survivor that
     is itself merged, or no reason."""
     errors: dict[str, list[str]] = {}
@@ -80,7 +87,7 @@ def merge_referral(referral: Referral, *, by, into: Referral, reason: str) -> Re
     return referral
 
 
-def unmerge_referral(referral: Referral, *, by, note: str = "") -> Referral:
+def unmerge_referral(referral: Referral, *, by: Any, note: str = "") -> Referral:
     """Undo the merge (撤销合并): the referral stands on its own again, as it was."""
     with step(referral, by=by, action="unmerge") as s:
         r = s.referral
@@ -92,7 +99,7 @@ def unmerge_referral(referral: Referral, *, by, note: str = "") -> Referral:
     return referral
 
 
-def merged_json(referral: Referral, user, full: bool = False) -> dict | None:
+def merged_json(referral: Referral, user: AnyUser, full: bool = False) -> dict[str, Any] | None:
     """The pointer a merged referral answers with (the survivor, if the user may see it)."""
     if referral.merged_into_id is None:
         return None
@@ -105,12 +112,12 @@ def merged_json(referral: Referral, user, full: bool = False) -> dict | None:
     }
 
 
-def merged_from(referral: Referral, user) -> list[Referral]:
+def merged_from(referral: Referral, user: AnyUser) -> list[Referral]:
     """The referrals merged into this one that the user may see."""
     return list(permissions.referrals_visible_to(user).filter(merged_into=referral).order_by("pk"))
 
 
-def merge_panel(request, referral: Referral) -> dict | None:
+def merge_panel(request: HttpRequest, referral: Referral) -> dict[str, Any] | None:
     """The referral page's word on a merge: the survivor it was folded into, or what was folded into it."""
     pointer = merged_json(referral, request.user)
     folded = merged_from(referral, request.user)
