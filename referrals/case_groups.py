@@ -186,10 +186,10 @@ def add_note(group: CaseGroup, *, by: Any, text: str) -> CaseGroupNote:
 def referral_by_number(user: AnyUser, number: str) -> Referral:
     """A referral the user may see, by its number as typed on the group page; 400 naming it otherwise
     (a number the user may not see reads as unknown: nothing says it exists)."""
-    number = (number or "").strip().upper()
-    found = permissions.referrals_visible_to(user).filter(number=number).first() if number else None
+    found = permissions.visible_by_number(user, number)
     if found is None:
-        raise InvalidInput({"referral": [_("未找到您可查看的案件：%s") % (number or "—")]})
+        shown = permissions.typed_number(number) or "—"
+        raise InvalidInput({"referral": [_("未找到您可查看的案件：%s") % shown]})
     return found
 
 

@@ -320,8 +320,7 @@ class MergeForm(ActionForm):
     reason = forms.CharField(label=_("合并原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean_into(self) -> Referral:
-        number = self.cleaned_data["into"].strip().upper()
-        found = permissions.referrals_visible_to(self.user).filter(number=number).first()
+        found = permissions.visible_by_number(self.user, self.cleaned_data["into"])
         if found is None:
             raise forms.ValidationError(_("未找到可并入的本部门案件。"))
         return found
@@ -606,10 +605,9 @@ class ConsultationForm(forms.Form):
 
 def visible_referral(user, number: str) -> Referral:
     """A referral the user may see, by its number; a form error otherwise (never saying whether it exists)."""
-    key = "".join((number or "").split()).upper()
-    found = permissions.referrals_visible_to(user).filter(number=key).first() if key else None
+    found = permissions.visible_by_number(user, number)
     if found is None:
-        raise ValidationError(_("未找到您有权查看的案件：%s") % key)
+        raise ValidationError(_("未找到您有权查看的案件：%s") % permissions.typed_number(number))
     return found
 
 

@@ -247,10 +247,10 @@ def check_consultation(*, held_on: datetime.date | None, persons: int | None, to
 
 def referral_by_number(user, number: str) -> Referral | None:
     """A referral the user may see, by its number (None for an empty one; 400 for one not found)."""
-    key = "".join((number or "").split()).upper()
+    key = permissions.typed_number(number)
     if not key:
         return None
-    found = permissions.referrals_visible_to(user).filter(number=key).first()
+    found = permissions.visible_by_number(user, key)
     if found is None:
         raise InvalidInput({"referral": [_("未找到您有权查看的案件：%s") % key]})
     return found

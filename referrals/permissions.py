@@ -123,6 +123,18 @@ def _ids_of_organisations(user: AuthUser, member_of: frozenset[int]) -> QuerySet
     )
 
 
+def typed_number(text: str) -> str:
+    """A referral number as someone typed it, as stored: spaces dropped, letters upper-case."""
+    return "".join((text or "").split()).upper()
+
+
+def visible_by_number(user: AnyUser, text: str) -> Referral | None:
+    """The referral of this number if the user may see it, else None: a number the user may not see
+    reads exactly as one that does not exist."""
+    number = typed_number(text)
+    return referrals_visible_to(user).filter(number=number).first() if number else None
+
+
 def referrals_visible_in_area(user: AnyUser, codes: tuple[str, ...]) -> QuerySet[Referral]:
     """Visible referrals within the regions ``codes``, for statistics over an area.
 
