@@ -378,6 +378,8 @@ SPECTACULAR_SETTINGS = {
         "LawyerKindEnum": "referrals.models.Lawyer.Kind",
         "LinkKindEnum": "referrals.models.ReferralLink.Kind",
         "TierEnum": "referrals.models.Tier",
+        "AppealKindEnum": "referrals.models.Appeal.Kind",
+        "AppealOutcomeEnum": "referrals.models.Appeal.Outcome",
     },
 }
 
@@ -442,6 +444,8 @@ class FangdiaoSettings(TypedDict):
     REPEAT_HINTS_PER_DAY: int
     ESCALATE_AFTER_FAILED_ROUNDS: int
     ESCALATE_AFTER_OVERDUE_DAYS: int
+    APPEAL_REQUEST_DAYS: int
+    APPEAL_ANSWER_DAYS: int
 
 
 FANGDIAO: FangdiaoSettings = {
@@ -476,6 +480,10 @@ FANGDIAO: FangdiaoSettings = {
     # ended without agreement, or once its mediation is this many days past its deadline.
     "ESCALATE_AFTER_FAILED_ROUNDS": env_int("ESCALATE_AFTER_FAILED_ROUNDS", 1, minimum=1),
     "ESCALATE_AFTER_OVERDUE_DAYS": env_int("ESCALATE_AFTER_OVERDUE_DAYS", 10, minimum=0),
+    # 复查 / 复核 (信访工作条例 Arts. 35–36): asked for within 30 days of receiving the reply (or the 复查
+    # opinion), answered within 30 days of receiving the request, hearing time not counted.
+    "APPEAL_REQUEST_DAYS": env_int("CLOCK_APPEAL_REQUEST_DAYS", 30, minimum=1),
+    "APPEAL_ANSWER_DAYS": env_int("CLOCK_APPEAL_ANSWER_DAYS", 30, minimum=1),
 }
 
 # Names and titles shown in the page header.

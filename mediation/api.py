@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from core.audit import log_access
 from core.models import AccessLog
 from core.openapi import error_responses
+from lib.uploads import download
 from mediation import workflow
 from mediation.dossier import AS_NEEDED, MISSING, MUST, NOT_NEEDED, PRESENT, dossier
 from mediation.models import Attachment, FollowUp, MediationSession, SupervisionOrder
@@ -234,12 +235,4 @@ def serve_attachment(request, pk: int, aid: int) -> FileResponse:
         referral=referral,
         detail={"attachment": attachment.pk, "kind": attachment.kind, "sha256": attachment.sha256},
     )
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return download(attachment.file, name=attachment.original_name, content_type=attachment.content_type)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from referrals.models import (
+    Appeal,
     DeclineReason,
     LeaderCase,
     Party,
@@ -203,3 +204,72 @@ class UnlinkSerializer(serializers.Serializer):
 # --- Output ----------------------------------------------------------------------------------
 # Schema-only serializers: they describe the JSON the method fields below return, so that
 # /api/schema/ tells clients (and schemathesis) the real shape.
+
+
+def _date_messages(missing: str) -> dict[str, str]:
+    return {"required": missing, "null": missing, "invalid": _("日期格式应为 YYYY-MM-DD。")}
+
+
+class ReplySerializer(serializers.Serializer):
+    """答复意见送达: the day the petitioner received the written reply."""
+
+    delivered_on = serializers.DateField(error_messages=_date_messages(_("请填写答复意见送达日期。")))
+
+
+class RegisterAppealSerializer(serializers.Serializer):
+    """A 复查 or 复核 request (whichever is next for the referral)."""
+
+    kind = serializers.ChoiceField(
+        choices=Appeal.Kind.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="review 复查 or re_review 复核; left out: whichever is next (400 if it is not the next)",
+    )
+    requested_on = serializers.DateField(
+        help_text="the day the office received the request",
+        error_messages=_date_messages(_("请填写收到申请的日期。")),
+    )
+    grounds = serializers.CharField(
+        max_length=2000, allow_blank=True, help_text="the petitioner's request and reasons (申请理由)"
+    )
+    lawyer = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="a lawyer of the keeping office's active roster"
+    )
+    body = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="the deciding body, when the office above is not in this system (e.g. 广东省信访局)",
+    )
+
+
+class AnswerAppealSerializer(serializers.Serializer):
+    """复查 / 复核 意见 (or, without an outcome, a hearing's days): JSON, or multipart with ``document``."""
+
+    outcome = serializers.ChoiceField(
+        choices=Appeal.Outcome.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="upheld 维持, "
+        "changed 变更, revoked 撤销, withdrawn 申请人撤回; left out with hearing_days: records the hearing only",
+    )
+    decided_on = serializers.DateField(
+        required=False, allow_null=True, default=None, error_messages=_date_messages(_("请填写意见日期。"))
+    )
+    opinion = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    delivered_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="the day the opinion reached the petitioner (opens the 复核 window)",
+        error_messages=_date_messages(""),
+    )
+    hearing_days = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="days of a hearing (听证), not counted in the clock"
+    )
+    document = serializers.FileField(
+        required=False, allow_null=True, default=None, help_text="the opinion as issued: PDF, image or Word"
+    )

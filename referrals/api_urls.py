@@ -2,6 +2,7 @@ from django.urls import path
 
 from referrals import (
     api,
+    appeals_api,
     assignments_api,
     case_groups_api,
     lawyers_api,
@@ -22,6 +23,14 @@ urlpatterns = [
         "referrals/<int:pk>/assignment/", assignments_api.ReferralAssignment.as_view(), name="api-referral-assignment"
     ),
     path("assignments/", assignments_api.AssignmentList.as_view(), name="api-assignments"),
+    path("referrals/<int:pk>/reply/", appeals_api.ReferralReply.as_view(), name="api-referral-reply"),
+    path("referrals/<int:pk>/appeals/", appeals_api.ReferralAppeals.as_view(), name="api-referral-appeals"),
+    path(
+        "referrals/<int:pk>/appeals/answer/",
+        appeals_api.ReferralAppealAnswer.as_view(),
+        name="api-referral-appeal-answer",
+    ),
+    path("appeals/", appeals_api.AppealList.as_view(), name="api-appeals"),
     path("referrals/<int:pk>/links/", links_api.ReferralLinks.as_view(), name="api-referral-links"),
     path("referrals/<int:pk>/links/<int:other>/", links_api.ReferralLink.as_view(), name="api-referral-link"),
     path("case-groups/", case_groups_api.CaseGroups.as_view(), name="api-case-groups"),

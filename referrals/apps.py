@@ -8,7 +8,16 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications import kinds
-        from referrals import assignments, case_groups, lawyers, leader_cases, links, merging, signals  # noqa: F401
+        from referrals import (  # noqa: F401
+            appeals,
+            assignments,
+            case_groups,
+            lawyers,
+            leader_cases,
+            links,
+            merging,
+            signals,
+        )
         from referrals.actions import extension
         from referrals.notices import Notice
         from referrals.registry import registry
@@ -20,4 +29,5 @@ class ReferralsConfig(AppConfig):
         registry.register(links.extension())  # 关联案件
         registry.register(case_groups.extension())  # 类案
         registry.register(merging.extension())  # 合并
+        registry.register(appeals.extension())  # 复查复核
         kinds.register(Notice)

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from core.audit import log_access
 from core.models import AccessLog
 from core.openapi import error_responses
+from lib.uploads import download
 from referrals import assignments, permissions
 from referrals.actions import perform_posted
 from referrals.errors import InvalidInput
@@ -103,9 +104,4 @@ def serve_report(request, pk: int) -> FileResponse:
     if a is None or not a.report_file:
         raise Http404(_("本案没有上报材料。"))
     log_access(request, AccessLog.Action.DOWNLOAD_ATTACHMENT, referral=referral, detail={"assignment_report": a.pk})
-    response = FileResponse(
-        a.report_file.open("rb"), as_attachment=True, filename=a.report_file_name, content_type=a.report_file_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return download(a.report_file, name=a.report_file_name, content_type=a.report_file_type)

@@ -160,6 +160,91 @@ class Lawyer(models.Model):
         return f"{self.name}（{self.firm}）"
 
 
+def appeal_document_path(instance: Appeal, filename: str) -> str:
+    return filename  # referrals/appeals.py names it by the content's hash
+
+
+class Appeal(models.Model):
+    """复查 or 复核: the petitioner contests the written reply to a closed referral before the office of
+    the level above (信访工作条例 Arts. 35–36), which answers within 30 days (hearing time excluded).
+
+    Kept by ``office``: the petition office above the one whose decision is contested. Where that
+    office is not in this system (the city's own referrals go to the province), the contested office
+    records the higher body's handling itself and names it in ``body``. At most one 复查 and one 复核
+    per referral; the rules are in ``referrals/appeals.py``.
+    """
+
+    class Kind(models.TextChoices):
+        REVIEW = "review", _("复查")
+        RE_REVIEW = "re_review", _("复核")
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("维持")
+        CHANGED = "changed", _("变更")
+        REVOKED = "revoked", _("撤销")
+        WITHDRAWN = "withdrawn", _("申请人撤回")
+
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.CASCADE, related_name="appeals")
+    kind = models.CharField(_("类别"), max_length=16, choices=Kind.choices)
+    office = models.ForeignKey(
+        "townships.Organisation", verbose_name=_("办理机关"), on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.CharField(_("上级办理机关"), max_length=100, blank=True)
+    requested_on = models.DateField(_("收到申请日期"))
+    grounds = models.TextField(_("申请理由"))
+    lawyer = models.ForeignKey(
+        Lawyer, verbose_name=_("参与律师"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
+    )
+    hearing_days = models.PositiveSmallIntegerField(_("听证天数"), default=0)
+    due_on = models.DateField(_("答复期限"))
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    registered_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    outcome = models.CharField(_("办理结果"), max_length=16, choices=Outcome.choices, blank=True)
+    decided_on = models.DateField(_("意见日期"), null=True, blank=True)
+    opinion = models.TextField(_("复查复核意见"), blank=True)
+    delivered_on = models.DateField(_("意见送达日期"), null=True, blank=True)
+    document = models.FileField(_("意见书"), upload_to=appeal_document_path, max_length=200, blank=True)
+    document_name = models.CharField(_("原文件名"), max_length=200, blank=True)
+    document_type = models.CharField(max_length=100, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("意见登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("意见登记时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("复查复核")
+        verbose_name_plural = _("复查复核")
+        ordering = ["referral_id", "requested_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "kind"], name="appeal_once_per_kind"),
+        ]
+        indexes = [
+            models.Index(fields=["office", "requested_on"], name="appeal_office_requested"),
+            # The sweep's "not answered yet, due by" look-up.
+            models.Index(fields=["due_on"], condition=Q(decided_on__isnull=True), name="appeal_open_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.referral_id}"
+
+    @property
+    def is_open(self) -> bool:
+        """Not answered yet: the clock runs."""
+        return self.decided_on is None
+
+    @property
+    def finished(self) -> bool:
+        """Answered and the answer delivered (or withdrawn): nothing more to record on it."""
+        return self.outcome == self.Outcome.WITHDRAWN or self.delivered_on is not None
+
+
 class Consultation(models.Model):
     """法律咨询: one visit (批) of persons (人次) a roster lawyer advised at the petition office, about a
     topic, optionally for a referral — counted as the report does («驻点律师共为101批284人次提供法律咨询服务»)."""

@@ -26,7 +26,7 @@ from lib.spreadsheets import Column, SheetWriter, dated_filename, new_workbook, 
 from referrals.api import FILTER_PARAMETERS
 from referrals.assignments import assignment_of
 from referrals.filters import FilterError, filter_referrals
-from referrals.models import Consultation, DeadlineStatus, LeaderCase, Party, Referral
+from referrals.models import Appeal, Consultation, DeadlineStatus, LeaderCase, Party, Referral
 from referrals.permissions import can_see_personal_data, referrals_visible_to
 from referrals.registry import registry
 from referrals.serializers import party_json
@@ -77,6 +77,9 @@ def ledger_columns() -> list[Column]:
         Column(_("上报日期"), 12),
         Column(_("律师咨询批次"), 10),
         Column(_("律师咨询人次"), 10),
+        Column(_("答复意见送达日期"), 13),
+        Column(_("复查"), 22),
+        Column(_("复核"), 22),
         Column(_("登记时间"), 17),
     ]
 
@@ -97,6 +100,7 @@ def ledger_queryset(user, params) -> QuerySet[Referral]:
         .prefetch_related(
             "parties",
             Prefetch("leader_cases", queryset=LeaderCase.objects.filter(removed_on__isnull=True), to_attr="leaders"),
+            Prefetch("appeals", queryset=Appeal.objects.select_related("office")),
             *prefetch,
         )
         .order_by("-id")
@@ -118,6 +122,15 @@ def _outcome(referral: Referral, user, full: bool) -> tuple[str, object]:
         return _("达成协议"), float(amount) if amount not in (None, "") else None
     reason = outcome.get("reason_label") or ""
     return (_("终止调解：%s") % reason) if reason else _("终止调解"), None
+
+
+def _appeal(referral: Referral, kind: str) -> str:
+    """复查 / 复核 as a ledger cell: who, when received, and how it ended (or that it is open)."""
+    a = next((a for a in referral.appeals.all() if a.kind == kind), None)
+    if a is None:
+        return ""
+    ended = a.get_outcome_display() or _("办理中")
+    return f"{a.body or a.office.name} {a.requested_on.isoformat()} {ended}"
 
 
 def ledger_rows(user, referrals: Iterable[Referral]) -> Iterator[list]:
@@ -175,6 +188,8 @@ def ledger_rows(user, referrals: Iterable[Referral]) -> Iterator[list]:
             handed.reported_on if handed else None,
             r.consultation_batches,
             r.consultation_persons,
+            r.reply_delivered_on,
+            *(_appeal(r, kind) for kind in Appeal.Kind.values),
             r.created_at,
         ]
 

@@ -82,8 +82,8 @@ def filter_referrals(
 ) -> QuerySet[Referral]:
     """Apply ``state``, ``category``, ``target``, ``origin``, ``region``, ``overdue``, ``due_soon``,
     ``open``, ``ping_pong``, ``escalated``, ``tier``, ``merged``, ``repeat``, ``from``/``to`` (received),
-    ``assigned``/``assigned_batch``/``report`` (交办件), ``figure`` (the referrals behind
-    statistics figures, ``referrals/stats.py``) and ``search``.
+    ``assigned``/``assigned_batch``/``report`` (交办件), ``appeal``/``appeal_year`` (复查复核), ``figure``
+    (the referrals behind statistics figures, ``referrals/stats.py``) and ``search``.
 
     ``qs`` is what the user may see; ``visible`` the whole of it where ``qs`` is narrower (an area of
     the statistics), so that ``repeat`` finds repeats of any referral the user may open.
@@ -165,6 +165,13 @@ def filter_referrals(
         from referrals.leader_cases import filter_condition as leader_condition
 
         if (condition := leader_condition(value, errors)) is not None:
+            qs = qs.filter(condition)
+    # 复查复核 (referrals/appeals.py): the reply delivered, requests of a kind, by status or outcome.
+    if value := params.get("appeal"):
+        from referrals.appeals import filter_condition as appeal_condition
+
+        condition = appeal_condition(value, params.get("appeal_year", ""), errors, timezone.localdate(now))
+        if condition is not None:
             qs = qs.filter(condition)
     if value := params.get("figure"):
         # The referrals behind a dashboard number, by the statistics' own definition of it.

@@ -214,16 +214,14 @@ class Scope:
         return urlencode({"year": self.year or "", "level": self.level or "", "region": self.region or ""})
 
 
-def parse_year(raw: str, errors: dict[str, list[str]]) -> int | None:
+def parse_year(raw: str, errors: dict[str, list[str]], *, key: str = "year") -> int | None:
     """A year of a list or a report (empty: None, every year); a bad one is named in ``errors``."""
     raw = raw.strip()
     if not raw:
         return None
     if raw.isdigit() and len(raw) == 4 and YEAR_RANGE[0] <= int(raw) <= YEAR_RANGE[1]:
         return int(raw)
-    errors["year"] = [
-        _("年度应为 %(low)d 至 %(high)d 之间的四位数字。") % {"low": YEAR_RANGE[0], "high": YEAR_RANGE[1]}
-    ]
+    errors[key] = [_("年度应为 %(low)d 至 %(high)d 之间的四位数字。") % {"low": YEAR_RANGE[0], "high": YEAR_RANGE[1]}]
     return None
 
 

@@ -116,6 +116,8 @@ class DeadlineKind(models.TextChoices):
     FOLLOWUP = "followup", _("回访期限")
     # A 交办件's report-back day (``Assignment.report_due_on``): only reminders use this kind.
     REPORT = "report", _("交办件上报期限")
+    # A 复查 or 复核 request's answer day (``Appeal.due_on``): only reminders use this kind.
+    APPEAL = "appeal", _("复查复核答复期限")
 
 
 class Tier(models.TextChoices):
@@ -268,6 +270,9 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     # visit (``followed_up_on``, written by mediation's ``add_followup``) satisfies it.
     followup_due_on = models.DateField(_("回访期限"), null=True, blank=True)
     followup_provisional = models.BooleanField(default=False)
+    # The day the petitioner received the office's written reply (书面答复意见送达), recorded once the
+    # referral is closed: the 30 days to ask for 复查 run from it (``referrals/appeals.py``).
+    reply_delivered_on = models.DateField(_("答复意见送达日期"), null=True, blank=True)
     followed_up_on = models.DateField(_("回访日期"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
@@ -738,6 +743,7 @@ class ReferralGroupObjectPermission(GroupObjectPermissionBase):
 # The bureau's own lists and services (referrals/bureau.py) and the statistics' running totals
 # (referrals/cells.py), named here with the rest.
 from referrals.bureau import (  # noqa: E402, F401
+    Appeal,
     Assignment,
     CaseGroup,
     CaseGroupMember,

@@ -18,6 +18,7 @@ class Notice(models.TextChoices):
     REFERRAL_REOPENED = "referral_reopened", _("案件重新调解")
     REFERRAL_ESCALATED = "referral_escalated", _("案件升级调解")
     REFERRAL_WITHDRAWN = "referral_withdrawn", _("案件已撤回")
+    REFERRAL_APPEALED = "referral_appealed", _("复查复核")
     REFERRAL_URGED = "referral_urged", _("催办")
     DEADLINE_DUE_SOON = "deadline_due_soon", _("期限即将届满")
     DEADLINE_OVERDUE = "deadline_overdue", _("案件超期")

@@ -11,6 +11,8 @@ acts for an organisation in a role, and supervisors for a region.
 - Supervisors (justice bureau, judicial office) read everything past draft in their region and
   issue supervision orders; a bureau's dispatchers may re-route a referral returned twice.
 - Past handlers keep read-only access; a referral may also be shared ad hoc (guardian grant).
+- The petition office above that keeps a 复查 or 复核 of a closed referral reads it from then on
+  (``referrals/appeals.py``).
 
 Answers: not visible → 404; visible but not this person's to do → 403 (``Forbidden``); theirs but
 not possible in the current state → 409 (``NotAvailable``).
@@ -29,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from referrals.errors import Forbidden, NotAvailable
 from referrals.models import (
+    Appeal,
     Handling,
     Referral,
     ReferralGroupObjectPermission,
@@ -82,6 +85,7 @@ def referrals_visible_to(user: AnyUser) -> QuerySet[Referral]:
     past_draft = Q(target_id__in=member_of) | regions.within(sorted(areas))
     if member_of:
         past_draft |= Q(pk__in=Handling.objects.filter(organisation_id__in=member_of).values("referral_id"))
+        past_draft |= Q(pk__in=Appeal.objects.filter(office_id__in=member_of).values("referral_id"))
     past_draft |= Q(pk__in=ReferralUserObjectPermission.objects.filter(user=user).values("content_object_id"))
     past_draft |= Q(pk__in=ReferralGroupObjectPermission.objects.filter(group__user=user).values("content_object_id"))
     # A draft is the petition office's own working paper until it is submitted.
@@ -111,6 +115,8 @@ def _ids_of_organisations(user: AuthUser, member_of: frozenset[int]) -> QuerySet
             .exclude(referral__state=State.DRAFT)
             .order_by()
             .values("referral_id"),
+            # The office above that keeps a 复查 or 复核 of a closed referral (referrals/appeals.py).
+            Appeal.objects.filter(office_id__in=member_of).order_by().values("referral_id"),
             ReferralUserObjectPermission.objects.filter(user=user)
             .exclude(content_object__state=State.DRAFT)
             .order_by()
@@ -232,6 +238,8 @@ class Actor:
     supervisor: bool
     router: bool
     member_of: frozenset[int]
+    # The petition offices the user acts for as an officer or a reviewer (复查复核 are kept by an office).
+    petition_offices: frozenset[int] = frozenset()
 
     @classmethod
     def of(cls, user: AnyUser, referral: Referral, *, as_if_held: bool = False) -> Actor:
@@ -240,6 +248,7 @@ class Actor:
         held = as_if_held or held_by_target(referral)
         return cls(
             member_of=g.orgs("view_org_referrals"),
+            petition_offices=g.orgs("refer_from") | g.orgs("review_for"),
             origin_officer=referral.origin_id in g.orgs("refer_from"),
             origin_reviewer=referral.origin_id in g.orgs("review_for"),
             target_handler=held and referral.target_id in g.orgs("handle_for"),
@@ -295,7 +304,7 @@ def require(user: AnyUser, referral: Referral, action: str) -> None:
     if decision == UNAVAILABLE:
         if referral.merged_into_id is not None and action != "unmerge":
             raise NotAvailable(_("本案已并入其他案件，不再单独办理；如需单独办理，请先撤销合并。"))
-        raise NotAvailable(registry.action(action).refused or None)
+        raise NotAvailable(registry.action(action).refusal(referral) or None)
 
 
 def available_actions(user: AnyUser, referral: Referral, kind: str = STEP) -> list[str]:
@@ -407,6 +416,8 @@ def audience(referral: Referral, who: str) -> QuerySet[AuthUser]:
         return members([referral.target_id]) if referral.state != State.DRAFT else User.objects.none()
     if who == "supervisors":
         return supervisors_of(referral) if referral.state != State.DRAFT else User.objects.none()
+    if who == "appeal_keepers":  # the offices keeping a 复查 or 复核 not yet answered
+        return members(referral.appeals.filter(decided_on__isnull=True).values_list("office_id", flat=True))
     raise ValueError(who)
 
 
@@ -417,6 +428,7 @@ def organisations_watching(referral: Referral) -> list[int]:
         if referral.target_id:
             ids.add(referral.target_id)
         ids.update(referral.handlings.values_list("organisation_id", flat=True))
+        ids.update(referral.appeals.values_list("office_id", flat=True))
         codes = regions.ancestors(referral.region_code)
         ids.update(
             Organisation.objects.filter(

@@ -70,8 +70,12 @@ class Action:
     done: StrOrPromise = ""  # what the page says after it worked; default "已<label>"
     confirm: StrOrPromise = ""  # the question a page asks before it runs (irreversible steps)
     # What a 409 says when the action is the user's but not possible now (``when`` is false); the
-    # general "not in this state" message when empty.
-    refused: StrOrPromise = ""
+    # general "not in this state" message when empty. A function of the referral where the reason
+    # depends on it (which of several conditions is missing).
+    refused: StrOrPromise | Callable[[Referral], str] = ""
+
+    def refusal(self, referral: Referral) -> str:
+        return self.refused(referral) if callable(self.refused) else str(self.refused)
 
 
 @dataclass(frozen=True)

@@ -438,6 +438,7 @@ class ReferralSerializer(serializers.ModelSerializer):
     leader = serializers.SerializerMethodField()
     assigned_by = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField()
+    appeals = serializers.SerializerMethodField()
 
     class Meta:
         model = Referral
@@ -490,6 +491,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "leader",
             "assigned_by",
             "links",
+            "appeals",
             "created_at",
             "updated_at",
         ]
@@ -633,6 +635,12 @@ class ReferralSerializer(serializers.ModelSerializer):
     def get_links(self, obj: Referral):
         """Linked referrals the user may see; a referral's detail only (null in lists)."""
         return self._section("links", obj) if self.context.get("detail") else None
+
+    @extend_schema_field({**{"type": "object", "additionalProperties": True}, "nullable": True})
+    def get_appeals(self, obj: Referral):
+        """复查复核: the reply's delivery and each request (``AppealsOut`` of ``POST …/appeals/``); a
+        referral's detail only (null in lists)."""
+        return self._section("appeals", obj) if self.context.get("detail") else None
 
     @extend_schema_field(AssignmentOut(allow_null=True))
     def get_assigned_by(self, obj: Referral):

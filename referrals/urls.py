@@ -1,6 +1,6 @@
 from django.urls import path
 
-from referrals import case_groups_views, views
+from referrals import appeals_views, case_groups_views, views
 from referrals.registry import registry
 
 app_name = "referrals"
@@ -15,6 +15,8 @@ urlpatterns = [
     path("lawyers/add/", views.add_lawyer, name="add_lawyer"),
     path("lawyers/<int:pk>/active/", views.set_lawyer_active, name="set_lawyer_active"),
     path("lawyers/consultations/add/", views.add_consultation, name="add_consultation"),
+    path("appeals/", appeals_views.appeal_list, name="appeals"),
+    path("appeals/register/", appeals_views.register_by_number, name="register_appeal_by_number"),
     path("groups/", case_groups_views.group_list, name="case_groups"),
     path("groups/<int:pk>/", case_groups_views.group_page, name="case_group"),
     path("groups/<int:pk>/members/", case_groups_views.add_member, name="add_case_group_member"),
@@ -29,6 +31,7 @@ urlpatterns = [
     path("<int:pk>/", views.referral_detail, name="detail"),
     path("<int:pk>/edit/", views.update_draft, name="update_draft"),
     path("<int:pk>/actions/<slug:action>/", views.referral_action, name="action"),
+    path("<int:pk>/appeals/<int:appeal>/document/", appeals_views.appeal_document, name="appeal_document"),
     path("<int:pk>/assignment/report/", views.assignment_report, name="assignment_report"),
     path("<int:pk>/petition-extension/notice/", views.petition_extension_notice, name="petition_extension_notice"),
 ]

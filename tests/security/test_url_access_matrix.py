@@ -38,12 +38,13 @@ from mediation.models import (
 )
 from messaging.models import Message
 from notifications.models import EmailPreference, Notification
+from referrals.appeals import answer_appeal, record_reply, register_appeal
 from referrals.assignments import record_assignment, report_back
 from referrals.lawyers import add_lawyer
 from referrals.leader_cases import assign_leader
 from referrals.models import Lawyer, LeaderCase, Referral, SavedFilter, TimelineEvent
 from tests.conftest import BAISHA_PJ, Story, login
-from tests.factories import PASSWORD, committee, extension_consents_form
+from tests.factories import PASSWORD, committee, extension_consents_form, make_user
 from tests.fixtures.rosters import builders as b
 from tests.mediation import test_access_matrix as mediation_matrix
 from tests.referrals import test_permission_matrix as referral_matrix
@@ -289,6 +290,49 @@ def reported_with_file(ctx: Ctx) -> Referral:
     scan = SimpleUploadedFile("report.pdf", minimal_pdf("report"), content_type="application/pdf")
     report_back(referral, by=p.reviewer, reported_on=day, report="已上报。", file=scan)
     return referral
+
+
+def replied(ctx: Ctx) -> Referral:
+    """A closed referral whose written reply was delivered today: a 复查 may be asked for."""
+    referral = ctx.story.closed()
+    record_reply(referral, by=ctx.people.reviewer, delivered_on=timezone.localdate())
+    referral.refresh_from_db()
+    return referral
+
+
+def appealed(ctx: Ctx) -> Referral:
+    """A replied referral with a 复查 kept by 江门市信访局 (none of the personas), answered with the
+    opinion as a document but not yet delivered."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from lib.uploads import minimal_pdf
+
+    referral = replied(ctx)
+    keeper = make_user(memberships=[(Organisation.objects.get(name="江门市信访局"), "officer")])
+    day = timezone.localdate()
+    register_appeal(referral, by=keeper, requested_on=day, grounds="不服答复意见。")
+    referral.refresh_from_db()
+    scan = SimpleUploadedFile("opinion.pdf", minimal_pdf("opinion"), content_type="application/pdf")
+    answer_appeal(referral, by=keeper, outcome="upheld", decided_on=day, opinion="维持。", document=scan)
+    return referral
+
+
+def by_number_url(name: str) -> Callable[[Ctx], str]:
+    """A fixed URL posted a replied referral's number: the referral is made with the URL, once."""
+
+    def build(ctx: Ctx) -> str:
+        ctx.__dict__["replied"] = replied(ctx)
+        return reverse(name)
+
+    return build
+
+
+def by_number(ctx: Ctx, persona: str) -> dict:
+    return {"number": ctx.__dict__["replied"].number, **appeal_body(ctx, persona)}
+
+
+def appeal_body(ctx: Ctx, persona: str) -> dict:
+    return {"requested_on": timezone.localdate().isoformat(), "grounds": "不服答复意见。"}
 
 
 def a_lawyer(ctx: Ctx) -> Lawyer:
@@ -603,6 +647,51 @@ MATRIX: dict[str, list[Check]] = {
         page_action("report_back", lambda p: {"reported_on": referral_matrix.TODAY, "report": "已上报。"})
     ],
     "referrals:assignments": [Check("get", fixed("referrals:assignments"), everyone(200, 302))],
+    # 复查复核: the reply recorded by the origin office; requests and answers kept by the office above
+    # (江门市信访局, none of the personas: each is refused, or does not see the referral); the page's
+    # figures for anyone signed in, its form for petition officers (who are refused here: the 复查 of
+    # their own reply is not theirs, said at the form, 400); the opinion to whoever sees the referral.
+    "referrals:record_reply": [
+        Check(
+            "post",
+            lambda ctx: reverse("referrals:record_reply", args=[ctx.story.closed().pk]),
+            row(302, 302, 403, 404, 403, 403, 404, 302),
+            lambda ctx, p: {"delivered_on": timezone.localdate().isoformat()},
+        )
+    ],
+    "referrals:register_appeal": [
+        Check(
+            "post",
+            lambda ctx: reverse("referrals:register_appeal", args=[replied(ctx).pk]),
+            row(403, 403, 403, 404, 403, 403, 404, 302),
+            appeal_body,
+        )
+    ],
+    "referrals:answer_appeal": [
+        Check(
+            "post",
+            lambda ctx: reverse("referrals:answer_appeal", args=[appealed(ctx).pk]),
+            row(403, 403, 403, 404, 403, 403, 404, 302),
+            lambda ctx, p: {"outcome": "revoked", "decided_on": timezone.localdate().isoformat(), "opinion": "撤销。"},
+        )
+    ],
+    "referrals:appeals": [Check("get", fixed("referrals:appeals"), everyone(200, 302))],
+    "referrals:register_appeal_by_number": [
+        Check(
+            "post",
+            by_number_url("referrals:register_appeal_by_number"),
+            row(400, 400, 403, 403, 403, 403, 403, 302),
+            by_number,
+        )
+    ],
+    "referrals:appeal_document": [
+        Check(
+            "get",
+            lambda ctx: reverse("referrals:appeal_document", args=[(r := appealed(ctx)).pk, r.appeals.get().pk]),
+            row(200, 200, 200, 404, 200, 200, 404, 302),
+            content_type="application/pdf",
+        )
+    ],
     "referrals:assignment_report": [
         Check(
             "get",
@@ -890,6 +979,39 @@ MATRIX: dict[str, list[Check]] = {
         )
     ],
     "api-assignments": [Check("get", fixed("api-assignments"), everyone(200, 401))],
+    "api-referral-reply": [
+        Check(
+            "post",
+            lambda ctx: reverse("api-referral-reply", args=[ctx.story.closed().pk]),
+            row(200, 200, 403, 404, 403, 403, 404, 401),
+            lambda ctx, p: {"delivered_on": timezone.localdate().isoformat()},
+        )
+    ],
+    "api-referral-appeals": [
+        Check(
+            "post",
+            lambda ctx: reverse("api-referral-appeals", args=[replied(ctx).pk]),
+            row(403, 403, 403, 404, 403, 403, 404, 401),
+            appeal_body,
+        )
+    ],
+    "api-referral-appeal-answer": [
+        Check(
+            "post",
+            lambda ctx: reverse("api-referral-appeal-answer", args=[appealed(ctx).pk]),
+            row(403, 403, 403, 404, 403, 403, 404, 401),
+            lambda ctx, p: {"outcome": "revoked", "decided_on": timezone.localdate().isoformat(), "opinion": "撤销。"},
+        )
+    ],
+    "api-appeals": [
+        Check("get", fixed("api-appeals"), everyone(200, 401)),
+        Check(
+            "post",
+            by_number_url("api-appeals"),
+            row(403, 403, 403, 404, 403, 403, 404, 401),
+            by_number,
+        ),
+    ],
     "api-referral-links": [
         Check(
             "post",

@@ -26,7 +26,7 @@ from mediation import group_sessions
 from mediation import workflow as mediation
 from mediation.models import DossierItem, FollowUp
 from mediation.routes import routes_for
-from referrals import assignments, case_groups, intake, lawyers, leader_cases, merging, workflow
+from referrals import appeals, assignments, case_groups, intake, lawyers, leader_cases, merging, workflow
 from referrals.models import (
     Assignment,
     CaseGroup,
@@ -63,6 +63,7 @@ ACCOUNTS = [
         False,
     ),
     ("city", "张伟", [("江门市司法局", "4407", Role.SUPERVISOR)], False),
+    ("cityoffice", "何嘉欣", [("江门市信访局", "4407", Role.OFFICER)], False),
     ("admin", "系统管理员", [], True),
 ]
 
@@ -179,6 +180,8 @@ class Command(BaseCommand):
             self.case_groups(users)
         if not no_referrals and not TimelineEvent.objects.filter(action="merge").exists():
             self.merges(users)
+        if not no_referrals and not Referral.objects.filter(reply_delivered_on__isnull=False).exists():
+            appeals_demo(users)
         self.stdout.write(
             f"rosters: {rostered} committees filled; "
             f"demo referrals: {Referral.objects.filter(petition_no__startswith=DEMO_PREFIX).count()}"
@@ -723,6 +726,56 @@ class Command(BaseCommand):
             merging.merge_referral(waiting[3], by=users["officer"], into=waiting[2], reason="疑为重复登记。")
         with clock(at(today - datetime.timedelta(days=1), 9)):
             merging.unmerge_referral(waiting[3], by=users["reviewer"], note="经核实为同一小区的另一户，属不同纠纷。")
+
+
+def appeals_demo(users: dict[str, User]) -> None:
+    """复查复核 of 蓬江区信访局's closed referrals, kept by 江门市信访局 (``cityoffice``): a 复查 upheld and its
+    复核 at the province, recorded by the city, both answered; a 复查 past its answer day; one in time;
+    and a reply delivered that nobody contested."""
+    office = Organisation.objects.get(kind=Organisation.Kind.PETITION_OFFICE, region__code="440703")
+    city = users["cityoffice"]
+    studio = lawyers.add_lawyer(
+        by=city, office=city.memberships.get().organisation, name="周明哲", kind=Lawyer.Kind.LAWYER,
+        firm="广东江门法正律师事务所", licence_no="14407201210345678", mobile="13702299876",
+    )  # fmt: skip
+    closed = list(
+        Referral.objects.filter(origin=office, state="closed", merged_into__isnull=True).order_by("closed_at")
+    )
+    if len(closed) < 4:
+        return
+    today, day = timezone.localdate(), datetime.timedelta(days=1)
+
+    def reply(referral: Referral, delivered: datetime.date) -> None:
+        with clock(at(delivered, 16)):
+            appeals.record_reply(referral, by=users["reviewer"], delivered_on=delivered)
+
+    def request(referral: Referral, on: datetime.date, grounds: str, **extra) -> None:
+        referral.refresh_from_db()
+        with clock(at(on, 10)):
+            appeals.register_appeal(referral, by=city, requested_on=on, grounds=grounds, **extra)
+
+    def answer(referral: Referral, on: datetime.date, outcome: str, opinion: str, **extra) -> None:
+        referral.refresh_from_db()
+        with clock(at(on + 2 * day, 11)):
+            appeals.answer_appeal(
+                referral, by=city, outcome=outcome, decided_on=on, opinion=opinion, delivered_on=on + 2 * day, **extra
+            )
+
+    first, late, current, quiet = closed[0], closed[1], closed[-2], closed[-1]
+    start = timezone.localtime(first.closed_at).date()
+    reply(first, start + 2 * day)
+    request(first, start + 12 * day, "认为调解协议约定的赔偿数额过低，要求重新处理。", lawyer=studio)
+    answer(
+        first, start + 40 * day, appeals.Outcome.UPHELD, "原答复意见认定事实清楚，处理恰当，予以维持。", hearing_days=5
+    )
+    request(first, start + 55 * day, "对复查意见不服，请求复核。", body="广东省信访局")
+    answer(first, start + 80 * day, appeals.Outcome.UPHELD, "经复核，维持复查意见。", document=demo_scan("appeal"))
+    start = timezone.localtime(late.closed_at).date()
+    reply(late, start + 1 * day)
+    request(late, start + 10 * day, "对调解终止后的处理意见不服，要求上级重新核查。")
+    reply(current, today - 20 * day)
+    request(current, today - 6 * day, "认为答复意见未回应其全部诉求。", lawyer=studio)
+    reply(quiet, today - 10 * day)
 
 
 def demo_scan(kind: str) -> SimpleUploadedFile:

@@ -1,0 +1,110 @@
+"""The 复查复核 page: the figures and the requests over the referrals the user may see, and the office
+above registering a request by the number on the written reply (``referrals/appeals.py``)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from referrals import appeals, appeals_api, permissions
+from referrals.actions import perform
+from referrals.appeal_forms import AppealByNumberForm
+from referrals.errors import Forbidden, InvalidInput, NotAvailable
+from referrals.registry import registry
+
+
+def may_register(user) -> bool:
+    """Whether the page offers the form: officers and reviewers of a petition office."""
+    g = permissions.grants_of(user)
+    return bool(g.orgs("refer_from") | g.orgs("review_for"))
+
+
+def appeal_list(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    return appeal_page(request)
+
+
+def appeal_page(request: HttpRequest, *, form: AppealByNumberForm | None = None, status: int = 200) -> HttpResponse:
+    this_year = timezone.localdate().year
+    errors: dict[str, list[str]] = {}
+    params = request.GET if "year" in request.GET else {**request.GET.dict(), "year": str(this_year)}
+    try:
+        scope = appeals.parse_scope(params)
+    except InvalidInput as exc:
+        errors = exc.errors
+        scope = appeals.Scope(year=this_year)
+    rep = appeals.report(request.user, scope)
+    rows = appeals.appeals_visible_to(request.user).select_related("referral", "office", "lawyer")
+    if scope.year is not None:
+        rows = rows.filter(requested_on__year=scope.year)
+    if form is None and may_register(request.user):
+        form = AppealByNumberForm(user=request.user, auto_id="id_appeal_%s")
+    today = timezone.localdate()
+    return render(
+        request,
+        "referrals/appeals.html",
+        {
+            "report": rep,
+            "scope": scope,
+            "errors": errors,
+            "years": range(this_year + 1, this_year - 6, -1),
+            "columns": [(key, appeals_api.COLUMN_LABELS[key]) for key in appeals.COLUMNS],
+            "table": [
+                (
+                    row.kind,
+                    row.label,
+                    [
+                        (key, appeals_api.COLUMN_LABELS[key], row.figures[key], rep.list_query(row.kind, key))
+                        for key in appeals.COLUMNS
+                    ],
+                )
+                for row in rep.rows
+            ],
+            "replied_query": rep.list_query("replied"),
+            "contested_percent": round(rep.contested_share * 100, 1) if rep.contested_share is not None else None,
+            "rows": [(a, appeals.appeal_json(a, today)) for a in rows.order_by("-requested_on", "-pk")[:200]],
+            "form": form,
+        },
+        status=status,
+    )
+
+
+def register_by_number(request: HttpRequest) -> HttpResponse:
+    """POST: register a 复查 or 复核 request against the referral of the number typed; the page again with
+    each mistake, nothing written, otherwise."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = AppealByNumberForm(request.POST, user=request.user, auto_id="id_appeal_%s")
+    if not may_register(request.user):
+        raise Forbidden()
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        referral = appeals.appealable_by_number(request.user, data.pop("number"))
+        if referral is None:
+            form.add_error("number", str(appeals.NOT_FOUND))
+        elif not permissions.can(request.user, referral, "register_appeal"):
+            decision = permissions.decide(request.user, referral, "register_appeal")
+            form.add_error(
+                "number",
+                appeals.refusal(referral)
+                if decision == permissions.UNAVAILABLE
+                else _("本案的复查复核不由本部门办理。"),
+            )
+        else:
+            try:
+                perform(registry.action("register_appeal"), referral, by=request.user, payload=data)
+            except (InvalidInput, NotAvailable) as exc:
+                for field, msgs in getattr(exc, "errors", {None: [str(exc)]}).items():
+                    form.add_error(field if field in form.fields else None, msgs)
+            else:
+                messages.success(request, _("已登记复查复核申请：%s") % referral.number)
+                return redirect("referrals:detail", pk=referral.pk)
+    return appeal_page(request, form=form, status=400)
+
+
+def appeal_document(request: HttpRequest, pk: int, appeal: int):
+    return appeals_api.serve_document(request, pk, appeal)
