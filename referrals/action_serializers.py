@@ -207,7 +207,7 @@ class UnlinkSerializer(serializers.Serializer):
 
 
 def _date_messages(missing: str) -> dict[str, str]:
-    return {"required": missing, "null": missing, "invalid": _("日期格式应为 YYYY-MM-DD。")}
+    return {"required": missing, "null": missing, "invalid": _("请输入有效的日期，格式为 YYYY-MM-DD。")}
 
 
 class ReplySerializer(serializers.Serializer):

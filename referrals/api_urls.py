@@ -43,6 +43,7 @@ urlpatterns = [
     ),
     path("case-groups/<int:pk>/notes/", case_groups_api.CaseGroupNotes.as_view(), name="api-case-group-notes"),
     path("lawyers/", lawyers_api.LawyerList.as_view(), name="api-lawyers"),
+    path("lawyers/import/", lawyers_api.LawyerImport.as_view(), name="api-lawyer-import"),
     path("lawyers/<int:pk>/", lawyers_api.LawyerDetail.as_view(), name="api-lawyer"),
     path("consultations/", lawyers_api.ConsultationList.as_view(), name="api-consultations"),
     path("consultations/figures/", lawyers_api.ConsultationFigures.as_view(), name="api-consultation-figures"),

@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from referrals import appeals
-from referrals.forms import ActionForm, DateInput
+from referrals.errors import InvalidInput
+from referrals.forms import ActionForm, DateInput, add_rule_errors
 from referrals.models import Appeal, Lawyer
 
 
@@ -40,6 +41,20 @@ class RequestFields(forms.Form):
         help_text=_("上级信访部门不在本系统中时填写，如“广东省信访局”。"),
     )
 
+    def clean(self):
+        # The rule's own mistakes (a date in the future, blank grounds) said with the form's, on the first send.
+        data = super().clean()
+        proxy = "body" in self.fields and self.fields["body"].required
+        add_rule_errors(
+            self,
+            _check_request,
+            requested_on=data.get("requested_on"),
+            grounds=data.get("grounds", self.data.get("grounds", "")) or "",
+            body=data.get("body", "") or "",
+            proxy=proxy,
+        )
+        return data
+
     def offer(self, referral, user) -> None:
         """Offer the lawyers of the office that keeps the next request, and ask for the body only
         where that office records it for a body outside the system."""
@@ -57,6 +72,12 @@ class RequestFields(forms.Form):
             del self.fields["body"]
         else:
             self.fields["body"].required = True
+
+
+def _check_request(**values) -> None:
+    _grounds, _body, errors = appeals.check_request(**values)
+    if errors:
+        raise InvalidInput(errors)
 
 
 class RegisterAppealForm(RequestFields, ActionForm):
@@ -110,6 +131,18 @@ class AnswerAppealForm(ActionForm):
         help_text=_("听证所需时间不计入答复期限。"),
     )
     document = forms.FileField(label=_("意见书（可选）"), required=False, help_text=_("PDF、图片或 Word 文件。"))
+
+    def clean(self):
+        data = super().clean()
+        values = {k: data.get(k) for k in ("decided_on", "delivered_on", "hearing_days")}
+        add_rule_errors(
+            self,
+            appeals.check_answer,
+            outcome=data.get("outcome", "") or "",
+            opinion=data.get("opinion", self.data.get("opinion", "")) or "",
+            **values,
+        )
+        return data
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -48,9 +48,10 @@ from django.utils.translation import gettext_lazy
 
 from lib.uploads import UploadRejected, sniff
 from referrals import permissions
+from referrals.bureau import Appeal, Lawyer
 from referrals.errors import InvalidInput
 from referrals.leader_cases import parse_year
-from referrals.models import Appeal, DeadlineKind, DeadlineReminder, Lawyer, Referral, State
+from referrals.models import DeadlineKind, DeadlineReminder, Referral, State
 from referrals.notices import Notice
 from referrals.registry import RECORD, Action, Extension, Panel, Section
 from referrals.reminders import announce_clock, sweep_clock
@@ -60,13 +61,15 @@ from townships.models import Organisation
 from townships.validators import FORMULA_START, normalise_name, validate_plausible_date
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from referrals.permissions import Actor, AnyUser
 
 Kind = Appeal.Kind
 Outcome = Appeal.Outcome
 GROUNDS_MAX = 2000
 OPINION_MAX = 4000
-BODY_MAX = Appeal._meta.get_field("body").max_length
+BODY_MAX: int = Appeal._meta.get_field("body").max_length or 100
 HEARING_MAX_DAYS = 90
 # The outcomes after which the petitioner may go one level further (a withdrawn 复查 has no opinion).
 ANSWERED = (Outcome.UPHELD, Outcome.CHANGED, Outcome.REVOKED)
@@ -146,8 +149,16 @@ def keeps_reply(actor: Actor, referral: Referral) -> bool:
 
 
 def may_record_reply(referral: Referral) -> bool:
-    """The reply is recorded, or corrected, on a closed referral until a 复查 is registered."""
-    return referral.state == State.CLOSED and not referral.appeals.all()
+    """The reply is recorded, or corrected, on a closed referral until a 复查 is registered — and again
+    once it is closed anew after its requests were answered (a 撤销 sends it back to be handled)."""
+    if referral.state != State.CLOSED:
+        return False
+    requests = list(referral.appeals.all())
+    if not requests:
+        return True
+    answered = [a.decided_at for a in requests if a.decided_at is not None]
+    closed = referral.closed_at
+    return len(answered) == len(requests) and closed is not None and closed > max(answered)
 
 
 def may_register(referral: Referral) -> bool:
@@ -156,6 +167,14 @@ def may_register(referral: Referral) -> bool:
 
 def may_answer(referral: Referral) -> bool:
     return unfinished(referral) is not None
+
+
+def holds_reopening(referral: Referral) -> str:
+    """A request under way holds the referral as it was answered: reopening it (and then merging it, or
+    closing it again) would take from the office above the case it is reviewing."""
+    if referral.state == State.CLOSED and unfinished(referral) is not None:
+        return _("本案的复查复核申请正在办理，答复并送达前不能重新调解。")
+    return ""
 
 
 def refusal(referral: Referral) -> str:
@@ -209,12 +228,13 @@ def _plausible(errors: dict[str, list[str]], key: str, value: datetime.date | No
 # --- Writing ---------------------------------------------------------------------------------
 
 
-def record_reply(referral: Referral, *, by, delivered_on: datetime.date | None) -> Referral:
+def record_reply(referral: Referral, *, by: Any, delivered_on: datetime.date | None) -> Referral:
     """Record the day the written reply reached the petitioner (答复意见送达), or correct it."""
     errors: dict[str, list[str]] = {}
     _plausible(errors, "delivered_on", delivered_on, _("请填写答复意见送达日期。"))
     if errors:
         raise InvalidInput(errors)
+    assert delivered_on is not None  # said above otherwise
     with step(referral, by=by, action="record_reply") as s:
         r = s.referral
         closed_on = timezone.localdate(r.closed_at) if r.closed_at else None
@@ -227,7 +247,9 @@ def record_reply(referral: Referral, *, by, delivered_on: datetime.date | None) 
             "day": delivered_on.isoformat(),
             "last": last.isoformat(),
         }
-        s.data = {"delivered_on": delivered_on.isoformat()} | ({"previous": previous.isoformat()} if previous else {})
+        s.data = {"delivered_on": delivered_on.isoformat()}
+        if previous:
+            s.data["previous"] = previous.isoformat()
     return referral
 
 
@@ -255,7 +277,7 @@ def check_request(
 def register_appeal(
     referral: Referral,
     *,
-    by,
+    by: Any,
     requested_on: datetime.date | None,
     grounds: str,
     lawyer: Lawyer | int | None = None,
@@ -274,14 +296,19 @@ def register_appeal(
         grounds, body, errors = check_request(requested_on=requested_on, grounds=grounds, body=body, proxy=proxy)
         if kind and kind != current:
             errors["kind"] = [_("本案现在应登记%s申请。") % Kind(current).label]
-        chosen = _roster_lawyer(office, lawyer, errors)
+        if proxy and lawyer is not None:
+            # The body outside the system has its own studio; this office's lawyers are not its.
+            errors["lawyer"] = [_("上级机关办理的复查复核，不登记本部门的律师。")]
+            chosen = None
+        else:
+            chosen = _roster_lawyer(office, lawyer, errors)
         if requested_on is not None and "requested_on" not in errors:
             first, last = request_window(r, current)
             if requested_on < first:
                 errors["requested_on"] = [_("收到申请日期不能早于意见送达日期（%s）。") % first.isoformat()]
             elif requested_on > last:
                 errors["requested_on"] = [
-                    _("已超过申请期限：意见于%(first)s送达，应在%(last)s前提出%(kind)s申请。")
+                    _("已超过申请期限：意见于%(first)s送达，%(kind)s申请最迟应于%(last)s（含当日）提出。")
                     % {"first": first.isoformat(), "last": last.isoformat(), "kind": Kind(current).label}
                 ]
         if errors:
@@ -320,7 +347,7 @@ def register_appeal(
 def _roster_lawyer(office: Organisation, lawyer: Lawyer | int | None, errors: dict[str, list[str]]) -> Lawyer | None:
     """The lawyer of the keeping office's studio (复查复核律师工作室), from its active roster. Another
     office's lawyer reads as an unknown one."""
-    if lawyer in (None, ""):
+    if lawyer is None:
         return None
     pk = lawyer.pk if isinstance(lawyer, Lawyer) else lawyer
     found = Lawyer.objects.filter(pk=pk, office=office, active=True).first()
@@ -334,19 +361,15 @@ def _document_name(appeal: Appeal, digest: str) -> str:
     return f"appeal-opinions/{appeal.referral_id}/{digest[:2]}/{digest}"
 
 
-def answer_appeal(
-    referral: Referral,
+def answer_errors(
     *,
-    by,
     outcome: str = "",
     decided_on: datetime.date | None = None,
     opinion: str = "",
     delivered_on: datetime.date | None = None,
     hearing_days: int | None = None,
-    document=None,
-) -> Appeal:
-    """Record the answer to the open request (复查意见 / 复核意见), or, without an outcome, the days of a
-    hearing held for it. Correctable until the opinion is delivered."""
+) -> dict[str, list[str]]:
+    """Every mistake of an answer's input alone (keys as the API's); the page's form asks too."""
     errors: dict[str, list[str]] = {}
     opinion = (opinion or "").strip()
     if hearing_days is not None and not 0 <= hearing_days <= HEARING_MAX_DAYS:
@@ -365,8 +388,36 @@ def answer_appeal(
         _plausible(errors, "delivered_on", delivered_on, "")
         if decided_on is not None and "delivered_on" not in errors and delivered_on < decided_on:
             errors["delivered_on"] = [_("送达日期不能早于意见日期。")]
+    return errors
+
+
+def check_answer(**values: Any) -> None:
+    """``answer_errors`` as a refusal (``InvalidInput``)."""
+    if errors := answer_errors(**values):
+        raise InvalidInput(errors)
+
+
+def answer_appeal(
+    referral: Referral,
+    *,
+    by: Any,
+    outcome: str = "",
+    decided_on: datetime.date | None = None,
+    opinion: str = "",
+    delivered_on: datetime.date | None = None,
+    hearing_days: int | None = None,
+    document: Any = None,
+) -> Appeal:
+    """Record the answer to the open request (复查意见 / 复核意见), or, without an outcome, the days of a
+    hearing held for it. Correctable until the opinion is delivered."""
+    errors = answer_errors(
+        outcome=outcome, decided_on=decided_on, opinion=opinion, delivered_on=delivered_on, hearing_days=hearing_days
+    )
+    opinion = (opinion or "").strip()
     read = None
-    if document is not None and outcome:
+    if document is not None and not outcome:
+        errors["document"] = [_("只登记听证时不能上传意见书；请在登记办理结果时上传。")]
+    elif document is not None:
         try:
             read = sniff(document)
         except UploadRejected as exc:
@@ -376,10 +427,18 @@ def answer_appeal(
     with step(referral, by=by, action="answer_appeal") as s:
         appeal = unfinished(s.referral)
         assert appeal is not None  # the action's ``when``
+        later: dict[str, list[str]] = {}
         if decided_on is not None and outcome and decided_on < appeal.requested_on:
-            raise InvalidInput(
-                {"decided_on": [_("意见日期不能早于收到申请日期（%s）。") % appeal.requested_on.isoformat()]}
-            )
+            later["decided_on"] = [_("意见日期不能早于收到申请日期（%s）。") % appeal.requested_on.isoformat()]
+        if hearing_days is not None and hearing_days != appeal.hearing_days:
+            if appeal.kind != Kind.RE_REVIEW:
+                # Art. 36 lets the 复核 office hold a hearing outside its 30 days; Art. 35 gives 复查 none.
+                later["hearing_days"] = [_("听证只适用于复核（信访工作条例第三十六条），复查的答复期限为30日。")]
+            elif appeal.decided_on is not None:
+                # Days added after the answer would only move the day it was measured against.
+                later["hearing_days"] = [_("复核意见已登记，听证天数不能再更改。")]
+        if later:
+            raise InvalidInput(later)
         if hearing_days is not None:
             appeal.hearing_days = hearing_days
             appeal.due_on = answer_due(appeal.requested_on, hearing_days)
@@ -488,7 +547,7 @@ def appeal_json(appeal: Appeal, today: datetime.date | None = None) -> dict[str,
     }
 
 
-def appeals_json(referral: Referral, user=None, full: bool = False) -> dict[str, Any] | None:
+def appeals_json(referral: Referral, user: AnyUser | None = None, full: bool = False) -> dict[str, Any] | None:
     """``appeals`` of the referral's JSON: the reply's delivery and each request (null before closure)."""
     items = sorted(referral.appeals.all(), key=lambda a: a.kind != Kind.REVIEW)
     if referral.reply_delivered_on is None and not items:
@@ -566,28 +625,33 @@ class Report:
     rows: list[Row]
     generated_at: datetime.datetime
 
+    contested: int = 0  # of the replies delivered in the scope, those asked to be reviewed
+
     @property
     def contested_share(self) -> float | None:
-        """申请复查的比例: 复查 requests over the replies delivered in the same scope."""
-        return round(self.rows[0].figures["requested"] / self.replied, 4) if self.replied else None
+        """申请复查的比例: of the replies delivered in the scope, the share whose 复查 was asked for."""
+        return round(self.contested / self.replied, 4) if self.replied else None
 
     @property
     def summary(self) -> str:
         review, re_review = (r.figures for r in self.rows)
         return _(
             "已送达答复意见%(replied)d件；申请复查%(review)d件（维持%(r_up)d件，变更%(r_ch)d件，撤销%(r_rv)d件，"
-            "办理中%(r_open)d件）；申请复核%(re)d件（维持%(c_up)d件，变更%(c_ch)d件，撤销%(c_rv)d件，办理中%(c_open)d件）"
+            "撤回%(r_wd)d件，办理中%(r_open)d件）；申请复核%(re)d件（维持%(c_up)d件，变更%(c_ch)d件，"
+            "撤销%(c_rv)d件，撤回%(c_wd)d件，办理中%(c_open)d件）"
         ) % {
             "replied": self.replied,
             "review": review["requested"],
             "r_up": review["upheld"],
             "r_ch": review["changed"],
             "r_rv": review["revoked"],
+            "r_wd": review["withdrawn"],
             "r_open": review["open"],
             "re": re_review["requested"],
             "c_up": re_review["upheld"],
             "c_ch": re_review["changed"],
             "c_rv": re_review["revoked"],
+            "c_wd": re_review["withdrawn"],
             "c_open": re_review["open"],
         }
 
@@ -621,7 +685,8 @@ def report(user: AnyUser, scope: Scope, *, now: datetime.datetime | None = None)
         f["late"] += decided_on is not None and decided_on > due_on
         if outcome:
             f[outcome] += 1
-    return Report(scope=scope, replied=replied.count(), rows=list(rows.values()), generated_at=now)
+    contested = replied.filter(Exists(Appeal.objects.filter(referral=OuterRef("pk"), kind=Kind.REVIEW))).count()
+    return Report(scope=scope, replied=replied.count(), rows=list(rows.values()), generated_at=now, contested=contested)
 
 
 # --- The reminder sweep -------------------------------------------------------------------------
@@ -674,7 +739,7 @@ def _announce(referral: Referral, level: str) -> bool:
 # --- The referral page's panel --------------------------------------------------------------
 
 
-def appeals_panel(request, referral: Referral) -> dict | None:
+def appeals_panel(request: HttpRequest, referral: Referral) -> dict[str, Any] | None:
     """复查复核: the reply's delivery and each request with its clock and answer, with the forms of
     whoever records them. Not shown before the referral is closed, nor to others while empty."""
     from referrals.appeal_forms import AnswerAppealForm, RegisterAppealForm, ReplyForm
@@ -756,8 +821,10 @@ def extension() -> Extension:
                 refused=gettext_lazy("本案没有待答复的复查复核申请。"),
             ),
         ),
-        # Read by a referral's detail only: nothing to prefetch for lists.
-        sections=(Section("appeals", (), appeals_json),),
+        # Detail only (``ReferralSerializer.get_appeals``); prefetched so that a list's rows can ask
+        # ``holds_reopening`` without a query each.
+        sections=(Section("appeals", ("appeals",), appeals_json),),
+        holds={"reopen": (holds_reopening,)},
         panels=(Panel("appeals", "referrals/panel_appeals.html", appeals_panel, order=7),),
         sweeps={"appeal_deadlines": sweep_appeal_deadlines},
     )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -190,7 +191,7 @@ class AppealList(APIView):
         payload = dict(body.validated_data)
         referral = appeals.appealable_by_number(request.user, payload.pop("number"))
         if referral is None:
-            raise Http404(str(appeals.NOT_FOUND))
+            raise NotFound(str(appeals.NOT_FOUND))
         perform(registry.action("register_appeal"), referral, by=request.user, payload=payload)
         return Response(_appeals(referral.pk, request.user), status=status.HTTP_201_CREATED)
 

@@ -552,17 +552,11 @@ def add_rule_errors(form: forms.Form, check, **values) -> None:
                 form.add_error(field, found)
 
 
-class LawyerForm(forms.Form):
-    """A lawyer for the office's roster (``referrals/lawyers.py`` checks the values). Someone who keeps
-    several offices' rosters chooses the office; for everyone else it is their own."""
+class OfficeChoiceForm(forms.Form):
+    """A form for one office's roster: someone who keeps several offices' rosters chooses the office;
+    for everyone else it is their own (the field is left out)."""
 
     office = forms.TypedChoiceField(label=_("信访部门"), coerce=int, required=False)
-
-    name = forms.CharField(label=_("姓名"), max_length=50)
-    kind = forms.ChoiceField(label=_("类别"), choices=Lawyer.Kind.choices, initial=Lawyer.Kind.LAWYER)
-    firm = forms.CharField(label=_("执业机构"), max_length=100, help_text=_("如：广东某某律师事务所"))
-    licence_no = forms.CharField(label=_("执业证号"), max_length=40, required=False, help_text=_("17位数字，可不填。"))
-    mobile = forms.CharField(label=_("手机号码"), max_length=20, required=False)
 
     def __init__(self, *args, offices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -573,11 +567,34 @@ class LawyerForm(forms.Form):
         else:
             del self.fields["office"]
 
+
+class LawyerForm(OfficeChoiceForm):
+    """A lawyer for the office's roster (``referrals/lawyers.py`` checks the values)."""
+
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    kind = forms.ChoiceField(label=_("类别"), choices=Lawyer.Kind.choices, initial=Lawyer.Kind.LAWYER)
+    firm = forms.CharField(label=_("执业机构"), max_length=100, help_text=_("如：广东某某律师事务所"))
+    licence_no = forms.CharField(label=_("执业证号"), max_length=40, required=False, help_text=_("17位数字，可不填。"))
+    mobile = forms.CharField(label=_("手机号码"), max_length=20, required=False)
+
     def clean(self):
         data = super().clean()
         raw = {k: data.get(k, self.data.get(k, "")) or "" for k in ("name", "kind", "firm", "licence_no", "mobile")}
         add_rule_errors(self, check_lawyer, **raw)
         return data
+
+
+class LawyerImportForm(OfficeChoiceForm):
+    """A spreadsheet of lawyers for the office's roster (``referrals/lawyer_import.py`` reads it)."""
+
+    file = forms.FileField(
+        label=_("名册文件"),
+        help_text=_("xlsx、xls、ods 或 csv 文件；表头须有“姓名”“执业机构”，可另有“类别”“执业证号”“手机号码”。"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_import_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ConsultationForm(forms.Form):

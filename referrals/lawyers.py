@@ -90,7 +90,7 @@ def lawyer_for(user, pk: int) -> Lawyer:
         raise Http404("lawyer not visible") from None
 
 
-def _require_keeper(user, office_id: int) -> None:
+def require_keeper(user, office_id: int) -> None:
     if not keeps_office(user, office_id):
         raise Forbidden(_("只有该信访部门的信访干部和审核人员可以维护律师名册和咨询记录。"))
 
@@ -156,7 +156,7 @@ def check_lawyer(*, name: str, kind: str, firm: str, licence_no: str = "", mobil
 
 def add_lawyer(*, by, office: Organisation, **values: str) -> Lawyer:
     """Put a lawyer on the office's roster. 400 naming each mistake; the same name and firm twice: 400."""
-    _require_keeper(by, office.pk)
+    require_keeper(by, office.pk)
     clean = check_lawyer(**values)
     with transaction.atomic():
         if Lawyer.objects.filter(office=office, name=clean["name"], firm=clean["firm"], active=True).exists():
@@ -166,7 +166,7 @@ def add_lawyer(*, by, office: Organisation, **values: str) -> Lawyer:
 
 def set_active(lawyer: Lawyer, *, by, active: bool) -> Lawyer:
     """Take a lawyer off the roster, or put them back; the entry stays either way."""
-    _require_keeper(by, lawyer.office_id)
+    require_keeper(by, lawyer.office_id)
     with transaction.atomic():
         locked = Lawyer.objects.select_for_update().get(pk=lawyer.pk)
         if active and not locked.active:
@@ -193,7 +193,7 @@ def record_consultation(
     """Record one consultation (一批) at the lawyer's office; with a referral, on its timeline too.
 
     Who: the office's officers and reviewers. 400 naming each mistake, nothing written."""
-    _require_keeper(by, lawyer.office_id)
+    require_keeper(by, lawyer.office_id)
     errors: dict[str, list[str]] = {}
     if not lawyer.active:
         errors["lawyer"] = [_("该律师已不在册，不能登记新的咨询。")]

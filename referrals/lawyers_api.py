@@ -3,7 +3,7 @@ their figures (批次, 人次)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from core.openapi import error_responses
 from referrals import lawyers, permissions
 from referrals.errors import InvalidInput
+from referrals.lawyer_import import import_lawyers
 from referrals.models import Lawyer
 
 
@@ -80,6 +81,35 @@ class LawyerList(APIView):
         office = lawyers.office_for(request.user, data.pop("office"))
         lawyer = lawyers.add_lawyer(by=request.user, office=office, **data)
         return Response(lawyers.lawyer_json(lawyer), status=status.HTTP_201_CREATED)
+
+
+class LawyerImportIn(serializers.Serializer):
+    office = serializers.IntegerField(required=False, allow_null=True, default=None)
+    file = serializers.FileField(
+        help_text="xlsx, xls, ods or csv with 姓名 and 执业机构 columns (类别, 执业证号, 手机号码 optional)"
+    )
+
+
+class LawyerImport(APIView):
+    """``POST /api/lawyers/import/`` (multipart ``file``, ``office`` if several) puts every lawyer of the
+    spreadsheet on the office's roster → 201 ``{added, unchanged}``; or, naming each mistake by row and
+    column under ``errors.file``, none (400). Lawyers already on the roster are left as they are."""
+
+    @extend_schema(
+        request={"multipart/form-data": LawyerImportIn},
+        responses={
+            201: inline_serializer(
+                "LawyerImportOut", {"added": serializers.IntegerField(), "unchanged": serializers.IntegerField()}
+            ),
+            **error_responses(400, 401, 403),
+        },
+    )
+    def post(self, request):
+        body = LawyerImportIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        office = lawyers.office_for(request.user, body.validated_data["office"])
+        result = import_lawyers(by=request.user, office=office, upload=body.validated_data["file"])
+        return Response({"added": result.added, "unchanged": result.unchanged}, status=status.HTTP_201_CREATED)
 
 
 class LawyerDetail(APIView):

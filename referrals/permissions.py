@@ -290,7 +290,9 @@ def decide(user: AnyUser, referral: Referral, action: str) -> str:
         return FORBIDDEN
     if referral.merged_into_id is not None and rule.name != "unmerge":
         return UNAVAILABLE  # a merged referral is handled in the one it was folded into
-    return ALLOWED if rule.when(referral) else UNAVAILABLE
+    if not rule.when(referral) or registry.held(action, referral):
+        return UNAVAILABLE
+    return ALLOWED
 
 
 def can(user: AnyUser, referral: Referral, action: str) -> bool:
@@ -304,7 +306,7 @@ def require(user: AnyUser, referral: Referral, action: str) -> None:
     if decision == UNAVAILABLE:
         if referral.merged_into_id is not None and action != "unmerge":
             raise NotAvailable(_("本案已并入其他案件，不再单独办理；如需单独办理，请先撤销合并。"))
-        raise NotAvailable(registry.action(action).refusal(referral) or None)
+        raise NotAvailable(registry.held(action, referral) or registry.action(action).refusal(referral) or None)
 
 
 def available_actions(user: AnyUser, referral: Referral, kind: str = STEP) -> list[str]:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("assigned/", views.assignment_list, name="assignments"),
     path("lawyers/", views.lawyer_list, name="lawyers"),
     path("lawyers/add/", views.add_lawyer, name="add_lawyer"),
+    path("lawyers/import/", views.import_lawyers, name="import_lawyers"),
     path("lawyers/<int:pk>/active/", views.set_lawyer_active, name="set_lawyer_active"),
     path("lawyers/consultations/add/", views.add_consultation, name="add_consultation"),
     path("appeals/", appeals_views.appeal_list, name="appeals"),

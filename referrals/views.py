@@ -153,10 +153,12 @@ def delete_saved_filter(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(back if local else reverse("referrals:list"))
 
 
-def lawyer_page(request: HttpRequest, *, lawyer_form=None, consultation_form=None, status: int = 200) -> HttpResponse:
+def lawyer_page(
+    request: HttpRequest, *, lawyer_form=None, consultation_form=None, import_form=None, status: int = 200
+) -> HttpResponse:
     """律师参与信访: the consultations' figures (批次, 人次) for a period, the latest consultations, and
     the rosters, with the forms for the offices the user keeps (``referrals/lawyers.py``)."""
-    from referrals.forms import ConsultationForm, LawyerForm
+    from referrals.forms import ConsultationForm, LawyerForm, LawyerImportForm
 
     errors: dict[str, list[str]] = {}
     try:
@@ -184,6 +186,7 @@ def lawyer_page(request: HttpRequest, *, lawyer_form=None, consultation_form=Non
             or (LawyerForm(offices=lawyers.offices_of(kept), auto_id="id_lawyer_%s") if kept else None),
             "consultation_form": consultation_form
             or (ConsultationForm(lawyers=keepable, auto_id="id_consult_%s") if kept else None),
+            "import_form": import_form or (LawyerImportForm(offices=lawyers.offices_of(kept)) if kept else None),
         },
         status=status,
     )
@@ -210,6 +213,31 @@ def add_lawyer(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("已将%s加入律师名册。") % lawyer.name)
             return redirect("referrals:lawyers")
     return lawyer_page(request, lawyer_form=form, status=400)
+
+
+def import_lawyers(request: HttpRequest) -> HttpResponse:
+    """POST a spreadsheet: its lawyers onto the roster of the user's office, or the page again with each
+    mistake by row and column, nothing written (``referrals/lawyer_import.py``)."""
+    from referrals.forms import LawyerImportForm
+    from referrals.lawyer_import import import_lawyers as run_import
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    lawyers.office_for_page(request.user)
+    form = LawyerImportForm(
+        request.POST, request.FILES, offices=lawyers.offices_of(lawyers.offices_kept_by(request.user))
+    )
+    if form.is_valid():
+        try:
+            office = lawyers.office_for(request.user, form.cleaned_data.get("office"))
+            result = run_import(by=request.user, office=office, upload=form.cleaned_data["file"])
+        except InvalidInput as exc:
+            for field, messages_ in exc.errors.items():
+                form.add_error(field if field in form.fields else None, messages_)
+        else:
+            messages.success(request, _("律师名册已导入：新增%(added)d人，已在名册%(unchanged)d人。") % result.__dict__)
+            return redirect("referrals:lawyers")
+    return lawyer_page(request, import_form=form, status=400)
 
 
 def set_lawyer_active(request: HttpRequest, pk: int) -> HttpResponse:

@@ -225,18 +225,104 @@ def test_only_the_keeping_office_answers_and_the_answer_is_fixed_once_delivered(
     )
 
 
-def test_a_hearing_moves_the_answer_day_and_a_late_answer_is_marked(people, story, city_officer):
-    referral = replied(story, people, today() - days(50), days_ago=50)
-    assert register(city_officer, referral, requested_on=(today() - days(45)).isoformat()).status_code == 201
-    appeal = Appeal.objects.get()
+def re_reviewed(story, people, city_officer, *, days_ago: int = 0) -> Referral:
+    """A referral whose 复查 was upheld and delivered ``days_ago`` days ago, with a 复核 received that day
+    (recorded by the city for the province)."""
+    day = today() - days(days_ago)
+    referral = replied(story, people, day, days_ago=days_ago)
+    register(city_officer, referral, requested_on=day.isoformat())
+    answer(city_officer, referral, decided_on=day.isoformat(), delivered_on=day.isoformat())
+    response = api(city_officer).post(
+        f"/api/referrals/{referral.pk}/appeals/",
+        {"requested_on": day.isoformat(), "grounds": "对复查意见不服。", "body": "广东省信访局"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return referral
+
+
+def test_a_hearing_moves_the_re_review_answer_day_and_a_late_answer_is_marked(people, story, city_officer):
+    referral = re_reviewed(story, people, city_officer, days_ago=50)
+    appeal = Appeal.objects.get(kind="re_review")
     hearing = answer(city_officer, referral, outcome="", hearing_days=5)
     assert hearing.status_code == 200
     appeal.refresh_from_db()
     assert appeal.hearing_days == 5 and appeal.outcome == ""
     assert appeal.due_on == calendar_period_end(appeal.requested_on, 35).date
-    assert hearing.json()["items"][0]["overdue"] == (appeal.due_on < today())
-    done = answer(city_officer, referral, delivered_on=today().isoformat())
-    assert done.json()["items"][0]["late"] == (today() > appeal.due_on)
+    assert hearing.json()["items"][1]["overdue"] == (appeal.due_on < today())
+    done = answer(city_officer, referral)
+    assert done.json()["items"][1]["late"] == (today() > appeal.due_on) is True
+
+
+def test_outside_probe_a_hearing_is_for_a_re_review_only_and_never_after_its_answer(people, story, city_officer):
+    # Found from outside: hearing days on a 复查 (Art. 35 has none), and hearing days added after a late
+    # answer made it "on time".
+    referral = replied(story, people, today() - days(46), days_ago=46)
+    register(city_officer, referral, requested_on=(today() - days(45)).isoformat())
+    on_review = answer(city_officer, referral, outcome="", hearing_days=5)
+    assert on_review.status_code == 400 and "第三十六条" in on_review.json()["errors"]["hearing_days"][0]
+    opinion_day = (today() - days(40)).isoformat()
+    answer(city_officer, referral, decided_on=opinion_day, delivered_on=opinion_day)
+    api(city_officer).post(
+        f"/api/referrals/{referral.pk}/appeals/",
+        {"requested_on": (today() - days(35)).isoformat(), "grounds": "不服。", "body": "广东省信访局"},
+        format="json",
+    )
+    late = answer(city_officer, referral)
+    assert late.json()["items"][1]["late"] is True
+    moved = answer(city_officer, referral, outcome="", hearing_days=30)
+    assert moved.status_code == 400 and "hearing_days" in moved.json()["errors"]
+    assert Appeal.objects.get(kind="re_review").hearing_days == 0
+    scan = SimpleUploadedFile("意见书.pdf", minimal_pdf("opinion"), content_type="application/pdf")
+    dropped = api(city_officer).post(
+        f"/api/referrals/{referral.pk}/appeals/answer/", {"hearing_days": 3, "document": scan}, format="multipart"
+    )
+    assert dropped.status_code == 400 and "document" in dropped.json()["errors"]
+
+
+def test_outside_probe_a_request_under_way_holds_the_referral_from_reopening(people, story, city_officer):
+    # Found from outside: the origin office reopened (then merged) a referral under 复查, so the office
+    # above could never answer it and the sweep reminded everyone of a request nobody could answer.
+    referral = replied(story, people)
+    register(city_officer, referral)
+    url = f"/api/referrals/{referral.pk}/actions/reopen/"
+    held = api(people.reviewer).post(url, {"reason": "重新调解"}, format="json")
+    assert held.status_code == 409 and "复查复核申请正在办理" in held.json()["detail"]
+    detail = api(people.reviewer).get(f"/api/referrals/{referral.pk}/").json()
+    assert "reopen" not in detail["available_actions"]
+    # Answered and delivered: the office may reopen (a 撤销 sends it back), close it again and record the
+    # new reply.
+    answer(city_officer, referral, outcome="revoked", opinion="撤销，责成重新办理。", delivered_on=today().isoformat())
+    assert api(people.reviewer).post(url, {"reason": "复查撤销，重新调解"}, format="json").status_code == 200
+
+
+def test_outside_probe_the_citys_record_of_a_provincial_request_names_no_city_lawyer(
+    people, story, city_officer, city_office
+):
+    referral = replied(story, people)
+    register(city_officer, referral)
+    answer(city_officer, referral, delivered_on=today().isoformat())
+    studio = lawyers.add_lawyer(by=city_officer, office=city_office, name="周明哲", kind="lawyer", firm="法正律所")
+    response = api(city_officer).post(
+        f"/api/referrals/{referral.pk}/appeals/",
+        {"requested_on": today().isoformat(), "grounds": "不服。", "body": "广东省信访局", "lawyer": studio.pk},
+        format="json",
+    )
+    assert response.status_code == 400 and "lawyer" in response.json()["errors"]
+
+
+def test_outside_probe_the_share_of_replies_contested_never_passes_the_whole(people, story, city_officer):
+    # A reply delivered last year and contested this year counts as contested in the year it was delivered.
+    old = replied(story, people, today() - days(20), days_ago=25)
+    Referral.objects.filter(pk=old.pk).update(reply_delivered_on=today().replace(year=today().year - 1))
+    Appeal.objects.create(
+        referral=old, kind="review", office=f.org("江门市信访局"), requested_on=today(), grounds="不服。",
+        due_on=today(), registered_by=city_officer,
+    )  # fmt: skip
+    replied(story, people)
+    rep = appeals.report(people.officer, appeals.Scope(year=today().year))
+    assert (rep.replied, rep.rows[0].figures["requested"], rep.contested_share) == (1, 1, 0.0)
+    assert "撤回0件" in rep.summary
 
 
 def test_a_withdrawn_review_ends_without_a_re_review(people, story, city_officer):
@@ -417,3 +503,23 @@ def test_the_ledger_says_each_referrals_reply_review_and_re_review(people, story
     # Empty cells (read back as None).
     assert not any(rows[other.number][key] for key in ("复查", "复核", "答复意见送达日期"))
     assert rows[referral.number]["答复意见送达日期"] is not None
+
+
+def test_the_page_forms_say_the_rules_mistakes_with_the_forms_on_the_first_send(people, story, city_officer):
+    referral = replied(story, people)
+    register(city_officer, referral)
+    page = login(city_officer).post(
+        reverse("referrals:answer_appeal", args=[referral.pk]),
+        {"outcome": "upheld", "decided_on": (today() + days(2)).isoformat(), "opinion": "", "hearing_days": "200"},
+    )
+    text = page.content.decode()
+    assert page.status_code == 400 and "请填写复查复核意见" in text and "日期不能晚于今天" in text
+    assert Appeal.objects.get().outcome == ""
+    other = replied(story, people)
+    by_number = login(city_officer).post(
+        reverse("referrals:register_appeal_by_number"),
+        {"number": other.number, "requested_on": (today() + days(1)).isoformat(), "grounds": " "},
+    )
+    text = by_number.content.decode()
+    assert by_number.status_code == 400 and "日期不能晚于今天" in text and "申请人的请求和理由：该字段是必填项" in text
+    assert Appeal.objects.count() == 1

@@ -335,6 +335,12 @@ def appeal_body(ctx: Ctx, persona: str) -> dict:
     return {"requested_on": timezone.localdate().isoformat(), "grounds": "不服答复意见。"}
 
 
+def lawyers_file(ctx: Ctx, persona: str) -> dict:
+    """A lawyers' roster of one, as a spreadsheet."""
+    data = b.xlsx_bytes([["谭志远", "律师", "五邑律所"]], header=["姓名", "类别", "执业机构"])
+    return {"file": b.upload("律师名册.xlsx", data)}
+
+
 def a_lawyer(ctx: Ctx) -> Lawyer:
     """A lawyer on 蓬江区信访局's roster."""
     return add_lawyer(
@@ -790,6 +796,9 @@ MATRIX: dict[str, list[Check]] = {
     "referrals:add_lawyer": [
         Check("post", fixed("referrals:add_lawyer"), row(302, 302, 403, 403, 403, 403, 403, 302), lawyer_body)
     ],
+    "referrals:import_lawyers": [
+        Check("post", fixed("referrals:import_lawyers"), row(302, 302, 403, 403, 403, 403, 403, 302), lawyers_file)
+    ],
     "referrals:set_lawyer_active": [
         Check(
             "post",
@@ -1030,6 +1039,9 @@ MATRIX: dict[str, list[Check]] = {
     "api-lawyers": [
         Check("get", fixed("api-lawyers"), everyone(200, 401)),
         Check("post", fixed("api-lawyers"), row(201, 201, 403, 403, 403, 403, 403, 401), lawyer_body),
+    ],
+    "api-lawyer-import": [
+        Check("post", fixed("api-lawyer-import"), row(201, 201, 403, 403, 403, 403, 403, 401), lawyers_file)
     ],
     "api-lawyer": [
         Check(

@@ -765,11 +765,10 @@ def appeals_demo(users: dict[str, User]) -> None:
     start = timezone.localtime(first.closed_at).date()
     reply(first, start + 2 * day)
     request(first, start + 12 * day, "认为调解协议约定的赔偿数额过低，要求重新处理。", lawyer=studio)
-    answer(
-        first, start + 40 * day, appeals.Outcome.UPHELD, "原答复意见认定事实清楚，处理恰当，予以维持。", hearing_days=5
-    )
-    request(first, start + 55 * day, "对复查意见不服，请求复核。", body="广东省信访局")
-    answer(first, start + 80 * day, appeals.Outcome.UPHELD, "经复核，维持复查意见。", document=demo_scan("appeal"))
+    answer(first, start + 28 * day, appeals.Outcome.UPHELD, "原答复意见认定事实清楚，处理恰当，予以维持。")
+    request(first, start + 45 * day, "对复查意见不服，请求复核。", body="广东省信访局")
+    opinion = "经听证，维持复查意见。"
+    answer(first, start + 80 * day, appeals.Outcome.UPHELD, opinion, hearing_days=7, document=demo_scan("appeal"))
     start = timezone.localtime(late.closed_at).date()
     reply(late, start + 1 * day)
     request(late, start + 10 * day, "对调解终止后的处理意见不服，要求上级重新核查。")
