@@ -239,6 +239,7 @@ def _slice(start: int, stop: int, context: dict, *, seed: int) -> dict[str, int]
                 returns_count=0,
                 ping_pong=False,
                 repeat_of_id=None,
+                merged_into_id=None,
                 outcome="",
                 accepted_on_time=None,
                 concluded_on_time=None,
