@@ -61,8 +61,6 @@ from townships.models import Organisation
 from townships.validators import FORMULA_START, normalise_name, validate_plausible_date
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
-
     from referrals.permissions import Actor, AnyUser
 
 Kind = Appeal.Kind
@@ -736,40 +734,6 @@ def _announce(referral: Referral, level: str) -> bool:
     )
 
 
-# --- The referral page's panel --------------------------------------------------------------
-
-
-def appeals_panel(request: HttpRequest, referral: Referral) -> dict[str, Any] | None:
-    """复查复核: the reply's delivery and each request with its clock and answer, with the forms of
-    whoever records them. Not shown before the referral is closed, nor to others while empty."""
-    from referrals.appeal_forms import AnswerAppealForm, RegisterAppealForm, ReplyForm
-
-    user = request.user
-    data = appeals_json(referral)
-    bound = getattr(request, "bound_forms", {})
-    forms: list[dict[str, Any]] = []
-    for name, form_class in (
-        ("record_reply", ReplyForm),
-        ("register_appeal", RegisterAppealForm),
-        ("answer_appeal", AnswerAppealForm),
-    ):
-        if permissions.can(user, referral, name):
-            form = bound.get(name) or form_class(referral=referral, user=user, auto_id=f"id_{name}_%s")
-            forms.append(
-                {
-                    "name": name,
-                    "form": form,
-                    "label": permissions.action_label(name),
-                    "url": reverse("referrals:action", args=[referral.pk, name]),
-                    "open": name in bound,
-                }
-            )
-    if data is None and not forms:
-        return None
-    # Each form also has its button in the page's action bar.
-    return {"json": data, "forms": forms, "quick": [f["name"] for f in forms]}
-
-
 # --- The registry ------------------------------------------------------------------------------
 
 
@@ -777,6 +741,7 @@ def extension() -> Extension:
     """The three actions, the referral's ``appeals``, the panel and the sweep (``ReferralsConfig.ready``)."""
     from referrals.action_serializers import AnswerAppealSerializer, RegisterAppealSerializer, ReplySerializer
     from referrals.appeal_forms import AnswerAppealForm, RegisterAppealForm, ReplyForm
+    from referrals.appeals_views import appeals_panel
 
     return Extension(
         name="appeals",

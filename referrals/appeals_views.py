@@ -3,9 +3,12 @@ above registering a request by the number on the written reply (``referrals/appe
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,6 +16,7 @@ from referrals import appeals, appeals_api, permissions
 from referrals.actions import perform
 from referrals.appeal_forms import AppealByNumberForm
 from referrals.errors import Forbidden, InvalidInput, NotAvailable
+from referrals.models import Referral
 from referrals.registry import registry
 
 
@@ -108,3 +112,37 @@ def register_by_number(request: HttpRequest) -> HttpResponse:
 
 def appeal_document(request: HttpRequest, pk: int, appeal: int):
     return appeals_api.serve_document(request, pk, appeal)
+
+
+# --- The referral page's panel --------------------------------------------------------------
+
+
+def appeals_panel(request: HttpRequest, referral: Referral) -> dict[str, Any] | None:
+    """复查复核: the reply's delivery and each request with its clock and answer, with the forms of
+    whoever records them. Not shown before the referral is closed, nor to others while empty."""
+    from referrals.appeal_forms import AnswerAppealForm, RegisterAppealForm, ReplyForm
+
+    user = request.user
+    data = appeals.appeals_json(referral)
+    bound = getattr(request, "bound_forms", {})
+    forms: list[dict[str, Any]] = []
+    for name, form_class in (
+        ("record_reply", ReplyForm),
+        ("register_appeal", RegisterAppealForm),
+        ("answer_appeal", AnswerAppealForm),
+    ):
+        if permissions.can(user, referral, name):
+            form = bound.get(name) or form_class(referral=referral, user=user, auto_id=f"id_{name}_%s")
+            forms.append(
+                {
+                    "name": name,
+                    "form": form,
+                    "label": permissions.action_label(name),
+                    "url": reverse("referrals:action", args=[referral.pk, name]),
+                    "open": name in bound,
+                }
+            )
+    if data is None and not forms:
+        return None
+    # Each form also has its button in the page's action bar.
+    return {"json": data, "forms": forms, "quick": [f["name"] for f in forms]}
