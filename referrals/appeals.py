@@ -663,6 +663,15 @@ def appeals_visible_to(user: AnyUser) -> QuerySet[Appeal]:
     return Appeal.objects.filter(referral__in=permissions.referrals_visible_to(user))
 
 
+def requests_in(user: AnyUser, scope: Scope) -> QuerySet[Appeal]:
+    """The requests listed beside the figures: those the user may see, received in the scope's year,
+    newest first."""
+    rows = appeals_visible_to(user).select_related("referral", "office", "lawyer")
+    if scope.year is not None:
+        rows = rows.filter(requested_on__year=scope.year)
+    return rows.order_by("-requested_on", "-pk")
+
+
 def report(user: AnyUser, scope: Scope, *, now: datetime.datetime | None = None) -> Report:
     """The figures over the requests whose referral ``user`` may see (a merged one counts nowhere),
     received in the scope's year; ``replied`` counts the replies delivered in that year."""

@@ -165,9 +165,7 @@ class AppealList(APIView):
             raise serializers.ValidationError(exc.errors) from None
         rep = appeals.report(request.user, scope)
         today = timezone.localdate()
-        rows = appeals.appeals_visible_to(request.user).select_related("referral", "office", "lawyer")
-        if scope.year is not None:
-            rows = rows.filter(requested_on__year=scope.year)
+        rows = appeals.requests_in(request.user, scope)
         return Response(
             {
                 "scope": {"year": scope.year, "generated_at": timezone.localtime(rep.generated_at).isoformat()},
@@ -177,7 +175,7 @@ class AppealList(APIView):
                 **{row.kind: row.figures for row in rep.rows},
                 "items": [
                     {"referral": a.referral_id, "number": a.referral.number, "appeal": appeals.appeal_json(a, today)}
-                    for a in rows.order_by("-requested_on", "-pk")[:200]
+                    for a in rows[:200]
                 ],
             }
         )

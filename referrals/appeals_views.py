@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from referrals import appeals, appeals_api, permissions
+from referrals import appeals, appeals_api, lawyers, permissions
 from referrals.actions import perform
 from referrals.appeal_forms import AppealByNumberForm
 from referrals.errors import Forbidden, InvalidInput, NotAvailable
@@ -22,8 +22,7 @@ from referrals.registry import registry
 
 def may_register(user) -> bool:
     """Whether the page offers the form: officers and reviewers of a petition office."""
-    g = permissions.grants_of(user)
-    return bool(g.orgs("refer_from") | g.orgs("review_for"))
+    return bool(lawyers.offices_kept_by(user))
 
 
 def appeal_list(request: HttpRequest) -> HttpResponse:
@@ -42,9 +41,7 @@ def appeal_page(request: HttpRequest, *, form: AppealByNumberForm | None = None,
         errors = exc.errors
         scope = appeals.Scope(year=this_year)
     rep = appeals.report(request.user, scope)
-    rows = appeals.appeals_visible_to(request.user).select_related("referral", "office", "lawyer")
-    if scope.year is not None:
-        rows = rows.filter(requested_on__year=scope.year)
+    rows = appeals.requests_in(request.user, scope)
     if form is None and may_register(request.user):
         form = AppealByNumberForm(user=request.user, auto_id="id_appeal_%s")
     today = timezone.localdate()
@@ -70,7 +67,7 @@ def appeal_page(request: HttpRequest, *, form: AppealByNumberForm | None = None,
             ],
             "replied_query": rep.list_query("replied"),
             "contested_percent": round(rep.contested_share * 100, 1) if rep.contested_share is not None else None,
-            "rows": [(a, appeals.appeal_json(a, today)) for a in rows.order_by("-requested_on", "-pk")[:200]],
+            "rows": [(a, appeals.appeal_json(a, today)) for a in rows[:200]],
             "form": form,
         },
         status=status,
