@@ -74,7 +74,7 @@ bench: install-dev
 
 ## fuzz: the property, fuzz and schema tests with many more examples than `make test` uses, and the slow proofs
 fuzz: install-dev
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -m "fuzz or slow" tests $(PYTEST_ARGS)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -m "fuzz or slow" --timeout=0 tests $(PYTEST_ARGS)
 
 messages: install-dev
 	$(BIN)/python manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=bench --ignore=var --ignore=staticfiles

@@ -197,6 +197,10 @@ class Session:
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.jpg"), full_page=True, type="jpeg", quality=70)
 
     def close(self) -> None:
+        # Since Playwright 1.41 closing a context waits for route handlers still running; a page that
+        # is reloading itself (live.js) at that moment left the suite waiting for ever on one CI run.
+        # The journey is over, so the handlers' outcome no longer matters.
+        self.context.unroute_all(behavior="ignoreErrors")
         self.context.close()
 
 
