@@ -18,6 +18,7 @@ PERSONAS = {
     "bench-mediator": "镇街调解员 (环市)",
     "bench-county": "区县督导 (蓬江区)",
     "bench-city": "市级督导 (江门市)",
+    "bench-officer": "信访部门 (蓬江区信访局)",
 }
 
 
