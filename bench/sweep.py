@@ -16,36 +16,29 @@ from bench.common import Figure, Section, django_setup, emit, summarise
 
 
 def announce_all_current() -> int:
-    """Record every current due-soon/overdue deadline as announced, as a running system would have."""
-    from django.db.models import Exists, OuterRef
+    """Record every current due-soon/overdue deadline of every clock (the stage's, the petition's, the
+    follow-up's) as announced, as a running system would have; then one untimed pass of every sweep
+    for the few the other apps keep. Without it the first timed sweep sends the whole backlog."""
+    from django.db import connection
     from django.utils import timezone
 
-    from referrals.models import DeadlineReminder, Referral
+    from referrals.models import DeadlineReminder
+    from referrals.reminders import run_sweeps, unannounced
 
-    now = timezone.now()
     created = 0
-    for level, condition in (
-        ("overdue", {"due_at__lte": now}),
-        ("due_soon", {"due_soon_at__lte": now, "due_at__gt": now}),
-    ):
-        sent = DeadlineReminder.objects.filter(
-            referral=OuterRef("pk"), kind=OuterRef("deadline_kind"), due_on=OuterRef("due_on"), level=level
-        )
-        rows = (
-            Referral.objects.open()
-            .filter(**condition)
-            .exclude(Exists(sent))
-            .values_list("pk", "deadline_kind", "due_on")
-            .iterator(chunk_size=5000)
-        )
+    for level, kind, due_field, candidates in unannounced(timezone.now()):
+        rows = candidates.order_by().values_list("pk", "deadline_kind", due_field).iterator(chunk_size=5000)
         batch = []
-        for pk, kind, due_on in rows:
-            batch.append(DeadlineReminder(referral_id=pk, kind=kind, due_on=due_on, level=level))
+        for pk, stage_kind, due_on in rows:
+            batch.append(DeadlineReminder(referral_id=pk, kind=kind or stage_kind, due_on=due_on, level=level))
             if len(batch) >= 5000:
                 created += len(DeadlineReminder.objects.bulk_create(batch, ignore_conflicts=True))
                 batch = []
         created += len(DeadlineReminder.objects.bulk_create(batch, ignore_conflicts=True))
-    return created
+    if connection.vendor == "postgresql":  # as autovacuum would have, after so many rows at once
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE referrals_deadlinereminder")
+    return created + sum(run_sweeps().values())
 
 
 def make_fresh(n: int) -> list[int]:
@@ -67,22 +60,23 @@ def make_fresh(n: int) -> list[int]:
 
 def run(repeat: int, fresh: int) -> Section:
     from referrals.models import Referral
-    from referrals.reminders import sweep_deadlines
+    from referrals.reminders import run_sweeps, sweep_deadlines
 
     open_count = Referral.objects.open().count()
     backlog = announce_all_current()
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
-        sent = sweep_deadlines()
+        sent = run_sweeps()  # everything the minute loop runs
         samples.append((time.perf_counter() - started) * 1000)
-        assert sent == 0, sent
+        assert not any(sent.values()), sent
     median, p95 = summarise(samples)
     per_1e5 = median * 100_000 / max(open_count, 1)
     section = Section(
         title="Reminder sweep",
         setup=f"{Referral.objects.count():,} referrals, {open_count:,} open; {backlog:,} current deadlines "
-        f"marked as already announced (a running system's steady state)",
+        f"marked as already announced (a running system's steady state); each timed sweep is every app's "
+        "(``run_sweeps``: stage, petition, follow-up, 复查复核, 交办件, confirmation windows, supervision, SMS…)",
     )
     section.figures.append(
         Figure(

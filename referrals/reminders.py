@@ -192,6 +192,22 @@ def sweep_deadlines(now: datetime.datetime | None = None) -> int:
     return sweep_clock(lambda level: _candidates(level, now), _announce) + sweep_petition_deadlines(now)
 
 
+def unannounced(now: datetime.datetime) -> list[tuple[str, str | None, str, QuerySet[Referral]]]:
+    """Per clock of ``sweep_deadlines`` and ``sweep_followups`` and per level: (level, the reminder's
+    kind, or None where it is the referral's ``deadline_kind``, the field holding the due day, the
+    referrals not yet told). What a sweep would announce now; the benchmark marks them as told to
+    start from a running system's steady state."""
+    today = timezone.localtime(now).date()
+    found: list[tuple[str, str | None, str, QuerySet[Referral]]] = []
+    for level in (DeadlineReminder.Level.OVERDUE, DeadlineReminder.Level.DUE_SOON):
+        found += [
+            (level, None, "due_on", _candidates(level, now)),
+            (level, DeadlineKind.PETITION, "petition_due_on", _petition_candidates(level, today)),
+            (level, DeadlineKind.FOLLOWUP, "followup_due_on", _followup_candidates(level, now)),
+        ]
+    return found
+
+
 def run_sweeps(now: datetime.datetime | None = None) -> dict[str, int]:
     """Every app's sweep (``Extension.sweeps``), once: what the minute loop and the command run."""
     from referrals.registry import registry
