@@ -242,6 +242,8 @@ SMS_HTTP_PASSWORD = env_str("SMS_HTTP_PASSWORD", "")
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", "")
 SMS_HTTP_TEMPLATE_ID = env_str("SMS_HTTP_TEMPLATE_ID", "")
 SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 5, minimum=1)
+# The platform's callbacks (delivery receipts, replies) present it as a bearer token; empty: no callbacks.
+SMS_CALLBACK_TOKEN = env_str("SMS_CALLBACK_TOKEN", "")
 SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 8, minimum=1)
 SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 60, minimum=1)
 SMS_RETRY_MAX_SECONDS = env_int("SMS_RETRY_MAX_SECONDS", 3600, minimum=1)

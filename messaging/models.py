@@ -25,6 +25,9 @@ class Message(models.Model):
         SENT = "sent", _("已发送")
         FAILED = "failed", _("发送失败，待重试")
         GAVE_UP = "gave_up", _("已放弃")
+        # From the platform's delivery receipt (messaging/receipts.py), after ``sent``.
+        DELIVERED = "delivered", _("已送达")
+        UNDELIVERED = "undelivered", _("未送达")
 
     class Template(models.TextChoices):
         REFERRAL_MADE = "referral_made", _("已移交调解")
@@ -51,6 +54,7 @@ class Message(models.Model):
     last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("当事人短信")
@@ -62,6 +66,8 @@ class Message(models.Model):
             # The daily cap's question: how many went to this number today.
             models.Index(fields=["to", "sent_at"], name="message_sent_to"),
             models.Index(fields=["referral", "-created_at"], name="message_referral"),
+            # A delivery receipt names the platform's id.
+            models.Index(fields=["provider_message_id"], name="message_provider_id"),
         ]
 
     def __str__(self) -> str:
@@ -83,6 +89,26 @@ class OptOut(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class TextTemplate(models.Model):
+    """An administrator's own wording of one kind of message, in place of the built-in one
+    (``messaging/texts.py``, which also says which placeholders each may use)."""
+
+    template = models.CharField(_("短信模板"), max_length=32, choices=Message.Template.choices, unique=True)
+    text = models.CharField(_("短信内容"), max_length=200)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("短信模板")
+        verbose_name_plural = _("短信模板")
+        ordering = ["template"]
+
+    def __str__(self) -> str:
+        return self.get_template_display()
 
 
 class PartyLink(models.Model):

@@ -94,10 +94,14 @@ def deliver_soon(ids: list[int]) -> None:
         log.warning("could not hand messages %s to the sender; they stay queued", ids, exc_info=True)
 
 
+# What staff may send again: a text on its way, or delivered, is not sent twice.
+RESENDABLE = (Message.Status.FAILED, Message.Status.GAVE_UP, Message.Status.UNDELIVERED)
+
+
 def requeue(message: Message) -> bool:
     """Queue a failed or abandoned message again (a fresh set of attempts); False if it was not."""
     now = timezone.now()
-    done = Message.objects.filter(pk=message.pk, status__in=(Message.Status.FAILED, Message.Status.GAVE_UP)).update(
+    done = Message.objects.filter(pk=message.pk, status__in=RESENDABLE).update(
         status=Message.Status.QUEUED, attempts=0, next_attempt_at=policy.first_moment(now), last_error=""
     )
     if done:

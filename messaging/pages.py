@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from messaging import links, policy
+from messaging import links, outbox, policy
 from messaging.models import Message, PartyLink
 from referrals import permissions
 from referrals.models import Referral
@@ -22,6 +22,7 @@ SHOWN = 20  # the latest messages; the API lists them all
 def panel(request: HttpRequest, referral: Referral) -> dict | None:
     rows = list(Message.objects.filter(referral=referral).select_related("party")[:SHOWN])
     may_send = permissions.can(request.user, referral, "send_party_link")
+    may_resend = permissions.can(request.user, referral, "resend_message")
     if not rows and not may_send:
         return None
     live = {
@@ -38,7 +39,9 @@ def panel(request: HttpRequest, referral: Referral) -> dict | None:
         for p in referral.parties.all()
     ]
     return {
-        "messages": [{"m": m, "to": mask_phone(m.to)} for m in rows],
+        "messages": [
+            {"m": m, "to": mask_phone(m.to), "resend": may_resend and m.status in outbox.RESENDABLE} for m in rows
+        ],
         "parties": parties if may_send else [],
     }
 
@@ -65,4 +68,19 @@ def party_link(request: HttpRequest, pk: int, pid: int) -> HttpResponse:
                 request,
                 _("已向%(name)s（%(to)s）发送个人链接短信。") % {"name": party.name, "to": mask_phone(party.phone)},
             )
+    return redirect("referrals:detail", pk=referral.pk)
+
+
+@require_POST
+def resend(request: HttpRequest, pk: int, mid: int) -> HttpResponse:
+    """Queue a failed or abandoned text again, from the panel (the API's ``resend``)."""
+    referral = permissions.get_referral_for_user(request.user, pk)
+    message = Message.objects.filter(pk=mid, referral=referral).first()
+    if message is None:
+        raise Http404
+    permissions.require(request.user, referral, "resend_message")
+    if outbox.requeue(message):
+        messages.success(request, _("已重新排队发送给%s的短信。") % mask_phone(message.to))
+    else:
+        messages.error(request, _("只有发送失败或已放弃的短信可以重新发送。"))
     return redirect("referrals:detail", pk=referral.pk)

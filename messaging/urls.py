@@ -6,4 +6,5 @@ app_name = "messaging"
 
 urlpatterns = [
     path("<int:pk>/parties/<int:pid>/link/", pages.party_link, name="party_link"),
+    path("<int:pk>/messages/<int:mid>/resend/", pages.resend, name="resend"),
 ]

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<str:token>/verify/", views.verify, name="verify"),
     path("<str:token>/consent/", views.consent, name="consent"),
     path("<str:token>/rating/", views.rating, name="rating"),
+    path("<str:token>/documents/<int:aid>/", views.document, name="document"),
 ]

@@ -24,7 +24,8 @@ from core.audit import log_access
 from core.errors import DomainError
 from core.models import AccessLog
 from core.net import client_address
-from mediation.models import Agreement, FollowUp, MediationSession, Termination
+from lib import uploads
+from mediation.models import Agreement, Attachment, DossierItem, FollowUp, MediationSession, Termination
 from mediation.workflow import rate_by_party
 from messaging import links
 from messaging.models import PartyLink
@@ -91,6 +92,7 @@ def _case(link: PartyLink) -> dict:
             visited_on__gte=timezone.localtime(referral.concluded_at).date(),
         ).exists()
     )
+    agreement = Agreement.objects.filter(referral=referral, round=referral.round).first() if concluded else None
     mediators = []
     if referral.state != State.DRAFT:
         lead = referral.lead_mediator_id
@@ -105,7 +107,8 @@ def _case(link: PartyLink) -> dict:
         if referral.state != State.DRAFT
         else [],
         "mediation_due": referral.due_at if referral.deadline_kind == "mediate" else None,
-        "agreement": Agreement.objects.filter(referral=referral, round=referral.round).first() if concluded else None,
+        "agreement": agreement,
+        "documents": _outcome_documents(referral, agreement) if concluded else [],
         "termination": Termination.objects.filter(referral=referral, round=referral.round).first()
         if concluded
         else None,
@@ -114,6 +117,31 @@ def _case(link: PartyLink) -> dict:
         "rated": rated,
         "satisfaction": FollowUp.Satisfaction.choices,
     }
+
+
+def _outcome_documents(referral, agreement: Agreement | None):
+    """The signed paper of this round's outcome that the committee filed in the dossier: the 调解协议书
+    for an agreement, the 终止调解告知书 for a termination. The party signed or received it; nothing
+    else of the dossier (records, other parties' identity papers) is theirs to download."""
+    kind = DossierItem.AGREEMENT if agreement is not None else DossierItem.TERMINATION_NOTICE
+    found = Attachment.objects.filter(referral=referral, kind=kind)
+    if referral.accepted_at is not None:  # an earlier round's paper is not this outcome's
+        found = found.filter(uploaded_at__gte=referral.accepted_at)
+    return list(found.order_by("-uploaded_at"))
+
+
+@login_not_required
+@require_GET
+def document(request: HttpRequest, token: str, aid: int) -> HttpResponse:
+    link = _verified_link(request, token)
+    if link.referral.concluded_at is None:
+        raise Http404
+    agreement = Agreement.objects.filter(referral=link.referral, round=link.referral.round).first()
+    attachment = next((a for a in _outcome_documents(link.referral, agreement) if a.pk == aid), None)
+    if attachment is None:
+        raise Http404
+    _audit(request, link, "document", attachment=attachment.pk)
+    return uploads.download(attachment.file, name=attachment.original_name, content_type=attachment.content_type)
 
 
 @login_not_required

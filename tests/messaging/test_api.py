@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from messaging.models import Message
-from tests.conftest import api
+from tests.conftest import api, login
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +30,7 @@ def test_those_who_see_the_referral_see_its_messages_with_masked_numbers(people,
         "attempts",
         "created_at",
         "sent_at",
+        "delivered_at",
     }
     stored = Message.objects.get(pk=first["id"]).to
     assert first["to"] == stored[:3] + "****" + stored[-4:]
@@ -79,3 +80,23 @@ def test_a_queued_message_is_not_resent(people, story, daytime):
     response = api(people.reviewer).post(f"/api/referrals/{referral.pk}/messages/{message.pk}/resend/")
     assert response.status_code == 409
     assert Message.objects.get(pk=message.pk).next_attempt_at <= timezone.now()
+
+
+def test_the_referral_page_offers_resend_on_a_failed_text_only_and_it_goes_out_again(
+    people, story, daytime, gateway, django_capture_on_commit_callbacks
+):
+    referral = story.submitted()
+    message = gave_up(referral)
+    page = login(people.officer).get(f"/referrals/{referral.pk}/").content.decode()
+    resend = f"/referrals/{referral.pk}/messages/{message.pk}/resend/"
+    assert page.count("/resend/") == 1 and resend in page  # the other, queued text has no button
+    # The supervisor sees the panel but may not send.
+    assert "/resend/" not in login(people.supervisor).get(f"/referrals/{referral.pk}/").content.decode()
+    assert login(people.supervisor).post(resend).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = login(people.officer).post(resend, follow=True)
+    assert "已重新排队发送" in answer.content.decode()
+    message.refresh_from_db()
+    assert message.status == "sent" and gateway.texts_to(message.to) == [message.text]
+    again = login(people.officer).post(resend, follow=True).content.decode()
+    assert "只有发送失败或已放弃的短信可以重新发送" in again

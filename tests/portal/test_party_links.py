@@ -316,3 +316,40 @@ def test_staff_cannot_write_an_online_consent(people, story):
     patched = api(people.officer).patch(f"/api/referrals/{draft.pk}/", {"parties": parties}, format="json")
     assert patched.status_code == 400 and "只能由当事人本人" in str(patched.json())
     assert Party.objects.get(referral=draft, position=0).consent_method != "online"
+
+
+def test_the_party_downloads_the_signed_agreement_and_nothing_else_of_the_dossier(people, story):
+    from mediation.workflow import add_attachment
+    from tests.files import pdf_upload
+
+    referral = story.succeeded(form="written")
+    add_attachment(referral, by=people.mediator, kind="agreement", upload=pdf_upload("协议书.pdf"))
+    add_attachment(referral, by=people.mediator, kind="identity_proof", upload=pdf_upload("身份证.pdf"))
+    signed, identity = referral.attachments.order_by("pk")
+    party = referral.parties.order_by("position").first()
+    path = path_of(Message.objects.filter(party=party).first())
+    # Before the code: the file is not there, for anyone.
+    assert Client().get(f"{path}documents/{signed.pk}/").status_code == 404
+    phone = open_with_code(path)
+    page = phone.get(path).content.decode()
+    assert f"{path}documents/{signed.pk}/" in page and "下载调解协议书" in page
+    answer = phone.get(f"{path}documents/{signed.pk}/")
+    assert answer.status_code == 200
+    assert b"".join(answer.streaming_content).startswith(b"%PDF")
+    assert "attachment" in answer["Content-Disposition"] and answer["Cache-Control"] == "private, no-store"
+    # The other papers of the dossier are the committee's, not the party's.
+    assert phone.get(f"{path}documents/{identity.pk}/").status_code == 404
+    assert AccessLog.objects.filter(detail__step="document", detail__attachment=signed.pk).count() == 1
+
+
+def test_while_mediating_there_is_no_outcome_paper_to_download(people, story):
+    from mediation.workflow import add_attachment
+    from tests.files import pdf_upload
+
+    referral = story.mediating()
+    add_attachment(referral, by=people.mediator, kind="agreement", upload=pdf_upload())
+    paper = referral.attachments.get()
+    path = path_of(Message.objects.filter(party=referral.parties.first()).first())
+    phone = open_with_code(path)
+    assert "documents/" not in phone.get(path).content.decode()
+    assert phone.get(f"{path}documents/{paper.pk}/").status_code == 404

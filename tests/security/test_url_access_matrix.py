@@ -479,12 +479,17 @@ def applied_roster_import(ctx: Ctx) -> int:
     return start_roster_import(user=ctx.people.supervisor, upload=upload, dry_run=False).pk
 
 
-def given_up_message(ctx: Ctx) -> str:
-    """The resend URL of a message to a party of a submitted referral that the sender gave up on."""
-    referral = ctx.story.submitted()
-    message = Message.objects.filter(referral=referral).first()
-    Message.objects.filter(pk=message.pk).update(status=Message.Status.GAVE_UP)
-    return reverse("api-message-resend", args=[referral.pk, message.pk])
+def given_up_message(name: str):
+    """The resend URL (API or page) of a message to a party of a submitted referral that the sender
+    gave up on."""
+
+    def url(ctx: Ctx) -> str:
+        referral = ctx.story.submitted()
+        message = Message.objects.filter(referral=referral).first()
+        Message.objects.filter(pk=message.pk).update(status=Message.Status.GAVE_UP)
+        return reverse(name, args=[referral.pk, message.pk])
+
+    return url
 
 
 TOWNSHIP_VIEWERS = {"mediator": 200, "other_mediator": 200, "supervisor": 200, "city": 200}
@@ -521,6 +526,14 @@ def portal_url(name: str):
         return reverse(name, args=[links.token(links.live_link(_a_party(ctx)))])
 
     return url
+
+
+def portal_document(ctx) -> str:
+    """A file of the referral's dossier through a party's link (unverified: nobody gets it)."""
+    from messaging import links
+
+    party = _a_party(ctx)
+    return reverse("portal:document", args=[links.token(links.live_link(party)), 1])
 
 
 MATRIX: dict[str, list[Check]] = {
@@ -1095,7 +1108,16 @@ MATRIX: dict[str, list[Check]] = {
             row(200, 200, 200, 404, 200, 200, 404, 401),
         )
     ],
-    "api-message-resend": [Check("post", given_up_message, row(200, 200, 200, 404, 403, 403, 404, 401))],
+    "api-message-resend": [
+        Check("post", given_up_message("api-message-resend"), row(200, 200, 200, 404, 403, 403, 404, 401))
+    ],
+    # The SMS platform's callbacks: its own bearer token (tests/messaging/test_receipts.py); none is
+    # set here, so they do not exist for anyone.
+    "api-sms-receipts": [Check("post", fixed("api-sms-receipts"), everyone(404, 404))],
+    "api-sms-replies": [Check("post", fixed("api-sms-replies"), everyone(404, 404))],
+    "messaging:resend": [
+        Check("post", given_up_message("messaging:resend"), row(302, 302, 302, 404, 403, 403, 404, 302))
+    ],
     # A party's link: the office that registers the case or the committee handling it sends or revokes it.
     "api-party-link": [
         Check("post", party_link_api, row(200, 403, 200, 404, 403, 403, 404, 401)),
@@ -1115,6 +1137,7 @@ MATRIX: dict[str, list[Check]] = {
     "portal:rating": [
         Check("post", portal_url("portal:rating"), everyone(404, 404), lambda ctx, p: {"satisfaction": "satisfied"})
     ],
+    "portal:document": [Check("get", portal_document, everyone(404, 404))],
     # --- API: notifications
     "api-notifications": [Check("get", fixed("api-notifications"), everyone(200, 401))],
     "api-notifications-read-all": [Check("post", fixed("api-notifications-read-all"), everyone(200, 401))],
