@@ -134,6 +134,15 @@ def main() -> None:
     def log(message: str) -> None:
         print(f"[bench {time.monotonic() - started:6.0f}s] {message}", flush=True)
 
+    def measure(title: str, module: str, *args: str, env: dict[str, str], timeout: int = 1800) -> None:
+        """One benchmark's section; a benchmark that fails is written down as failed, and the others
+        are still measured and written (one failure once lost a whole run's figures)."""
+        log(title)
+        try:
+            sections.append(section_from(child(module, *args, env=env, timeout=timeout)["section"]))
+        except RuntimeError as exc:
+            sections.append(Section(title=f"{title}: failed", notes=[str(exc)[-1500:]]))
+
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT,
@@ -147,14 +156,8 @@ def main() -> None:
         log(f"SQLite dataset of {sqlite_n:,} referrals")
         built = child("dataset", "--n", str(sqlite_n), env=sqlite_env)
         info[f"SQLite dataset ({sqlite_n:,})"] = f"built in {built['seconds']} s" if built["created"] else "reused"
-        log("lists on SQLite")
-        sections.append(
-            section_from(
-                child("lists", "--repeat", repeat, "--label", f"SQLite, {sqlite_n:,} referrals", env=sqlite_env)[
-                    "section"
-                ]
-            )
-        )
+        label = f"SQLite, {sqlite_n:,} referrals"
+        measure("lists on SQLite", "lists", "--repeat", repeat, "--label", label, env=sqlite_env)
 
     pg_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/fangdiao_bench_{pg_n}"
     pg_env = {"DATABASE_URL": pg_url}
@@ -167,34 +170,21 @@ def main() -> None:
             f"built in {built['seconds']} s: {built.get('rows')}" if built["created"] else "reused"
         )
         if "lists" in wanted:
-            log("lists on PostgreSQL")
-            sections.append(
-                section_from(
-                    child("lists", "--repeat", repeat, "--label", f"PostgreSQL, {pg_n:,} referrals", env=pg_env)[
-                        "section"
-                    ]
-                )
-            )
+            label = f"PostgreSQL, {pg_n:,} referrals"
+            measure("lists on PostgreSQL", "lists", "--repeat", repeat, "--label", label, env=pg_env)
         if "sweep" in wanted:
-            log("reminder sweep")
-            sections.append(section_from(child("sweep", env=pg_env)["section"]))
+            measure("reminder sweep", "sweep", env=pg_env)
         if "transitions" in wanted:
-            log("transitions")
-            n = "120" if args.quick else "200"
-            sections.append(section_from(child("transitions", "--referrals", n, env=pg_env)["section"]))
+            measure("transitions", "transitions", "--referrals", "120" if args.quick else "200", env=pg_env)
     elif {"lists", "sweep", "transitions"} & wanted:
         info["PostgreSQL runs"] = "skipped: no PostgreSQL answering on 127.0.0.1:5432"
 
     quick = ["--quick"] if args.quick else []
     for key, module in (("import", "roster_import"), ("export", "export"), ("notify", "notifications")):
         if key in wanted and have(module):
-            log(module)
-            try:
-                # The notifications what-if (a layer sized for 1,000 sockets) is what the app now sets.
-                extra = ["--no-what-if"] if module == "notifications" else []
-                sections.append(section_from(child(module, *quick, *extra, env={}, timeout=3600)["section"]))
-            except RuntimeError as exc:
-                sections.append(Section(title=f"{module}: failed", notes=[str(exc)[-1500:]]))
+            # The notifications what-if (a layer sized for 1,000 sockets) is what the app now sets.
+            extra = ["--no-what-if"] if module == "notifications" else []
+            measure(module, module, *quick, *extra, env={}, timeout=3600)
 
     text = render(sections, quick=args.quick, info=info, seconds=time.monotonic() - started)
     Path(args.output).write_text(text, encoding="utf-8")

@@ -43,7 +43,6 @@ PERSONAS = {
 
 def ensure_people() -> dict:
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
     from townships.models import Mediator, Membership, Organisation
     from townships.validators import make_id_number
@@ -54,7 +53,6 @@ def ensure_people() -> dict:
         user, _ = User.objects.get_or_create(username=username, defaults={"first_name": username})
         org = Organisation.objects.get(name=org_name, region__code=code)
         Membership.objects.get_or_create(user=user, organisation=org, role=role)
-        Token.objects.get_or_create(user=user)
         people[username] = user
     officers = {}
     for office in Organisation.objects.filter(kind="petition_office", region__level="county"):

@@ -111,38 +111,53 @@ def prepare_people(n: int) -> tuple[int, list[tuple[int, str]]]:
     (``org<id>.mediator``, holding the guardian grants) is synced once and the users are added to it
     in bulk; the first user is checked against ``sync_user_groups`` to prove it is the same.
     """
+    import secrets
+
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
-    from rest_framework.authtoken.models import Token
+    from django.utils import timezone
 
+    from accounts import tokens
+    from accounts.models import ApiToken
     from townships.models import Membership, Organisation
     from townships.roles import sync_role_group, sync_user_groups
 
     User = get_user_model()
     committee = Organisation.objects.get(name=COMMITTEE[0], region__code=COMMITTEE[1])
-    existing = list(
-        Token.objects.filter(user__username__startswith="bench-ws-")
-        .order_by("user__username")
-        .values_list("user_id", "key")
-    )
-    if len(existing) >= n:  # a second run on the same database (the what-if)
-        return committee.pk, existing[:n]
-    unusable = make_password(None)
+    users = list(User.objects.filter(username__startswith="bench-ws-").order_by("username")[:n])
+    if len(users) < n:
+        unusable = make_password(None)
+        with transaction.atomic():
+            users = User.objects.bulk_create(
+                [User(username=f"bench-ws-{i:04d}", first_name=f"调解员{i}", password=unusable) for i in range(n)]
+            )
+            Membership.objects.bulk_create([Membership(user=u, organisation=committee, role="mediator") for u in users])
+            group = sync_role_group(committee, "mediator")
+            User.groups.through.objects.bulk_create([User.groups.through(user=u, group=group) for u in users])
+        first = users[0]
+        before = set(first.groups.values_list("pk", flat=True))
+        sync_user_groups(first)
+        if set(first.groups.values_list("pk", flat=True)) != before:
+            raise RuntimeError("bulk-created memberships do not match what the signal makes")
+    # Keys are kept hashed only (accounts/tokens.py): each run makes its own, as a client would get them.
+    keys = [secrets.token_hex(tokens.KEY_BYTES) for _ in users]
+    expires = timezone.now() + tokens.lifetime()
     with transaction.atomic():
-        users = User.objects.bulk_create(
-            [User(username=f"bench-ws-{i:04d}", first_name=f"调解员{i}", password=unusable) for i in range(n)]
+        ApiToken.objects.filter(user__in=users, name="bench").delete()
+        ApiToken.objects.bulk_create(
+            [
+                ApiToken(
+                    user=u,
+                    name="bench",
+                    prefix=k[: tokens.PREFIX_LENGTH],
+                    key_hash=tokens.digest(k),
+                    expires_at=expires,
+                )
+                for u, k in zip(users, keys, strict=True)
+            ]
         )
-        tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])
-        Membership.objects.bulk_create([Membership(user=u, organisation=committee, role="mediator") for u in users])
-        group = sync_role_group(committee, "mediator")
-        User.groups.through.objects.bulk_create([User.groups.through(user=u, group=group) for u in users])
-    first = users[0]
-    before = set(first.groups.values_list("pk", flat=True))
-    sync_user_groups(first)
-    if set(first.groups.values_list("pk", flat=True)) != before:
-        raise RuntimeError("bulk-created memberships do not match what the signal makes")
-    return committee.pk, [(u.pk, t.key) for u, t in zip(users, tokens, strict=True)]
+    return committee.pk, [(u.pk, k) for u, k in zip(users, keys, strict=True)]
 
 
 # --- The server ------------------------------------------------------------------------------------

@@ -35,8 +35,7 @@ def free_port() -> int:
 
 def prepare(n: int) -> tuple[list[int], str, str, int]:
     """N submitted referrals to 环市; returns their ids, the officer's and mediator's tokens, the lead."""
-    from rest_framework.authtoken.models import Token
-
+    from accounts.tokens import issue_token
     from bench.dataset import ensure_people
     from referrals import intake, workflow
     from referrals.models import Exclusion, Party
@@ -78,8 +77,9 @@ def prepare(n: int) -> tuple[list[int], str, str, int]:
         referral = intake.create_referral(by=officer, origin=origin, data=data)
         ids.append(workflow.submit_referral(referral, by=officer).pk)
     lead = Mediator.objects.get(user_id=people["bench-mediator"]).pk
-    token = Token.objects.get(user_id=people["bench-mediator"]).key
-    return ids, Token.objects.get(user_id=people["bench-officer"]).key, token, lead
+    _row, token = issue_token(User.objects.get(pk=people["bench-mediator"]), name="bench")
+    _row, officer_token = issue_token(User.objects.get(pk=people["bench-officer"]), name="bench")
+    return ids, officer_token, token, lead
 
 
 def run(n: int, clients: int, workers: int) -> Section:

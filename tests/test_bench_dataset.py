@@ -22,3 +22,22 @@ def test_a_slice_of_the_benchmark_dataset_builds_on_the_current_models():
     # What the dataset stored is what the deadline rules compute for the same referral.
     for referral in referrals[:40]:
         assert referral.due_on == compute_deadline(referral).due_on, referral.number
+
+
+def test_the_benchmarks_clients_get_tokens_the_api_accepts():
+    """The transitions and WebSocket benchmarks sign their clients in with tokens of their own making;
+    tokens of rest_framework.authtoken stopped working for them once keys were kept hashed only."""
+    from accounts.tokens import authenticate
+    from bench.notifications import prepare_people
+    from bench.transitions import prepare
+
+    ids, officer_key, mediator_key, _lead = prepare(2)
+    assert len(ids) == 2
+    assert authenticate(officer_key).user.username == "bench-officer"
+    assert authenticate(mediator_key).user.username == "bench-mediator"
+    _committee, people = prepare_people(3)
+    assert [authenticate(key).user_id for _pk, key in people] == [pk for pk, _key in people]
+    # A second run (the benchmark's what-if) makes new keys for the same people.
+    _committee, again = prepare_people(3)
+    assert [pk for pk, _ in again] == [pk for pk, _ in people]
+    assert all(authenticate(key) for _pk, key in again) and not any(authenticate(key) for _pk, key in people)
