@@ -59,7 +59,8 @@ class Messages(APIView):
 
 
 class Resend(APIView):
-    """``POST``: queue a failed or abandoned message again (the origin office or the handling committee)."""
+    """``POST``: queue a failed, abandoned or undelivered message again (the origin office or the handling
+    committee)."""
 
     @extend_schema(request=None, responses={200: MessageSerializer, **error_responses(401, 403, 404, 409)})
     def post(self, request, pk: int, mid: int):
@@ -70,7 +71,7 @@ class Resend(APIView):
             raise Http404 from None
         permissions.require(request.user, referral, "resend_message")
         if not outbox.requeue(message):
-            raise NotAvailable(_("只有发送失败或已放弃的短信可以重新发送。"))
+            raise NotAvailable(_("只有发送失败、已放弃或未送达的短信可以重新发送。"))
         message.refresh_from_db()
         return Response(MessageSerializer(message).data)
 

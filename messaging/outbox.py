@@ -99,7 +99,7 @@ RESENDABLE = (Message.Status.FAILED, Message.Status.GAVE_UP, Message.Status.UNDE
 
 
 def requeue(message: Message) -> bool:
-    """Queue a failed or abandoned message again (a fresh set of attempts); False if it was not."""
+    """Queue a failed, abandoned or undelivered message again (a fresh set of attempts); False if it was not."""
     now = timezone.now()
     done = Message.objects.filter(pk=message.pk, status__in=RESENDABLE).update(
         status=Message.Status.QUEUED, attempts=0, next_attempt_at=policy.first_moment(now), last_error=""

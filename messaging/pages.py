@@ -73,7 +73,7 @@ def party_link(request: HttpRequest, pk: int, pid: int) -> HttpResponse:
 
 @require_POST
 def resend(request: HttpRequest, pk: int, mid: int) -> HttpResponse:
-    """Queue a failed or abandoned text again, from the panel (the API's ``resend``)."""
+    """Queue a failed, abandoned or undelivered text again, from the panel (the API's ``resend``)."""
     referral = permissions.get_referral_for_user(request.user, pk)
     message = Message.objects.filter(pk=mid, referral=referral).first()
     if message is None:
@@ -82,5 +82,5 @@ def resend(request: HttpRequest, pk: int, mid: int) -> HttpResponse:
     if outbox.requeue(message):
         messages.success(request, _("已重新排队发送给%s的短信。") % mask_phone(message.to))
     else:
-        messages.error(request, _("只有发送失败或已放弃的短信可以重新发送。"))
+        messages.error(request, _("只有发送失败、已放弃或未送达的短信可以重新发送。"))
     return redirect("referrals:detail", pk=referral.pk)

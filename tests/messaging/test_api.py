@@ -99,4 +99,4 @@ def test_the_referral_page_offers_resend_on_a_failed_text_only_and_it_goes_out_a
     message.refresh_from_db()
     assert message.status == "sent" and gateway.texts_to(message.to) == [message.text]
     again = login(people.officer).post(resend, follow=True).content.decode()
-    assert "只有发送失败或已放弃的短信可以重新发送" in again
+    assert "只有发送失败、已放弃或未送达的短信可以重新发送" in again
