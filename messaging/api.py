@@ -71,7 +71,7 @@ class Resend(APIView):
             raise Http404 from None
         permissions.require(request.user, referral, "resend_message")
         if not outbox.requeue(message):
-            raise NotAvailable(_("只有发送失败、已放弃或未送达的短信可以重新发送。"))
+            raise NotAvailable(outbox.NOT_RESENDABLE)
         message.refresh_from_db()
         return Response(MessageSerializer(message).data)
 

@@ -19,6 +19,7 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from messaging import policy, texts
 from messaging.models import Message
@@ -96,6 +97,8 @@ def deliver_soon(ids: list[int]) -> None:
 
 # What staff may send again: a text on its way, or delivered, is not sent twice.
 RESENDABLE = (Message.Status.FAILED, Message.Status.GAVE_UP, Message.Status.UNDELIVERED)
+# What the page and the API say when a message is not one of those.
+NOT_RESENDABLE = _("只有发送失败、已放弃或未送达的短信可以重新发送。")
 
 
 def requeue(message: Message) -> bool:

@@ -82,5 +82,5 @@ def resend(request: HttpRequest, pk: int, mid: int) -> HttpResponse:
     if outbox.requeue(message):
         messages.success(request, _("已重新排队发送给%s的短信。") % mask_phone(message.to))
     else:
-        messages.error(request, _("只有发送失败、已放弃或未送达的短信可以重新发送。"))
+        messages.error(request, outbox.NOT_RESENDABLE)
     return redirect("referrals:detail", pk=referral.pk)
