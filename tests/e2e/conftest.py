@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -186,7 +187,7 @@ class Session:
         return self
 
     def go(self, path: str) -> Session:
-        self.page.goto(self.server + path)
+        goto(self.page, self.server + path)
         return self
 
     def shot(self, name: str) -> None:
@@ -223,6 +224,21 @@ def open_session(browser, server, external_requests):
     yield factory
     for session in sessions:
         session.close()
+
+
+def goto(page, url: str):
+    """Navigate, tolerating the page's own reload: a page showing a referral reloads itself when
+    someone else changes it (static/js/live.js), and a reload landing while we navigate interrupts
+    our navigation. That is what a user would see too (the page shows the new state either way), so
+    the journey waits for whichever load won and goes on; the caller's expectations still decide."""
+    try:
+        return page.goto(url)
+    except PlaywrightError as exc:
+        if "interrupted by another navigation" not in str(exc):
+            raise
+        page.wait_for_load_state()
+        # The reload may have won over a navigation elsewhere: then go where we meant to.
+        return page.goto(url) if page.url != url else None
 
 
 def confirm(page) -> None:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, goto
 
 GROUP = "江南花园小区物业纠纷"
 
@@ -53,7 +53,7 @@ def test_an_officer_keeps_a_case_group_and_a_mediator_holds_a_combined_session(o
 
     mediator = open_session("mediator", viewport=PHONE)
     mpage = mediator.page
-    mpage.goto(group_url)
+    goto(mpage, group_url)
     panel = mpage.locator("[data-group-session-panel]")
     expect(panel).to_be_visible()
     panel.locator("summary").click()

@@ -15,7 +15,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, confirm
+from tests.e2e.conftest import DESKTOP, PHONE, confirm, goto
 from tests.files import pdf_upload
 
 TODAY = datetime.date.today().isoformat()
@@ -102,7 +102,7 @@ def test_a_referral_from_registration_to_follow_up(open_session, viewport):
     mediator.shot(f"mediator-list-{name}")
 
     # The mediator accepts, records a session and concludes with an oral agreement.
-    mediator.page.goto(url)
+    goto(mediator.page, url)
     mediator.page.click("details[data-action=accept] summary")
     mediator.page.select_option("details[data-action=accept] select[name=lead]", label="黄丽华")
     mediator.page.check("details[data-action=accept] input[name=rights_explained]")
@@ -119,7 +119,7 @@ def test_a_referral_from_registration_to_follow_up(open_session, viewport):
     mediator.page.fill("details[data-action=succeed] textarea[name=terms]", "李小红三日内疏通排水沟，赔偿500元。")
     mediator.page.fill("details[data-action=succeed] input[name=performance_method]", "现金支付")
     mediator.page.fill("details[data-action=succeed] input[name=performance_due]", TODAY)
-    officer.page.goto(url)
+    goto(officer.page, url)
     mediator.page.click("details[data-action=succeed] button[type=submit]")
     confirm(mediator.page)
     expect(mediator.page.locator("h1")).to_contain_text("调解成功")

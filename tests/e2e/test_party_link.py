@@ -7,10 +7,9 @@ from __future__ import annotations
 import datetime
 import re
 
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, SCREENSHOTS, confirm
+from tests.e2e.conftest import PHONE, SCREENSHOTS, confirm, goto
 
 TODAY = datetime.date.today().isoformat()
 PETITIONER, RESPONDENT = "13911115201", "13722225202"  # numbers no other journey uses (daily cap)
@@ -100,12 +99,7 @@ def test_a_party_follows_consents_and_rates_through_the_link_on_a_phone(open_ses
 
     # Now complete, the office refers it; both parties get a text with their link. The party's consent
     # changed the referral, so the officer's page may be reloading itself (live.js) as we navigate.
-    try:
-        page.goto(url)
-    except PlaywrightError as exc:
-        if "interrupted by another navigation" not in str(exc):
-            raise
-        page.wait_for_load_state()
+    goto(page, url)
     page.click("details[data-action=submit] button[type=submit]")
     confirm(page)
     expect(page.locator(".message.success")).to_contain_text("已移交")

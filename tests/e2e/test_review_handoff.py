@@ -14,7 +14,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, confirm
+from tests.e2e.conftest import DESKTOP, confirm, goto
 from tests.e2e.test_journeys import register
 from tests.files import pdf_upload
 from townships.validators import make_id_number
@@ -95,7 +95,7 @@ def test_sent_back_for_papers_answered_from_the_task_then_closed(open_session):
     expect(rpage.locator("#dossier [data-corrections]")).to_contain_text("补正期限")
 
     # The mediator is told, and answers from the task, paper by paper.
-    page.goto(url)
+    goto(page, url)
     expect(page.locator("#dossier-task [data-correction]")).to_contain_text("请上传双方身份证明")
     attach_in_task(mediator, "identity_proof", "身份证明.pdf")
     expect(page.locator("#dossier-task [data-task-items]")).to_have_text("调解协议书")
@@ -104,14 +104,14 @@ def test_sent_back_for_papers_answered_from_the_task_then_closed(open_session):
     expect(page.locator("#actions")).to_contain_text("当前没有需要您办理的事项")
 
     # The reviewer hears of it and closes.
-    rpage.goto(url)
+    goto(rpage, url)
     expect(rpage.locator("#dossier [data-corrections]")).to_contain_text("已全部补正")
     rpage.click("details[data-action=close] summary")
     rpage.fill("details[data-action=close] textarea[name=note]", "卷宗已补正齐全，同意办结。")
     rpage.click("details[data-action=close] button[type=submit]")
     confirm(rpage)
     expect(rpage.locator("h1")).to_contain_text("已办结")
-    rpage.goto(officer.server + "/notifications/")
+    goto(rpage, officer.server + "/notifications/")
     expect(rpage.locator("body")).to_contain_text("已补正卷宗材料")
 
 
