@@ -9,6 +9,7 @@ without a real ``SECRET_KEY``.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from pathlib import Path
 from typing import TypedDict
@@ -230,9 +231,9 @@ REMINDER_INTERVAL_SECONDS = env_int("REMINDER_INTERVAL_SECONDS", 60, minimum=1)
 ROSTER_IMPORT_RUNNER = "config.roster_imports.run"
 
 # --- Messages to the parties (messaging/, docs/sms.md) -----------------------------------------
-SMS_BACKEND = env_str("SMS_BACKEND", "console")  # console, http, or a dotted path to a backend class
-if SMS_BACKEND not in ("console", "http") and "." not in SMS_BACKEND:
-    raise ImproperlyConfigured(f"SMS_BACKEND must be console, http or a dotted path; got {SMS_BACKEND!r}.")
+SMS_BACKEND = env_str("SMS_BACKEND", "console")  # console, http, tencent, or a dotted path to a backend class
+if SMS_BACKEND not in ("console", "http", "tencent") and "." not in SMS_BACKEND:
+    raise ImproperlyConfigured(f"SMS_BACKEND must be console, http, tencent or a dotted path; got {SMS_BACKEND!r}.")
 SMS_CONSOLE_FILE = env_str("SMS_CONSOLE_FILE", str(VAR_DIR / "sms.log"))
 SMS_HTTP_URL = env_url("SMS_HTTP_URL", schemes=("http", "https"))
 if SMS_BACKEND == "http" and not SMS_HTTP_URL:
@@ -242,6 +243,25 @@ SMS_HTTP_PASSWORD = env_str("SMS_HTTP_PASSWORD", "")
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", "")
 SMS_HTTP_TEMPLATE_ID = env_str("SMS_HTTP_TEMPLATE_ID", "")
 SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 5, minimum=1)
+# Tencent Cloud SMS (messaging/tencent.py): the account, the approved signature, and which approved
+# template each message is sent as; the endpoint may be a proxy the intranet reaches it through.
+SMS_TENCENT_SECRET_ID = env_str("SMS_TENCENT_SECRET_ID", "")
+SMS_TENCENT_SECRET_KEY = env_str("SMS_TENCENT_SECRET_KEY", "")
+SMS_TENCENT_SDK_APP_ID = env_str("SMS_TENCENT_SDK_APP_ID", "")
+SMS_TENCENT_SIGN_NAME = env_str("SMS_TENCENT_SIGN_NAME", "")
+SMS_TENCENT_REGION = env_str("SMS_TENCENT_REGION", "ap-guangzhou")
+SMS_TENCENT_ENDPOINT = env_url("SMS_TENCENT_ENDPOINT", schemes=("http", "https")) or "https://sms.tencentcloudapi.com"
+try:
+    SMS_TENCENT_TEMPLATES = json.loads(env_str("SMS_TENCENT_TEMPLATES", "{}"))
+except ValueError as e:
+    raise ImproperlyConfigured(f"SMS_TENCENT_TEMPLATES is not JSON: {e}") from None
+if SMS_BACKEND == "tencent" and not all(
+    (SMS_TENCENT_SECRET_ID, SMS_TENCENT_SECRET_KEY, SMS_TENCENT_SDK_APP_ID, SMS_TENCENT_SIGN_NAME)
+):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=tencent needs SMS_TENCENT_SECRET_ID, SMS_TENCENT_SECRET_KEY, SMS_TENCENT_SDK_APP_ID "
+        "and SMS_TENCENT_SIGN_NAME."
+    )
 # The platform's callbacks (delivery receipts, replies) present it as a bearer token; empty: no callbacks.
 SMS_CALLBACK_TOKEN = env_str("SMS_CALLBACK_TOKEN", "")
 SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 8, minimum=1)

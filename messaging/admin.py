@@ -18,7 +18,7 @@ class MessageAdmin(ReadOnlyAdmin):
     list_filter = ["status", "template"]
     search_fields = ["referral__number", "provider_message_id"]
     list_select_related = ["referral"]
-    exclude = ["to"]
+    exclude = ["to", "params"]  # the number masked in the list; the params are the text again
 
     @admin.display(description=_("接收号码"))
     def masked_to(self, message: Message) -> str:

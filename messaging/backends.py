@@ -3,11 +3,17 @@
 - ``console`` (default): writes the message to the log and appends it to ``SMS_CONSOLE_FILE``
   (``var/sms.log``), so a developer running ``make run`` sees what the parties would get.
 - ``http``: a generic HTTP gateway: ``POST SMS_HTTP_URL`` with JSON ``{to, text, template_id,
-  template, reference}``; success is a 2xx answer whose JSON carries the gateway's message id
-  (``message_id`` or ``id``). 4xx answers other than 408 and 429 are permanent (not retried); a
+  template, params, reference}``; success is a 2xx answer whose JSON carries the gateway's message
+  id (``message_id`` or ``id``). 4xx answers other than 408 and 429 are permanent (not retried); a
   timeout (``SMS_HTTP_TIMEOUT``, 5 s), a refused connection, a 5xx or a 2xx without an id are
   retried.
-- a dotted path to a class with the same ``send`` method, for a provider SDK a city adds itself.
+- ``tencent``: Tencent Cloud SMS through its official SDK (``messaging/tencent.py``, an optional
+  extra: ``requirements-tencent.txt``).
+- a dotted path to a class with the same ``send`` method, for another provider a city adds itself.
+
+``send(to, text, template, params, reference)`` returns the provider's id for the message or raises
+``SendFailed``. ``params`` are the values the text was written from (``messaging/texts.py``): a
+platform that only sends templates registered with it (most mainland ones) is given those.
 
 Numbers in the log and the console file are masked.
 """
@@ -39,7 +45,7 @@ class SendFailed(Exception):
 
 
 class ConsoleBackend:
-    def send(self, *, to: str, text: str, template: str, reference: str) -> str:
+    def send(self, *, to: str, text: str, template: str, params: dict[str, str], reference: str) -> str:
         message_id = f"console-{uuid.uuid4().hex[:12]}"
         line = f"{timezone.localtime():%Y-%m-%d %H:%M:%S} {mask_phone(to)} [{template}] {text} ({message_id})"
         log.info("SMS %s", line)
@@ -68,12 +74,13 @@ class HttpBackend:
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         return headers
 
-    def send(self, *, to: str, text: str, template: str, reference: str) -> str:
+    def send(self, *, to: str, text: str, template: str, params: dict[str, str], reference: str) -> str:
         body = {
             "to": to,
             "text": text,
             "template_id": settings.SMS_HTTP_TEMPLATE_ID,
             "template": template,
+            "params": params,
             # The same for every attempt at one message: a gateway may drop a repeat it has seen.
             "reference": reference,
         }
@@ -106,4 +113,8 @@ def get_backend():
         return ConsoleBackend()
     if name == "http":
         return HttpBackend()
+    if name == "tencent":
+        from messaging.tencent import TencentBackend
+
+        return TencentBackend()
     return import_string(name)()

@@ -46,6 +46,9 @@ class Message(models.Model):
     channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices, default=Channel.SMS)
     template = models.CharField(_("模板"), max_length=32, choices=Template.choices)
     text = models.TextField(_("内容"), max_length=500)
+    # The placeholders' values the text was written from (messaging/texts.py ``values``): a provider
+    # whose templates are registered on its platform sends these, not the text.
+    params = models.JSONField(_("模板参数"), default=dict, blank=True)
     to = models.CharField(_("接收号码"), max_length=20)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)

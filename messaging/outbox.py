@@ -43,20 +43,22 @@ def queue(referral: Referral, template: str) -> list[Message]:
     from messaging import links
 
     parties = {p.pk: p for p in referral.parties.all()}
-    rows = Message.objects.bulk_create(
-        [
+    messages = []
+    for number, party_id in recipients.items():
+        params = texts.values(template, referral, url=links.url(links.live_link(parties[party_id], now=now)))
+        messages.append(
             Message(
                 referral=referral,
                 party_id=party_id,
                 template=template,
-                text=texts.render(template, referral, url=links.url(links.live_link(parties[party_id], now=now))),
+                text=texts.render(template, params),
+                params=params,
                 to=number,
                 created_at=now,
                 next_attempt_at=policy.first_moment(now),
             )
-            for number, party_id in recipients.items()
-        ]
-    )
+        )
+    rows = Message.objects.bulk_create(messages)
     ids = [m.pk for m in rows]
     transaction.on_commit(lambda: deliver_soon(ids), robust=True)
     return rows
@@ -69,14 +71,15 @@ def direct(party, template: str, number: str, *, code: str = "") -> Message:
     now = timezone.now()
     referral = party.referral
     if template == Message.Template.ACCESS_CODE:
-        text = texts.render(template, referral, code=code, minutes=links.CODE_MINUTES)
+        params = texts.values(template, referral, code=code, minutes=links.CODE_MINUTES)
     else:
-        text = texts.render(template, referral, url=links.url(links.live_link(party, now=now)))
+        params = texts.values(template, referral, url=links.url(links.live_link(party, now=now)))
     message = Message.objects.create(
         referral=referral,
         party=party,
         template=template,
-        text=text,
+        text=texts.render(template, params),
+        params=params,
         to=number,
         created_at=now,
         next_attempt_at=now if template in policy.ON_REQUEST else policy.first_moment(now),

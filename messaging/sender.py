@@ -59,7 +59,11 @@ def send_one(message: Message, now: datetime.datetime, backend=None) -> str:
     mine = Message.objects.filter(pk=message.pk, attempts=attempt, next_attempt_at=lease)
     try:
         provider_id = (backend or get_backend()).send(
-            to=message.to, text=message.text, template=message.template, reference=f"fangdiao-{message.pk}"
+            to=message.to,
+            text=message.text,
+            template=message.template,
+            params=message.params,
+            reference=f"fangdiao-{message.pk}",
         )
     except SendFailed as e:
         error = str(e)[:500]
@@ -74,7 +78,8 @@ def send_one(message: Message, now: datetime.datetime, backend=None) -> str:
     done = {"status": Message.Status.SENT, "sent_at": timezone.now(), "provider_message_id": provider_id}
     if message.template == Message.Template.ACCESS_CODE:
         # The code is kept only until it is sent: afterwards staff see that one went out, never which.
-        done["text"] = texts.render(message.template, message.referral, code=texts.CODE_HIDDEN, minutes=CODE_MINUTES)
+        hidden = texts.values(message.template, message.referral, code=texts.CODE_HIDDEN, minutes=CODE_MINUTES)
+        done |= {"text": texts.render(message.template, hidden), "params": hidden}
     mine.update(**done, last_error="")
     return SENT
 

@@ -63,22 +63,29 @@ def mediator_names(referral: Referral) -> str:
     return "、".join(m.name for m in people)
 
 
-def render(template: str, referral: Referral, *, url: str = "", code: str = "", minutes: int = 0) -> str:
-    values = {
+def values(template: str, referral: Referral, *, url: str = "", code: str = "", minutes: int = 0) -> dict[str, str]:
+    """What this text's placeholders stand for (and the party's link): the wording is filled from
+    them, and a provider whose templates are registered on its platform is sent them as they are
+    (``Message.params``, ``messaging/backends.py``). Only the template's own placeholders: a message
+    keeps nothing the party does not read in it."""
+    known = {
         "number": referral.number,
         "committee": referral.target.name if referral.target else "",
-        "mediators": "",
         "code": code,
-        "minutes": minutes,
+        "minutes": str(minutes),
     }
     if template == Message.Template.ACCEPTED:
-        values["mediators"] = mediator_names(referral) or (
-            referral.lead_mediator.name if referral.lead_mediator else ""
-        )
+        known["mediators"] = mediator_names(referral) or (referral.lead_mediator.name if referral.lead_mediator else "")
+    chosen = {name: known[name] for name in sorted(ALLOWED[template])}
+    return chosen | {"url": url} if url else chosen
+
+
+def render(template: str, params: dict[str, str]) -> str:
+    """The text itself: the administrator's wording if there is one, else the default, in Chinese."""
     own = TextTemplate.objects.filter(template=template).values_list("text", flat=True).first()
     with translation.override(settings.SMS_LANGUAGE):
-        text = (own or str(TEXTS[Message.Template(template)])) % values
-        return text + str(LINK) % {"url": url} if url else text
+        text = (own or str(TEXTS[Message.Template(template)])) % params
+        return text + str(LINK) % {"url": params["url"]} if params.get("url") else text
 
 
 def check(template: str, text: str) -> None:
