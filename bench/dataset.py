@@ -92,7 +92,7 @@ class Writer:
 
         self.model = model
         self.connection = connection
-        self.fields = list(model._meta.concrete_fields)
+        self.fields = [f for f in model._meta.concrete_fields if not f.generated]  # the database computes those
         self.columns = [f.column for f in self.fields]
         self.postgres = connection.vendor == "postgresql"
         self.converters = [self._converter(f) for f in self.fields]

@@ -20,6 +20,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.models import AppendOnlyQuerySet
+from lib.sql import DaysBetween
 from referrals import ethnic_groups
 from townships import regions
 from townships.categories import Category
@@ -210,6 +211,15 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     accepted_at = models.DateTimeField(_("调解受理时间"), null=True, blank=True)
     concluded_at = models.DateTimeField(_("调解结束时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # The two durations whose medians the statistics show, kept by the database itself so that an
+    # index can hold them in order: the median of a city's 400,000 is then read at its middle
+    # position (``stats.sql.median_by_offset``) instead of sorting them all at every request.
+    days_to_accept = models.GeneratedField(
+        expression=DaysBetween("accepted_at", "submitted_at"), output_field=models.FloatField(), db_persist=True
+    )
+    days_to_conclude = models.GeneratedField(
+        expression=DaysBetween("concluded_at", "accepted_at"), output_field=models.FloatField(), db_persist=True
+    )
     # When the current stage began: the start of its clock (acceptance restarts on each routing).
     stage_started_at = models.DateTimeField(null=True, blank=True)
     # Start of the current mediation round (acceptance, or the last reopening).
@@ -341,6 +351,27 @@ class Referral(ConcurrentTransitionMixin, models.Model):
                     "due_at",
                     "due_soon_at",
                 ],
+            ),
+            # The medians (``stats.compute.Figures.medians``): each duration with what a supervisor's
+            # scope filters on, so that either way of reaching a median reads an index alone — in
+            # the duration's order, to walk to the middle of a city's; by area, to sort a county's.
+            *(
+                models.Index(
+                    fields=[column],
+                    name=f"referral_{column}",
+                    condition=Q(**{f"{column}__isnull": False}),
+                    include=["id", "region_code", "received_on", "category", "state", "origin_id", "merged_into"],
+                )
+                for column in ("days_to_accept", "days_to_conclude")
+            ),
+            *(
+                models.Index(
+                    fields=["region_code", column],
+                    name=f"referral_area_{column}",
+                    condition=Q(**{f"{column}__isnull": False}),
+                    include=["id", "received_on", "category", "state", "origin_id", "merged_into"],
+                )
+                for column in ("days_to_accept", "days_to_conclude")
             ),
         ]
 

@@ -50,7 +50,11 @@ class Step:
 
 
 def _snapshot(referral: Referral) -> dict[str, object]:
-    return {f.attname: getattr(referral, f.attname) for f in Referral._meta.concrete_fields if not f.primary_key}
+    return {
+        f.attname: getattr(referral, f.attname)
+        for f in Referral._meta.concrete_fields
+        if not (f.primary_key or f.generated)
+    }
 
 
 def _lock(pk: int) -> Referral:

@@ -1,36 +1,27 @@
-"""SQL the ORM does not write for us: fractional days between two moments, and a median."""
+"""SQL the ORM does not write for us: a median (fractional days between two moments: ``lib.sql``)."""
 
 from __future__ import annotations
 
-from django.db import NotSupportedError, connections
+from django.db import connections
 from django.db.models import (
     Aggregate,
     FloatField,
-    Func,
     QuerySet,
 )
 
+from lib.sql import DaysBetween
+
+__all__ = [
+    "DaysBetween",
+    "Median",
+    "has_percentile",
+    "indexed_durations",
+    "median_by_offset",
+    "median_by_sorting",
+    "middle_of",
+]
+
 # --- SQL helpers -------------------------------------------------------------------------------
-
-
-class DaysBetween(Func):
-    """Fractional days from ``start`` to ``end`` (NULL when either is NULL)."""
-
-    output_field = FloatField()
-
-    def __init__(self, end, start) -> None:
-        super().__init__(end, start)
-
-    def as_sql(self, compiler, connection, **extra_context):
-        end_sql, end_params = compiler.compile(self.source_expressions[0])
-        start_sql, start_params = compiler.compile(self.source_expressions[1])
-        if connection.vendor == "postgresql":
-            sql = f"(EXTRACT(EPOCH FROM ({end_sql} - {start_sql})) / 86400.0)::double precision"
-        elif connection.vendor == "sqlite":
-            sql = f"(julianday({end_sql}) - julianday({start_sql}))"
-        else:
-            raise NotSupportedError(f"DaysBetween is not written for {connection.vendor}")
-        return sql, (*end_params, *start_params)
 
 
 class Median(Aggregate):
@@ -46,15 +37,37 @@ def has_percentile(qs: QuerySet) -> bool:
     return connections[qs.db].vendor == "postgresql"
 
 
-def median_by_offset(qs: QuerySet, expression, count: int) -> float | None:
-    """The median without a percentile function: sort in SQL and read the middle one or two rows.
+def indexed_durations(using: str) -> float:
+    """PostgreSQL's estimate of how many acceptance durations the median index holds (kept by VACUUM
+    and ANALYZE; 0 when never estimated): how far a walk to a median goes."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", ["referral_days_to_accept"])
+        found = cursor.fetchone()
+    return max(float(found[0]), 0.0) if found else 0.0
 
-    Always one query (even for no rows), so a summary costs the same whatever the data.
+
+def median_by_offset(qs: QuerySet, column: str, count: int) -> float | None:
+    """The median of a stored column over its ``count`` non-null values (counted already by the
+    summary): read the middle one or two rows in the column's order, on PostgreSQL from its index
+    without sorting (``Referral.Meta.indexes``).
+
+    The result is ``percentile_cont(0.5)``'s: the middle value, or the mean of the middle two.
+    Always one query, even for no rows, so that a summary's cost is fixed.
     """
-    values = list(
-        qs.annotate(_value=expression)
-        .filter(_value__isnull=False)
-        .order_by("_value")
-        .values_list("_value", flat=True)[max(count - 1, 0) // 2 : count // 2 + 1]
-    )
+    values = list(middle_of(qs, column, count))
     return sum(values) / len(values) if values else None
+
+
+def middle_of(qs: QuerySet, column: str, count: int) -> QuerySet:
+    """The middle one or two of ``count`` non-null values of ``column``, in order."""
+    return (
+        qs.filter(**{f"{column}__isnull": False})
+        .order_by(column)
+        .values_list(column, flat=True)[max(count - 1, 0) // 2 : count // 2 + 1]
+    )
+
+
+def median_by_sorting(qs: QuerySet, column: str) -> float | None:
+    """PostgreSQL's ``percentile_cont(0.5)`` of a stored column over its non-null values (the
+    condition lets the column's partial index serve the read)."""
+    return qs.filter(**{f"{column}__isnull": False}).aggregate(m=Median(column))["m"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
+import re
+import statistics
 from pathlib import Path
 
 import openpyxl
@@ -16,6 +19,8 @@ from django.utils import timezone
 from mediation.workflow import AgreementInput, fail_referral, record_session, succeed_referral
 from referrals import stats, workflow
 from referrals.models import Referral
+from referrals.stats import compute
+from referrals.stats.sql import median_by_offset, median_by_sorting, middle_of
 from tests import factories as f
 from tests.conftest import HUANSHI, TAICHENG, api
 from tests.referrals.test_stats_support import (
@@ -335,6 +340,73 @@ def test_the_median_is_the_middle_of_the_durations(people, story):
     figures = summary(people.supervisor)["figures"]
     assert figures["median_days_to_accept"] == 2.0
     assert figures["avg_days_to_accept"] == 4.0
+
+
+@pytest.mark.parametrize("days", [(1, 2, 9), (1, 2, 3, 9), (5,), ()])
+def test_walking_to_the_median_gives_the_sorted_median(people, story, days, monkeypatch):
+    # The summary reaches a median by sorting the scope's durations or by walking the stored
+    # durations' index to the middle (a city): both must give percentile_cont's value, the middle one
+    # or the mean of the middle two, also for an even count, one duration and none.
+    with at("2026-06-01 10:00"):
+        referrals = [story.submitted() for _ in days]
+    for referral, n in zip(referrals, days, strict=True):
+        with at(f"2026-06-{1 + n:02d} 16:30"):
+            _accept(referral, people)
+    qs = stats.Scope(fresh(people.city)).referrals()
+    durations = sorted(qs.exclude(days_to_accept=None).values_list("days_to_accept", flat=True))
+    assert len(durations) == len(days)
+    expected = statistics.median(durations) if durations else None
+    assert median_by_offset(qs, "days_to_accept", len(durations)) == pytest.approx(expected)
+    if connection.vendor == "postgresql":
+        assert median_by_sorting(qs, "days_to_accept") == pytest.approx(expected)
+    for strategy in (0, 10**9):  # always sort (PostgreSQL) / always walk
+        monkeypatch.setattr(compute, "WALK_SHARE", strategy)
+        with _analysed():
+            figures = compute.Figures(stats.Scope(fresh(people.city))).headline
+        assert figures["median_days_to_accept"] == (None if expected is None else round(expected, 1))
+
+
+@pytest.mark.postgres
+def test_the_walk_to_a_median_reads_the_index_in_order(people, story):
+    # The walk must be served by the duration's index in order, with the supervisor's scope checked
+    # in it: with sorting forbidden, a plan without the index would still have to sort.
+    with at("2026-06-01 10:00"):
+        _accept(story.submitted(), people)
+    qs = stats.Scope(fresh(people.city)).referrals()
+    for column in ("days_to_accept", "days_to_conclude"):
+        sql, params = middle_of(qs, column, 1).query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert f"referral_{column}" in plan and "Sort" not in plan, plan
+
+
+def test_the_median_indexes_carry_every_column_a_supervisors_median_reads(people, story):
+    # Either way to a supervisor's median must read an index alone (index-only scan at 10⁶): every
+    # column its query mentions must be in the index. A filter added to the scope on another column
+    # would silently send a city's median back to the table.
+    with at("2026-06-01 10:00"):
+        _accept(story.submitted(), people)
+    indexes = {index.name: index for index in Referral._meta.indexes}
+    for user in (people.supervisor, people.city):
+        qs = stats.Scope(fresh(user)).referrals()
+        for column in ("days_to_accept", "days_to_conclude"):
+            for index_name in (f"referral_{column}", f"referral_area_{column}"):
+                index = indexes[index_name]
+                held = {Referral._meta.get_field(name).column for name in (*index.fields, *index.include)}
+                sql = str(middle_of(qs, column, 1).query)
+                read = set(re.findall(r'"referrals_referral"\."(\w+)"', sql))
+                assert read and read <= held, (index_name, read - held)
+
+
+@contextlib.contextmanager
+def _analysed():
+    # PostgreSQL decides to walk from its estimate of the index's size, which ANALYZE sets.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE referrals_referral")
+    yield
 
 
 def test_an_unknown_figure_in_the_list_filter_is_a_400(people):
