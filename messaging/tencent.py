@@ -11,8 +11,8 @@ mapped to a template registered on the platform and the order of its parameters,
     {"referral_made": {"id": "2040001", "params": ["number", "committee", "url"]}, ...}
 
 The names are the placeholders of ``messaging/texts.py`` (``ALLOWED``) plus ``url``, the party's
-link; ``check_templates`` (a system check) refuses a mapping that names anything else or leaves a
-message out. The text an administrator wrote is still what staff see on the referral; the platform's
+link; ``check`` (a system check, so at start-up) refuses a mapping that names anything else or
+leaves a message out. The text an administrator wrote is still what staff see on the referral; the platform's
 registered template is what the phone gets, so the two should say the same (docs/sms.md).
 
 What is retried: a refused number (wrong, blacklisted after 退订, not mainland) or parameters the
