@@ -19,11 +19,11 @@ from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lib.sql import DaysBetween
 from referrals.models import Referral, State, StatsCell, Tier
 from referrals.stats.figures import CLOCK_FIGURES, FIGURES, ROW_FIGURES, ROW_RATES, Figure, clock_q, sources
 from referrals.stats.scope import Scope, months
 from referrals.stats.sql import (
-    DaysBetween,
     Median,
     has_percentile,
     indexed_durations,
@@ -126,12 +126,14 @@ HEADLINE_COUNTS = (
 WALK_SHARE = 3
 
 
+# The durations as the referral defines its stored columns (one rule), computed from the timestamps
+# where a query reads those rather than the columns (the running totals, an organisation's medians).
 def to_accept() -> DaysBetween:
-    return DaysBetween("accepted_at", "submitted_at")
+    return Referral._meta.get_field("days_to_accept").expression
 
 
 def to_conclude() -> DaysBetween:
-    return DaysBetween("concluded_at", "accepted_at")
+    return Referral._meta.get_field("days_to_conclude").expression
 
 
 class Figures:
@@ -268,12 +270,12 @@ class Figures:
         The queries are the same for every scope of a kind, whatever the data.
         """
         qs = self.referrals
-        counts = {"accept": n_to_accept, "conclude": n_to_conclude}
         if has_percentile(qs) and not self.rollup:
             found = qs.aggregate(accept=Median(to_accept()), conclude=Median(to_conclude()))
         else:
             # Decided by the acceptance durations, the larger set (every concluded one was accepted).
             walk = not has_percentile(qs) or 0 < indexed_durations(qs.db) <= n_to_accept * WALK_SHARE
+            counts = {"accept": n_to_accept, "conclude": n_to_conclude}
             found = {
                 k: median_by_offset(qs, f"days_to_{k}", n) if walk else median_by_sorting(qs, f"days_to_{k}")
                 for k, n in counts.items()

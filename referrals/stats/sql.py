@@ -1,4 +1,4 @@
-"""SQL the ORM does not write for us: a median (fractional days between two moments: ``lib.sql``)."""
+"""SQL the ORM does not write for us: the median of a stored column, two ways."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ from django.db.models import (
     QuerySet,
 )
 
-from lib.sql import DaysBetween
-
 __all__ = [
-    "DaysBetween",
     "Median",
     "has_percentile",
     "indexed_durations",
