@@ -40,7 +40,7 @@ from dashboard.tables import (
     table_rows,
 )
 from dashboard.tiles import Tile, make_tile, supervisor_tiles
-from referrals import appeals, assignments, lawyers, leader_cases, stats
+from referrals import appeals, assignments, case_groups, lawyers, leader_cases, stats
 from referrals.models import State
 from referrals.permissions import grants_of
 from referrals.stats import FIGURES, Scope
@@ -252,15 +252,16 @@ def office_context(user, org: Organisation, now: datetime.datetime) -> dict[str,
 
 
 def petition_work(user, now: datetime.datetime) -> dict[str, Any]:
-    """This year's 领导包案, 交办件, lawyers' consultations and 复查复核 over what the user may see (each card
-    shown when there is something): the same for every section of the page, so read once per page,
-    and not on the sections' live refreshes, which do not show them."""
+    """This year's 领导包案, 交办件, lawyers' consultations and 复查复核, and the 类案 groups, over what the
+    user may see (each card shown when there is something): the same for every section of the page,
+    so read once per page, and not on the sections' live refreshes, which do not show them."""
     today = timezone.localdate(now)
     return {
         "leaders": leader_cases.report(user, leader_cases.Scope(year=today.year), now=now),
         "assignments": assignments.report(user, assignments.Scope(year=today.year), now=now),
         "consultations": lawyers.figures(user, lawyers.parse_period({}, today=today)),
         "appeals": appeals.report(user, appeals.Scope(year=today.year), now=now),
+        "case_groups": case_groups.report(user, now=now),
     }
 
 

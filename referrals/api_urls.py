@@ -34,6 +34,7 @@ urlpatterns = [
     path("referrals/<int:pk>/links/", links_api.ReferralLinks.as_view(), name="api-referral-links"),
     path("referrals/<int:pk>/links/<int:other>/", links_api.ReferralLink.as_view(), name="api-referral-link"),
     path("case-groups/", case_groups_api.CaseGroups.as_view(), name="api-case-groups"),
+    path("case-groups/figures/", case_groups_api.CaseGroupFigures.as_view(), name="api-case-group-figures"),
     path("case-groups/<int:pk>/", case_groups_api.CaseGroupDetail.as_view(), name="api-case-group"),
     path("case-groups/<int:pk>/members/", case_groups_api.CaseGroupMembers.as_view(), name="api-case-group-members"),
     path(

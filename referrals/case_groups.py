@@ -17,16 +17,23 @@ describes (「建立10个专项工作小组负责开展信访类案化解工作�
   several groups (a land requisition and a housing estate).
 - **Each member keeps its own workflow**: its clocks, its committee, its outcome. A combined session
   (mediation's ``record_group_session``) records one mediation session on each member at once.
+- **The figures** (``report``: the group list, the home page's card, ``GET /api/case-groups/`` and
+  ``…/figures/``) count a group's current members the reader may see, merged ones nowhere, with the
+  statistics' own definitions (``referrals.stats.FIGURES``): 调解结束, 化解 (``succeeded``), 已办结,
+  未办结 and 已超期. The totals count each referral once, though it may be in several groups.
 """
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -34,6 +41,7 @@ from referrals import permissions
 from referrals.errors import Forbidden, InvalidInput
 from referrals.models import CaseGroup, CaseGroupMember, CaseGroupNote, Referral
 from referrals.registry import RECORD, Action, Extension, Panel
+from referrals.stats import FIGURES, figure_conditions
 from referrals.steps import step
 from townships import regions
 from townships.models import Membership, Organisation, Role
@@ -210,6 +218,95 @@ def with_counts(groups: QuerySet[CaseGroup]) -> QuerySet[CaseGroup]:
     return groups.select_related("lead_organisation").annotate(
         size=Count("memberships", filter=Q(memberships__removed_at__isnull=True))
     )
+
+
+# What the figures count of a group's members, each the statistics' own definition.
+COUNTED = ("concluded", "succeeded", "closed", "open", "overdue")
+
+
+@dataclass
+class GroupFigures:
+    group: CaseGroup
+    figures: dict[str, int]  # ``cases`` and each of ``COUNTED``, over the members the reader may see
+    hidden: int  # members the reader may not see: counted, never named
+
+    @property
+    def cells(self) -> list[dict[str, Any]]:
+        """The figures in the columns' order, for a table row."""
+        return [{"key": key, "label": label, "value": self.figures[key]} for key, label, _d in figure_labels()]
+
+
+@dataclass
+class Report:
+    groups: list[GroupFigures]
+    totals: dict[str, int]  # ``groups``, ``cases`` (each referral once) and each of ``COUNTED``
+    generated_at: datetime.datetime
+
+    @property
+    def summary(self) -> str:
+        return (
+            _(
+                "共有类案%(groups)d个，涉及案件%(cases)d件，已化解%(succeeded)d件，已办结%(closed)d件，"
+                "未办结%(open)d件，其中已超期%(overdue)d件。"
+            )
+            % self.totals
+        )
+
+
+def report(user: AnyUser, *, now: datetime.datetime | None = None) -> Report:
+    """Each group the user may see (newest first) with its figures, and the totals.
+
+    Two queries: the groups with their sizes, and their current members the user may see, each with
+    one ``EXISTS`` per figure (the statistics' conditions, evaluated on the member's referral)."""
+    now = now or timezone.now()
+    groups = list(with_counts(groups_visible_to(user)).order_by("-pk"))
+    flags = {
+        key: Exists(Referral.objects.filter(figure_conditions([key], now), pk=OuterRef("referral_id")))
+        for key in COUNTED
+    }
+    rows = (
+        CaseGroupMember.objects.filter(
+            group__in=[g.pk for g in groups],
+            removed_at__isnull=True,
+            referral__in=permissions.referrals_visible_to(user).values("pk"),
+        )
+        .annotate(**flags)
+        .values("group_id", "referral_id", "referral__merged_into", *COUNTED)
+    )
+    seen: dict[int, int] = {}
+    per_group: dict[int, dict[str, int]] = {g.pk: dict.fromkeys(("cases", *COUNTED), 0) for g in groups}
+    counted: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        gid = row["group_id"]
+        seen[gid] = seen.get(gid, 0) + 1
+        if row["referral__merged_into"] is not None:  # a merged referral counts nowhere (referrals/merging.py)
+            continue
+        figures = per_group[gid]
+        figures["cases"] += 1
+        for key in COUNTED:
+            figures[key] += bool(row[key])
+        counted[row["referral_id"]] = row
+    totals = {
+        "groups": len(groups),
+        "cases": len(counted),
+        **{key: sum(1 for row in counted.values() if row[key]) for key in COUNTED},
+    }
+    return Report(
+        groups=[GroupFigures(g, per_group[g.pk], g.size - seen.get(g.pk, 0)) for g in groups],  # type: ignore[attr-defined]
+        totals=totals,
+        generated_at=now,
+    )
+
+
+def figure_labels() -> list[tuple[str, Any, Any]]:
+    """(key, label, definition) of each column, in the report's order; the definitions are the
+    statistics' own."""
+    return [
+        ("cases", gettext_lazy("案件"), gettext_lazy("类案现有的、您有权查看的案件（已合并的不计）。")),
+        *((key, FIGURES[key].label, FIGURES[key].definition) for key in ("concluded", "succeeded", "closed")),
+        ("open", gettext_lazy("未办结"), FIGURES["open"].definition),
+        ("overdue", FIGURES["overdue"].label, FIGURES["overdue"].definition),
+    ]
 
 
 def groups_of(referral: Referral, user: AnyUser) -> list[CaseGroup]:

@@ -56,6 +56,31 @@ class CaseGroupOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class GroupFiguresOut(serializers.Serializer):
+    cases = serializers.IntegerField(help_text="current members you may see (merged ones not counted)")
+    concluded = serializers.IntegerField(help_text="调解结束, as the statistics' figure")
+    succeeded = serializers.IntegerField(help_text="化解 (调解成功), as the statistics' figure")
+    closed = serializers.IntegerField(help_text="已办结")
+    open = serializers.IntegerField(help_text="未办结")
+    overdue = serializers.IntegerField(help_text="已超期")
+
+
+class CaseGroupListOut(CaseGroupOut):
+    figures = GroupFiguresOut()
+    hidden_members = serializers.IntegerField(help_text="members you may not see (counted, never named)")
+
+
+class CaseGroupTotalsOut(GroupFiguresOut):
+    groups = serializers.IntegerField(help_text="groups you may see")
+    cases = serializers.IntegerField(help_text="referrals in them you may see, each once")
+
+
+class CaseGroupFiguresOut(serializers.Serializer):
+    summary = serializers.CharField(help_text="the figures as the bureau's report words them")
+    totals = CaseGroupTotalsOut()
+    generated_at = serializers.DateTimeField()
+
+
 class MemberOut(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
@@ -119,22 +144,27 @@ def detail_json(group: CaseGroup, user) -> dict[str, Any]:
 
 
 class CaseGroups(APIView):
-    """``GET /api/case-groups/`` the groups you may see (``?referral=`` those a referral is in);
-    ``POST`` sets one up, led by an organisation of yours → 201."""
+    """``GET /api/case-groups/`` the groups you may see, newest first, each with its figures
+    (``?referral=`` those a referral is in); ``POST`` sets one up, led by an organisation of yours → 201."""
 
     @extend_schema(
         parameters=[OpenApiParameter("referral", int, description="only the groups this referral is in now")],
-        responses={200: CaseGroupOut(many=True), **error_responses(400, 401, 404)},
+        responses={200: CaseGroupListOut(many=True), **error_responses(400, 401, 404)},
     )
     def get(self, request):
-        groups = case_groups.groups_visible_to(request.user)
+        rows = case_groups.report(request.user).groups
         if value := request.query_params.get("referral"):
             if not value.isdigit():
                 raise InvalidInput({"referral": [_("referral 应为案件的 id（数字）。")]})
             referral = permissions.get_referral_for_user(request.user, int(value))
-            groups = groups.filter(pk__in=[g.pk for g in case_groups.groups_of(referral, request.user)])
-        found = case_groups.with_counts(groups).order_by("-pk")
-        return Response([_group(g, g.size) for g in found])
+            wanted = {g.pk for g in case_groups.groups_of(referral, request.user)}
+            rows = [row for row in rows if row.group.pk in wanted]
+        return Response(
+            [
+                {**_group(row.group, row.group.size), "figures": row.figures, "hidden_members": row.hidden}
+                for row in rows
+            ]
+        )
 
     @extend_schema(request=CaseGroupIn, responses={201: CaseGroupDetailOut, **error_responses(400, 401)})
     def post(self, request):
@@ -144,6 +174,16 @@ class CaseGroups(APIView):
         lead = Organisation.objects.filter(pk=data.pop("lead_organisation")).first()
         group = case_groups.create_group(by=request.user, lead_organisation=lead, **data)
         return Response(detail_json(group, request.user), status=status.HTTP_201_CREATED)
+
+
+class CaseGroupFigures(APIView):
+    """``GET /api/case-groups/figures/``: the 类案 figures over every group you may see — groups,
+    the referrals in them (each once), 调解结束, 化解, 已办结, 未办结, 已超期 — as on the home page."""
+
+    @extend_schema(responses={200: CaseGroupFiguresOut, **error_responses(401)})
+    def get(self, request):
+        rep = case_groups.report(request.user)
+        return Response({"summary": rep.summary, "totals": rep.totals, "generated_at": rep.generated_at})
 
 
 class CaseGroupDetail(APIView):

@@ -38,12 +38,12 @@ def group_list(request: HttpRequest) -> HttpResponse:
         status = 400
     elif request.method != "GET":
         return HttpResponseNotAllowed(["GET", "POST"])
-    groups = case_groups.with_counts(case_groups.groups_visible_to(request.user)).order_by("-pk")
     return render(
         request,
         "referrals/case_groups.html",
         {
-            "groups": groups,
+            "report": case_groups.report(request.user),
+            "columns": case_groups.figure_labels(),
             "form": form or (CaseGroupForm(leads=leads, auto_id="id_group_%s") if leads.exists() else None),
         },
         status=status,

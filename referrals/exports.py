@@ -25,8 +25,9 @@ from core.openapi import error_responses
 from lib.spreadsheets import Column, SheetWriter, dated_filename, new_workbook, xlsx_response
 from referrals.api import FILTER_PARAMETERS
 from referrals.assignments import assignment_of
+from referrals.case_groups import groups_visible_to
 from referrals.filters import FilterError, filter_referrals
-from referrals.models import Appeal, Consultation, DeadlineStatus, LeaderCase, Party, Referral
+from referrals.models import Appeal, CaseGroupMember, Consultation, DeadlineStatus, LeaderCase, Party, Referral
 from referrals.permissions import can_see_personal_data, referrals_visible_to
 from referrals.registry import registry
 from referrals.serializers import party_json
@@ -80,6 +81,7 @@ def ledger_columns() -> list[Column]:
         Column(_("答复意见送达日期"), 13),
         Column(_("复查"), 22),
         Column(_("复核"), 22),
+        Column(_("类案"), 24),
         Column(_("登记时间"), 17),
     ]
 
@@ -101,6 +103,14 @@ def ledger_queryset(user, params) -> QuerySet[Referral]:
             "parties",
             Prefetch("leader_cases", queryset=LeaderCase.objects.filter(removed_on__isnull=True), to_attr="leaders"),
             Prefetch("appeals", queryset=Appeal.objects.select_related("office")),
+            # The 类案 groups it is in now, of those the user may see (as on the referral page).
+            Prefetch(
+                "case_group_entries",
+                queryset=CaseGroupMember.objects.filter(removed_at__isnull=True, group__in=groups_visible_to(user))
+                .select_related("group")
+                .order_by("group_id"),
+                to_attr="groups_now",
+            ),
             *prefetch,
         )
         .order_by("-id")
@@ -190,6 +200,7 @@ def ledger_rows(user, referrals: Iterable[Referral]) -> Iterator[list]:
             r.consultation_persons,
             r.reply_delivered_on,
             *(_appeal(r, kind) for kind in Appeal.Kind.values),
+            "；".join(entry.group.name for entry in r.groups_now),
             r.created_at,
         ]
 

@@ -4,9 +4,13 @@ someone who may not see it."""
 
 from __future__ import annotations
 
-import pytest
+import datetime
 
-from referrals import case_groups
+import pytest
+import time_machine
+from django.utils import timezone
+
+from referrals import case_groups, merging
 from referrals.errors import Forbidden, InvalidInput
 from referrals.models import CaseGroup, CaseGroupMember, TimelineEvent
 from tests.conftest import api, login
@@ -155,3 +159,104 @@ def test_the_pages_set_up_a_group_add_by_number_and_say_each_mistake(people, sto
     # The referral's page names its group and links to it.
     detail = officer.get(f"/referrals/{referral.pk}/").content.decode()
     assert "data-case-groups-panel" in detail and f"/referrals/groups/{group.pk}/" in detail
+
+
+# --- The figures -----------------------------------------------------------------------------------
+
+
+def test_the_figures_are_a_hand_count_of_what_the_reader_may_see(people, story, group):
+    """Two groups of the county office: the estate (overdue submitted, mediating, succeeded, closed,
+    failed, a merged duplicate, one taken out, one sent to 台城) and a second sharing the succeeded one."""
+    with time_machine.travel(timezone.now() - datetime.timedelta(weeks=2)):
+        overdue = story.submitted()  # its acceptance clock has run out
+    scene = {
+        "overdue": overdue,
+        "mediating": story.mediating(),
+        "succeeded": story.succeeded(),
+        "closed": story.closed(),
+        "failed": story.failed(),
+        "duplicate": story.mediating(),
+        "taken_out": story.mediating(),
+        "taicheng": story.submitted(target=people.taicheng),
+    }
+    for referral in scene.values():
+        case_groups.join_case_group(referral, by=people.officer, group=group)
+    case_groups.leave_case_group(scene["taken_out"], by=people.officer, group=group, reason="不是同一问题")
+    merging.merge_referral(scene["duplicate"], by=people.officer, into=scene["mediating"], reason="重复登记")
+    second = case_groups.create_group(by=people.officer, name="某征地项目", lead_organisation=people.petition_office)
+    case_groups.join_case_group(scene["succeeded"], by=people.officer, group=second)
+
+    # By hand, for the office (sees all): the estate holds overdue, mediating, succeeded, closed, failed,
+    # 台城's (the duplicate counts nowhere; the one taken out is out). Concluded: succeeded, closed, failed;
+    # 化解: succeeded and closed (the closed story concluded with an agreement); open: all but closed.
+    listed = {g["name"]: g for g in api(people.officer).get("/api/case-groups/").json()}
+    assert listed["江南花园小区物业纠纷"]["figures"] == {
+        "cases": 6,
+        "concluded": 3,
+        "succeeded": 2,
+        "closed": 1,
+        "open": 5,
+        "overdue": 1,
+    }
+    assert listed["江南花园小区物业纠纷"]["hidden_members"] == 0
+    assert listed["某征地项目"]["figures"] == {
+        "cases": 1,
+        "concluded": 1,
+        "succeeded": 1,
+        "closed": 0,
+        "open": 1,
+        "overdue": 0,
+    }
+    # Totals count the succeeded referral once, though it is in both groups.
+    totals = api(people.officer).get("/api/case-groups/figures/").json()
+    assert totals["totals"] == {
+        "groups": 2,
+        "cases": 6,
+        "concluded": 3,
+        "succeeded": 2,
+        "closed": 1,
+        "open": 5,
+        "overdue": 1,
+    }
+    assert totals["summary"].startswith("共有类案2个，涉及案件6件，已化解2件，已办结1件，未办结5件，其中已超期1件")
+
+    # 环市's committee sees both groups (it mediates members of each) and counts its own members:
+    # 台城's is hidden; the merged duplicate it may see counts neither as a case nor as hidden.
+    mediator = {g["name"]: g for g in api(people.mediator).get("/api/case-groups/").json()}
+    assert mediator["江南花园小区物业纠纷"]["figures"]["cases"] == 5
+    assert mediator["江南花园小区物业纠纷"]["hidden_members"] == 1
+    # 台城's committee sees the estate by its one member, and nothing of the other six (the merged one
+    # among them, still a member, as the group page counts it).
+    other = api(people.other_mediator).get("/api/case-groups/").json()
+    assert [(g["name"], g["figures"]["cases"], g["hidden_members"]) for g in other] == [("江南花园小区物业纠纷", 1, 6)]
+    group_page = api(people.other_mediator).get(f"/api/case-groups/{group.pk}/").json()
+    assert group_page["hidden_members"] == 6
+
+    # The group list page and the office's home page say the same numbers.
+    page = login(people.officer).get("/referrals/groups/").content.decode()
+    assert "共有类案2个，涉及案件6件" in page
+    home = login(people.officer).get("/").content.decode()
+    card = home[home.index("data-dash-case-groups") :]
+    for key, value in {"groups": 2, "cases": 6, "succeeded": 2, "open": 5, "overdue": 1}.items():
+        assert f'data-figure="{key}" data-value="{value}"' in card
+    # Someone who sees no group: no card, empty figures.
+    assert "data-dash-case-groups" not in login(people.outsider).get("/").content.decode()
+    assert api(people.outsider).get("/api/case-groups/figures/").json()["totals"]["groups"] == 0
+
+
+def test_the_ledger_names_each_referrals_groups_of_those_the_reader_may_see(people, story, group):
+    from tests.referrals.test_exports import ledger, records
+
+    referral, other = story.mediating(), story.mediating()
+    case_groups.join_case_group(referral, by=people.officer, group=group)
+    bureau_group = case_groups.create_group(by=people.supervisor, name="某征地项目", lead_organisation=people.bureau)
+    case_groups.join_case_group(referral, by=people.supervisor, group=bureau_group)
+    taken_out = story.mediating()
+    case_groups.join_case_group(taken_out, by=people.officer, group=group)
+    case_groups.leave_case_group(taken_out, by=people.officer, group=group, reason="不是同一问题")
+    rows = {r["编号"]: r for r in records(ledger(people.supervisor)[1])}
+    assert rows[referral.number]["类案"] == "江南花园小区物业纠纷；某征地项目"
+    assert rows[other.number]["类案"] in ("", None) and rows[taken_out.number]["类案"] in ("", None)
+    # The office does not see the bureau's group: its ledger does not name it.
+    rows = {r["编号"]: r for r in records(ledger(people.officer)[1])}
+    assert rows[referral.number]["类案"] == "江南花园小区物业纠纷"

@@ -772,6 +772,7 @@ MATRIX: dict[str, list[Check]] = {
             lambda ctx, p: {"name": "某征地项目", "lead_organisation": ctx.people.petition_office.pk},
         ),
     ],
+    "api-case-group-figures": [Check("get", fixed("api-case-group-figures"), everyone(200, 401))],
     "api-case-group": [Check("get", group_url("api-case-group"), row(200, 200, 200, 404, 200, 200, 404, 401))],
     "api-case-group-members": [
         Check(
