@@ -204,14 +204,18 @@ def referral_by_number(user: AnyUser, number: str) -> Referral:
 def members(group: CaseGroup, user: AnyUser) -> tuple[list[Referral], int]:
     """The group's current member referrals the user may see (oldest first, with what a table of them
     shows), and how many other members there are."""
-    active = CaseGroupMember.objects.filter(group=group, removed_at__isnull=True)
+    active = list(
+        CaseGroupMember.objects.filter(group=group, removed_at__isnull=True).values_list("referral_id", flat=True)
+    )
+    # The few member ids, not a subquery: asked the other way round, the visibility union reads
+    # every referral the user may see (``report``).
     shown = list(
         permissions.referrals_visible_to(user)
-        .filter(pk__in=active.values("referral_id"))
+        .filter(pk__in=active)
         .select_related("target", "origin", "region")
         .order_by("received_on", "pk")
     )
-    return shown, active.count() - len(shown)
+    return shown, len(active) - len(shown)
 
 
 def with_counts(groups: QuerySet[CaseGroup]) -> QuerySet[CaseGroup]:
@@ -256,23 +260,28 @@ class Report:
 def report(user: AnyUser, *, now: datetime.datetime | None = None) -> Report:
     """Each group the user may see (newest first) with its figures, and the totals.
 
-    Two queries: the groups with their sizes, and their current members the user may see, each with
-    one ``EXISTS`` per figure (the statistics' conditions, evaluated on the member's referral)."""
+    Three queries: the groups with their sizes; their current members, each with one ``EXISTS`` per
+    figure (the statistics' conditions, evaluated on the member's referral); which of those the user
+    may see."""
     now = now or timezone.now()
     groups = list(with_counts(groups_visible_to(user)).order_by("-pk"))
     flags = {
         key: Exists(Referral.objects.filter(figure_conditions([key], now), pk=OuterRef("referral_id")))
         for key in COUNTED
     }
-    rows = (
-        CaseGroupMember.objects.filter(
-            group__in=[g.pk for g in groups],
-            removed_at__isnull=True,
-            referral__in=permissions.referrals_visible_to(user).values("pk"),
-        )
+    rows = list(
+        CaseGroupMember.objects.filter(group__in=[g.pk for g in groups], removed_at__isnull=True)
         .annotate(**flags)
         .values("group_id", "referral_id", "referral__merged_into", *COUNTED)
     )
+    # Which members the user may see, asked of those few ids: the visibility union joined the other
+    # way round reads every referral an office may see (0.8 s for 82,000 at 10⁶).
+    visible = set(
+        permissions.referrals_visible_to(user)
+        .filter(pk__in={row["referral_id"] for row in rows})
+        .values_list("pk", flat=True)
+    )
+    rows = [row for row in rows if row["referral_id"] in visible]
     seen: dict[int, int] = {}
     per_group: dict[int, dict[str, int]] = {g.pk: dict.fromkeys(("cases", *COUNTED), 0) for g in groups}
     counted: dict[int, dict[str, Any]] = {}

@@ -51,6 +51,16 @@ def test_an_officer_keeps_a_case_group_and_a_mediator_holds_a_combined_session(o
     officer.shot("officer-case-group-phone")
     group_url = page.url
 
+    # The 类案 list counts the case just put in, and the home page's card says the same.
+    officer.go("/referrals/groups/")
+    row = page.locator("[data-case-groups] tr[data-case-group]", has_text=GROUP)
+    expect(row.locator("[data-figure=cases]")).to_have_text(str(before + 1))
+    officer.go("/")
+    card = page.locator("[data-dash-case-groups]")
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("类案化解")
+    assert int(card.locator("[data-figure=cases]").get_attribute("data-value")) >= before + 1
+
     mediator = open_session("mediator", viewport=PHONE)
     mpage = mediator.page
     goto(mpage, group_url)

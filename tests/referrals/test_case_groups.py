@@ -189,35 +189,15 @@ def test_the_figures_are_a_hand_count_of_what_the_reader_may_see(people, story, 
     # By hand, for the office (sees all): the estate holds overdue, mediating, succeeded, closed, failed,
     # 台城's (the duplicate counts nowhere; the one taken out is out). Concluded: succeeded, closed, failed;
     # 化解: succeeded and closed (the closed story concluded with an agreement); open: all but closed.
+    estate = {"cases": 6, "concluded": 3, "succeeded": 2, "closed": 1, "open": 5, "overdue": 1}
     listed = {g["name"]: g for g in api(people.officer).get("/api/case-groups/").json()}
-    assert listed["江南花园小区物业纠纷"]["figures"] == {
-        "cases": 6,
-        "concluded": 3,
-        "succeeded": 2,
-        "closed": 1,
-        "open": 5,
-        "overdue": 1,
-    }
+    assert listed["江南花园小区物业纠纷"]["figures"] == estate
     assert listed["江南花园小区物业纠纷"]["hidden_members"] == 0
-    assert listed["某征地项目"]["figures"] == {
-        "cases": 1,
-        "concluded": 1,
-        "succeeded": 1,
-        "closed": 0,
-        "open": 1,
-        "overdue": 0,
-    }
-    # Totals count the succeeded referral once, though it is in both groups.
+    land = {"cases": 1, "concluded": 1, "succeeded": 1, "closed": 0, "open": 1, "overdue": 0}
+    assert listed["某征地项目"]["figures"] == land
+    # Totals count the succeeded referral once, though it is in both groups: the estate's figures.
     totals = api(people.officer).get("/api/case-groups/figures/").json()
-    assert totals["totals"] == {
-        "groups": 2,
-        "cases": 6,
-        "concluded": 3,
-        "succeeded": 2,
-        "closed": 1,
-        "open": 5,
-        "overdue": 1,
-    }
+    assert totals["totals"] == {"groups": 2, **estate}
     assert totals["summary"].startswith("共有类案2个，涉及案件6件，已化解2件，已办结1件，未办结5件，其中已超期1件")
 
     # 环市's committee sees both groups (it mediates members of each) and counts its own members:
