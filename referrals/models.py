@@ -303,8 +303,18 @@ class Referral(ConcurrentTransitionMixin, models.Model):
         indexes = [
             # With the state, a committee's referrals past draft come from the index alone.
             models.Index(fields=["target", "-id"], name="referral_target_recent", include=["state"]),
-            models.Index(fields=["origin", "-id"], name="referral_origin_recent"),
+            # With the state and the clock, an office's own figures and queues (``Scope(origin=…)``)
+            # come from the index alone: its 82,000 referrals at 10⁶ without a heap read each.
+            models.Index(
+                fields=["origin", "-id"], name="referral_origin_recent", include=["state", "due_at", "due_soon_at"]
+            ),
             models.Index(fields=["region_code", "-id"], name="referral_region_recent"),
+            # The replies delivered in a year (复查复核's figures) without reading every visible referral.
+            models.Index(
+                fields=["reply_delivered_on"],
+                name="referral_reply_delivered",
+                condition=Q(reply_delivered_on__isnull=False),
+            ),
             models.Index(fields=["state", "-id"], name="referral_state_recent"),
             models.Index(fields=["due_at"], name="referral_open_due", condition=Q(due_at__isnull=False)),
             models.Index(fields=["due_soon_at"], name="referral_open_due_soon", condition=Q(due_soon_at__isnull=False)),

@@ -156,6 +156,27 @@ def referrals_visible_in_area(user: AnyUser, codes: tuple[str, ...]) -> QuerySet
     return referrals_visible_to(user).filter(within) if codes else referrals_visible_to(user)
 
 
+def visible_of_own_organisation(
+    user: AnyUser, *, origin: int | None = None, target: int | None = None
+) -> QuerySet[Referral] | None:
+    """Visible referrals registered by (``origin``) or referred to (``target``) one of the user's own
+    organisations, for an organisation's figures and queues; None when it is not one of theirs.
+
+    The union of ``referrals_visible_to`` holds every referral an organisation registered and every
+    one referred to it, so within either the rule is simply "past draft, or a draft of my own
+    office": stated so, the database reads the organisation's own index instead of looking up each
+    of its referrals by id through the union (a petition office's home page at 10⁶: 82,000 of them).
+    """
+    if not user.is_authenticated or not user.is_active or user.is_superuser:
+        return None
+    member_of = grants_of(user).orgs("view_org_referrals")
+    if origin is not None and origin in member_of:
+        return Referral.objects.filter(origin_id=origin)
+    if target is not None and target in member_of:
+        return Referral.objects.filter(target_id=target).filter(~Q(state=State.DRAFT) | Q(origin_id__in=member_of))
+    return None
+
+
 def supervises_area(user: AnyUser, codes: tuple[str, ...]) -> bool:
     """Whether the user sees every referral past draft in each of these regions (a superuser:
     everywhere)."""

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from referrals.filters import FilterError, filter_referrals
 from referrals.models import Referral
-from referrals.permissions import grants_of, referrals_visible_in_area, supervises_area
+from referrals.permissions import grants_of, referrals_visible_in_area, supervises_area, visible_of_own_organisation
 from townships import regions
 from townships.models import Region
 
@@ -66,8 +66,11 @@ class Scope:
         # without the general visibility OR that no index can serve): at 10⁶ referrals a county's
         # figures read its share of the table instead of all of it.
         params = {k: v for k, v in self.params().items() if k != "region"}
+        # An organisation's own queue likewise reads its own index, without the visibility union.
+        own = None if self.region else visible_of_own_organisation(self.user, origin=self.origin, target=self.target)
+        visible = own if own is not None else referrals_visible_in_area(self.user, self.area())
         # A merged referral counts nowhere (``filter_referrals`` leaves it out, as from the lists).
-        return filter_referrals(referrals_visible_in_area(self.user, self.area()), params).order_by()
+        return filter_referrals(visible, params).order_by()
 
     def area(self) -> tuple[str, ...]:
         """The region(s) the figures cover: the one asked for, else (for a supervisor's picture,
