@@ -270,7 +270,7 @@ class Figures:
         The queries are the same for every scope of a kind, whatever the data.
         """
         qs = self.referrals
-        if has_percentile(qs) and not self.rollup:
+        if has_percentile(qs) and not (self.rollup and self.scope.area()):
             found = qs.aggregate(accept=Median(to_accept()), conclude=Median(to_conclude()))
         else:
             # Decided by the acceptance durations, the larger set (every concluded one was accepted).

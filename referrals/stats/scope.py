@@ -18,7 +18,14 @@ from django.utils.translation import gettext as _
 
 from referrals.filters import FilterError, filter_referrals
 from referrals.models import Referral
-from referrals.permissions import grants_of, referrals_visible_in_area, supervises_area, visible_of_own_organisation
+from referrals.permissions import (
+    MemberView,
+    grants_of,
+    member_view,
+    referrals_visible_in_area,
+    supervises_area,
+    visible_of_own_organisation,
+)
 from townships import regions
 from townships.models import Region
 
@@ -68,6 +75,9 @@ class Scope:
         params = {k: v for k, v in self.params().items() if k != "region"}
         # An organisation's own queue likewise reads its own index, without the visibility union.
         own = None if self.region else visible_of_own_organisation(self.user, origin=self.origin, target=self.target)
+        # And all that an office's or a committee's people see, from the indexes too.
+        if own is None and not self.area() and self._member is not None:
+            own = self._member.referrals()
         visible = own if own is not None else referrals_visible_in_area(self.user, self.area())
         # A merged referral counts nowhere (``filter_referrals`` leaves it out, as from the lists).
         return filter_referrals(visible, params).order_by()
@@ -93,24 +103,30 @@ class Scope:
         g = grants_of(self.user)
         return tuple(sorted(set(g.region_codes("supervise_region")) | set(g.region_codes("route_region"))))
 
+    @cached_property
+    def _member(self) -> MemberView | None:
+        return member_view(self.user) if not self.area() else None
+
     def uses_rollup(self) -> bool:
-        """Whether the running totals answer this scope exactly: an area the user supervises in
-        full, whole months, and no filter the totals do not keep (target, state)."""
+        """Whether the running totals answer this scope exactly: whole months, no filter the totals
+        do not keep (target, state), and either an area the user supervises in full or what an
+        office registered (``registered_only``: the cells are kept per registering office)."""
         whole_months = (self.date_from is None or self.date_from.day == 1) and (
             self.date_to is None or self.date_to == month_end(self.date_to)
         )
-        return (
-            whole_months
-            and self.target is None
-            and not self.state
-            and bool(self.area())
-            and supervises_area(self.user, self.area())
-        )
+        if not whole_months or self.target is not None or self.state:
+            return False
+        if self.area():
+            return supervises_area(self.user, self.area())
+        return self._member is not None and self._member.registered_only
 
     def cells(self) -> Q:
         """The running-totals cells of this scope (any cell table keyed like ``StatsCell``); only
         meaningful when ``uses_rollup()``."""
-        q = regions.within(self.area(), field="area")
+        if self.area():
+            q = regions.within(self.area(), field="area")
+        else:  # registered_only
+            q = Q(origin_id__in=grants_of(self.user).orgs("view_org_referrals"))
         if not self.user.is_superuser:
             mine = grants_of(self.user).orgs("view_org_referrals")
             q &= Q(draft=False) | Q(origin_id__in=mine)

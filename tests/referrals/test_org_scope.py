@@ -51,3 +51,64 @@ def test_an_organisations_scope_is_exactly_what_its_people_may_see_of_it(people,
 
 def _viewers(user) -> frozenset[int]:
     return permissions.grants_of(user).orgs("view_org_referrals")
+
+
+def test_all_that_an_organisations_people_see_is_read_from_indexes_and_is_exactly_the_visible_set(people, story):
+    """``Scope(user)`` of someone without a regional grant (``permissions.member_view``) names the
+    few referrals seen through a past handling, an appeal or a share, and is otherwise the
+    organisations' own: the set must be the visible one, for every person."""
+    from django.utils import timezone
+    from guardian.shortcuts import assign_perm
+
+    from referrals.appeals import record_reply, register_appeal
+
+    other_office = f.org("台山市信访局")
+    other_officer = f.make_user("ts-officer", name="伍小燕", memberships=[(other_office, Role.OFFICER)])
+    f.make_referral(other_officer, origin=other_office, target=people.huanshi)  # a draft of another office
+    # 环市 returned it and the office referred it to 台城: 环市 keeps reading it through its handling.
+    redirected = workflow.redirect_referral(story.declined(), by=people.officer, target=people.taicheng)
+    # Another office's referral shared with 环市's mediator, and one kept on appeal by the city office.
+    shared = workflow.submit_referral(
+        f.make_referral(other_officer, origin=other_office, target=people.taicheng), by=other_officer
+    )
+    assign_perm("referrals.view_referral", people.mediator, shared)
+    appealed = story.closed()
+    record_reply(appealed, by=people.reviewer, delivered_on=timezone.localdate())
+    city_office = Organisation.objects.get(name="江门市信访局")
+    keeper = f.make_user("city-officer", memberships=[(city_office, Role.OFFICER)])
+    register_appeal(appealed, by=keeper, requested_on=timezone.localdate(), grounds="不服答复意见。")
+    story.mediating()
+
+    seen = {**people.all(), "other_officer": other_officer, "keeper": keeper}
+    named = {}
+    for name, user in seen.items():
+        visible = set(
+            permissions.referrals_visible_to(user).filter(merged_into__isnull=True).values_list("pk", flat=True)
+        )
+        assert set(Scope(user).referrals().values_list("pk", flat=True)) == visible, name
+        view = permissions.member_view(user)
+        if view is not None:
+            named[name] = set(view.others)
+    assert named["mediator"] == {redirected.pk, shared.pk}
+    assert named["keeper"] == {appealed.pk}
+    assert named["officer"] == set() and permissions.member_view(people.officer).registered_only
+    assert "supervisor" not in named  # a regional grant: the general rule
+
+
+def test_a_petition_offices_summary_from_the_running_totals_equals_the_live_count(people, story):
+    from referrals import stats
+    from referrals.models import State
+
+    for state in ("draft", "submitted", "mediating", "declined", "succeeded", "failed", "closed"):
+        story.at(state)
+    scope = Scope(user=people.officer)
+    assert scope.uses_rollup()
+    # Naming every state selects the same referrals but is a filter the totals do not keep.
+    every_state = Scope(user=people.officer, state=",".join(s for s, _ in State.choices))
+    assert not every_state.uses_rollup()
+    from_cells, counted = stats.Figures(scope).headline, stats.Figures(every_state).headline
+    assert from_cells["total"] == 7
+    for key in ("total", "submitted", "accepted", "concluded", "succeeded", "closed", "overdue", "agreements"):
+        assert from_cells[key] == counted[key], key
+    # A committee also sees what is referred to it: never the totals, which are kept per office.
+    assert not Scope(user=people.mediator).uses_rollup()
