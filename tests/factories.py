@@ -20,6 +20,16 @@ _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery"
 
 
+# The Jiangmen date, read when each test runs, never at collection: a run that crosses midnight stays right.
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def day(offset: int = 0) -> str:
+    """The ISO date ``offset`` days from today, as a form or the API takes it."""
+    return (today() + datetime.timedelta(days=offset)).isoformat()
+
+
 def org(name: str) -> Organisation:
     return Organisation.objects.select_related("region").get(name=name)
 

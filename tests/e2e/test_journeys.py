@@ -9,16 +9,15 @@ another township is told "not found".
 
 from __future__ import annotations
 
-import datetime
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, confirm, goto
+from tests.factories import day
 from tests.files import pdf_upload
 
-TODAY = datetime.date.today().isoformat()
 VIEWPORTS = [pytest.param(DESKTOP, id="desktop"), pytest.param(PHONE, id="phone")]
 
 
@@ -37,7 +36,7 @@ def tile_values(session) -> str:
 def register(officer, *, petitioner: str, id_number: str, tag: str) -> str:
     """Fill the registration form as an officer would; returns the new referral's URL."""
     page = officer.go("/referrals/new/").page
-    page.fill("#id_received_on", TODAY)
+    page.fill("#id_received_on", day())
     page.fill("#id_petition_no", f"E2E-{tag}")
     page.select_option("#id_category", "neighbour")
     page.fill("#id_summary", f"{tag}：两户因排水沟堵塞发生争执，多次争吵。")
@@ -53,7 +52,7 @@ def register(officer, *, petitioner: str, id_number: str, tag: str) -> str:
         if idn:
             page.fill(f"#id_parties-{i}-id_number", idn)
         page.fill(f"#id_parties-{i}-phone", phone)
-        page.fill(f"#id_parties-{i}-consent_given_on", TODAY)
+        page.fill(f"#id_parties-{i}-consent_given_on", day())
         page.select_option(f"#id_parties-{i}-consent_method", method)
     page.check("input[name=scope_ground][value=civil_between_citizens]")
     for box in page.locator("input[name=exclusions_absent]").all():
@@ -118,7 +117,7 @@ def test_a_referral_from_registration_to_follow_up(open_session, viewport):
     mediator.page.check("details[data-action=succeed] input[name=form][value=oral]")
     mediator.page.fill("details[data-action=succeed] textarea[name=terms]", "李小红三日内疏通排水沟，赔偿500元。")
     mediator.page.fill("details[data-action=succeed] input[name=performance_method]", "现金支付")
-    mediator.page.fill("details[data-action=succeed] input[name=performance_due]", TODAY)
+    mediator.page.fill("details[data-action=succeed] input[name=performance_due]", day())
     goto(officer.page, url)
     mediator.page.click("details[data-action=succeed] button[type=submit]")
     confirm(mediator.page)

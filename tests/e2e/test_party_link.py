@@ -4,14 +4,13 @@ mediation — in a browser context of its own, logged in as nobody."""
 
 from __future__ import annotations
 
-import datetime
 import re
 
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, SCREENSHOTS, confirm, goto
+from tests.factories import day
 
-TODAY = datetime.date.today().isoformat()
 PETITIONER, RESPONDENT = "13911115201", "13722225202"  # numbers no other journey uses (daily cap)
 
 
@@ -40,7 +39,7 @@ def link_in(line: str) -> str:
 
 def register_without_respondents_consent(officer) -> str:
     page = officer.go("/referrals/new/").page
-    page.fill("#id_received_on", TODAY)
+    page.fill("#id_received_on", day())
     page.select_option("#id_category", "neighbour")
     page.fill("#id_summary", "个人链接：两户因围墙滴水发生争执。")
     page.fill("#id_claims", "请求改造排水。")
@@ -51,7 +50,7 @@ def register_without_respondents_consent(officer) -> str:
         page.fill(f"#id_parties-{i}-name", name)
         page.fill(f"#id_parties-{i}-phone", phone)
         if consented:
-            page.fill(f"#id_parties-{i}-consent_given_on", TODAY)
+            page.fill(f"#id_parties-{i}-consent_given_on", day())
             page.select_option(f"#id_parties-{i}-consent_method", "written")
     page.check("input[name=scope_ground][value=civil_between_citizens]")
     for box in page.locator("input[name=exclusions_absent]").all():
@@ -125,7 +124,7 @@ def test_a_party_follows_consents_and_rates_through_the_link_on_a_phone(open_ses
     m.check("details[data-action=succeed] input[name=form][value=oral]")
     m.fill("details[data-action=succeed] textarea[name=terms]", "司徒敏十日内改造排水管。")
     m.fill("details[data-action=succeed] input[name=performance_method]", "自行施工")
-    m.fill("details[data-action=succeed] input[name=performance_due]", TODAY)
+    m.fill("details[data-action=succeed] input[name=performance_due]", day())
     m.click("details[data-action=succeed] button[type=submit]")
     confirm(m)
     expect(m.locator("h1")).to_contain_text("调解成功")

@@ -15,10 +15,10 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, PASSWORD, confirm
 from tests.e2e.test_journeys import register
+from tests.factories import day
 from townships.validators import make_id_number
 
 PHONE_390 = {"width": 390, "height": 844}
-TODAY = datetime.date.today().isoformat()
 PETITIONER_ID = make_id_number("440703", datetime.date(1975, 8, 2), 57, male=True)
 
 IN_VIEW = """el => {
@@ -91,8 +91,8 @@ def test_a_mediator_works_a_case_on_a_phone(open_session):
     expect(succeed).to_have_attribute("open", "")
     succeed.locator("input[name=form][value=written]").check()
     succeed.locator("input[name=performance_method]").fill("现金支付")
-    succeed.locator("input[name=performance_due]").fill(TODAY)
-    succeed.locator("input[name=signed_on]").fill(TODAY)
+    succeed.locator("input[name=performance_due]").fill(day())
+    succeed.locator("input[name=signed_on]").fill(day())
     succeed.locator("button[type=submit]").click()
     confirm(page)
     page.wait_for_load_state()

@@ -20,11 +20,8 @@ import requests
 from pypdf import PdfReader
 
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE
+from tests.factories import day, today
 from townships.validators import make_id_number
-
-TODAY = datetime.date.today()
-ISO = TODAY.isoformat()
-DATE = f"{TODAY.year}年{TODAY.month}月{TODAY.day}日"
 
 # Noto CJK maps some glyphs to the CJK Radicals Supplement in the PDF's text (页 → ⻚); NFKC folds
 # the Kangxi radicals but not these.
@@ -105,7 +102,7 @@ THIRD = ("何永红", make_id_number("440703", datetime.date(1975, 1, 9), 41, ma
 
 def new_referral(officer: Api, committee: int, tag: str, parties: list[tuple[str, str]]) -> int:
     body = {
-        "received_on": ISO,
+        "received_on": day(),
         "petition_no": f"E2E-PRINT-{tag}",
         "category": "neighbour",
         "summary": f"{tag}：相邻两户因屋檐滴水和排水沟堵塞发生争执，多次争吵并互相推搡，邻居劝解无果。",
@@ -120,7 +117,7 @@ def new_referral(officer: Api, committee: int, tag: str, parties: list[tuple[str
                 "id_number": id_number,
                 "phone": f"1380013{i:04d}",
                 "address": f"江门市蓬江区环市街道建设路{10 + i}号",
-                "consent": {"given_on": ISO, "method": "written"},
+                "consent": {"given_on": day(), "method": "written"},
             }
             for i, (name, id_number) in enumerate(parties)
         ],
@@ -138,7 +135,7 @@ def mediating(people: dict[str, Api], tag: str, parties: list[tuple[str, str]], 
     people["mediator"].post(
         f"/api/referrals/{rid}/sessions/",
         {
-            "held_on": ISO,
+            "held_on": day(),
             "location": "环市街道人民调解委员会调解室",
             "participants": "双方当事人及社区网格员",
             "record": "调解员听取双方陈述，核实了排水沟走向和损失情况，向双方释明《民法典》相邻关系的规定。"
@@ -148,7 +145,7 @@ def mediating(people: dict[str, Api], tag: str, parties: list[tuple[str, str]], 
     return rid
 
 
-def written_agreement(terms: str) -> dict:
+def written_agreement(terms: str, signed: datetime.date) -> dict:
     return {
         "agreement": {
             "form": "written",
@@ -156,10 +153,15 @@ def written_agreement(terms: str) -> dict:
             "amount": "2000.00",
             "performance_method": "银行转账一次性支付",
             "performance_place": "环市街道人民调解委员会",
-            "performance_due": (TODAY + datetime.timedelta(days=10)).isoformat(),
-            "signed_on": ISO,
+            "performance_due": (signed + datetime.timedelta(days=10)).isoformat(),
+            "signed_on": signed.isoformat(),
         }
     }
+
+
+def written_date(day: datetime.date) -> str:
+    """A date as the documents print it: 2026年5月17日."""
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 TERMS = (
@@ -181,17 +183,18 @@ def cases(server) -> dict:
     agreed = mediating(people, "协议", [PETITIONER, RESPONDENT, THIRD], lead["id"], second["id"])
     people["supervisor"].post(
         f"/api/referrals/{agreed}/supervisions/",
-        {"kind": "written_notice", "note": "请于期限内报告调解进展。", "respond_by": ISO},
+        {"kind": "written_notice", "note": "请于期限内报告调解进展。", "respond_by": day()},
     )
     # The petition clock extended: the notice to the petitioner (信访事项延期办理告知书) prints too.
     people["reviewer"].post(
         f"/api/referrals/{agreed}/actions/extend_petition/",
         {"days": 30, "reason": "案情复杂，需进一步调查核实", "approved_by_name": "陈国强"},
     )
-    people["mediator"].post(f"/api/referrals/{agreed}/actions/succeed/", written_agreement(TERMS))
+    signed = today()
+    people["mediator"].post(f"/api/referrals/{agreed}/actions/succeed/", written_agreement(TERMS, signed))
     people["officer"].post(
         f"/api/referrals/{agreed}/followups/",
-        {"visited_on": ISO, "method": "phone", "satisfaction": "satisfied", "performance": "performed"},
+        {"visited_on": day(), "method": "phone", "satisfaction": "satisfied", "performance": "performed"},
     )
     # A termination.
     failed = mediating(people, "终止", [PETITIONER, RESPONDENT], lead["id"], second["id"])
@@ -199,7 +202,13 @@ def cases(server) -> dict:
         f"/api/referrals/{failed}/actions/fail/",
         {"reason": "views_too_far_apart", "routes_explained": ["litigation"]},
     )
-    return {"agreed": agreed, "failed": failed, "mediators": [lead["name"], second["name"]], "people": people}
+    return {
+        "agreed": agreed,
+        "failed": failed,
+        "signed": signed,
+        "mediators": [lead["name"], second["name"]],
+        "people": people,
+    }
 
 
 def print_pdf(session, path: str) -> tuple[bytes, list[str]]:
@@ -283,13 +292,14 @@ def test_the_agreement_carries_its_number_parties_amount_and_unsplit_signatures(
     mediator = open_session("mediator")
     _pdf, pages = print_pdf(mediator, f"/referrals/{cases['agreed']}/print/agreement/")
     text = "".join(pages)
-    assert re.search(rf"环调〔{TODAY.year}〕\d+号", text)
+    signed = cases["signed"]
+    assert re.search(rf"环调〔{signed.year}〕\d+号", text)
     assert "申请人(信访人):区志强,男,1980年5月17日出生" in text
     assert "被申请人:谭嘉欣,女,1986年11月2日出生" in text
     assert "人民币贰仟元整(¥2,000.00)" in text
     last = signing_page(
         pages,
-        ["本协议一式三份", "按指印", "区志强", "谭嘉欣", "何永红", *cases["mediators"], "(盖章)", DATE],
+        ["本协议一式三份", "按指印", "区志强", "谭嘉欣", "何永红", *cases["mediators"], "(盖章)", written_date(signed)],
     )
     assert last == len(pages) - 1
 
@@ -301,10 +311,11 @@ def test_the_signature_block_is_never_split_whatever_the_length_of_the_terms(ope
     roster = [m for m in people["mediator"].get("/api/mediators/")["results"] if m["active"]]
     rid = mediating(people, f"长度{extra}", [PETITIONER, RESPONDENT], roster[0]["id"], roster[1]["id"])
     terms = TERMS + "".join(MORE.format(n=n) for n in range(3, 3 + extra))
-    people["mediator"].post(f"/api/referrals/{rid}/actions/succeed/", written_agreement(terms))
+    signed = today()
+    people["mediator"].post(f"/api/referrals/{rid}/actions/succeed/", written_agreement(terms, signed))
     mediator = open_session("mediator")
     _pdf, pages = print_pdf(mediator, f"/referrals/{rid}/print/agreement/")
-    signing_page(pages, ["本协议一式三份", "按指印", "区志强", "谭嘉欣", "(盖章)", DATE])
+    signing_page(pages, ["本协议一式三份", "按指印", "区志强", "谭嘉欣", "(盖章)", written_date(signed)])
     # The acceptance notice's seal and date stay with its last paragraph too.
     _pdf, notice = print_pdf(mediator, f"/referrals/{rid}/print/acceptance/")
     signing_page(notice, ["人民调解不收取任何费用", "(盖章)"])

@@ -16,10 +16,10 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, confirm, goto
 from tests.e2e.test_journeys import register
+from tests.factories import day
 from tests.files import pdf_upload
 from townships.validators import make_id_number
 
-TODAY = datetime.date.today().isoformat()
 PHONE_390 = {"width": 390, "height": 844}
 PETITIONER_ID = make_id_number("440703", datetime.date(1980, 5, 17), 11, male=True)
 OTHER_ID = make_id_number("440703", datetime.date(1982, 3, 9), 38, male=False)
@@ -69,8 +69,8 @@ def test_sent_back_for_papers_answered_from_the_task_then_closed(open_session):
     page.check("details[data-action=succeed] input[name=form][value=written]")
     page.fill("details[data-action=succeed] textarea[name=terms]", "李小红三日内疏通排水沟，赔偿500元。")
     page.fill("details[data-action=succeed] input[name=performance_method]", "现金支付")
-    page.fill("details[data-action=succeed] input[name=performance_due]", TODAY)
-    page.fill("details[data-action=succeed] input[name=signed_on]", TODAY)
+    page.fill("details[data-action=succeed] input[name=performance_due]", day())
+    page.fill("details[data-action=succeed] input[name=signed_on]", day())
     expect(page.locator("details[data-action=succeed] input[name=scan]")).to_have_count(1)  # invited
     page.click("details[data-action=succeed] button[type=submit]")
     confirm(page)

@@ -26,10 +26,10 @@ from mediation.models import (
 from mediation.workflow import add_attachment, issue_supervision
 from referrals.models import Referral
 from tests.conftest import api, login
+from tests.factories import day
 from tests.files import pdf_upload
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today().isoformat()
 
 PERSONAS = ("officer", "reviewer", "mediator", "other_mediator", "supervisor", "city", "outsider", "anonymous")
 HIDDEN = {"other_mediator": 404, "outsider": 404}
@@ -53,15 +53,15 @@ class Endpoint:
 
 
 def session_body(people) -> dict:
-    return {"held_on": TODAY, "location": "调解室", "participants": "双方", "record": "记录。"}
+    return {"held_on": day(), "location": "调解室", "participants": "双方", "record": "记录。"}
 
 
 def followup_body(people) -> dict:
-    return {"visited_on": TODAY, "method": "phone", "satisfaction": "satisfied"}
+    return {"visited_on": day(), "method": "phone", "satisfaction": "satisfied"}
 
 
 def order_body(people) -> dict:
-    return {"kind": "written_notice", "note": "请报告进展。", "respond_by": TODAY}
+    return {"kind": "written_notice", "note": "请报告进展。", "respond_by": day()}
 
 
 def upload_body(people) -> dict:
@@ -73,13 +73,13 @@ def succeed_body(people) -> dict:
         "form": "oral",
         "terms": "赔偿500元。",
         "performance_method": "现金",
-        "performance_due": TODAY,
+        "performance_due": day(),
     }
     return {"agreement": agreement}
 
 
 def succeed_form(people) -> dict:
-    return {"form": "oral", "terms": "赔偿500元。", "performance_method": "现金", "performance_due": TODAY}
+    return {"form": "oral", "terms": "赔偿500元。", "performance_method": "现金", "performance_due": day()}
 
 
 def correction_body(people) -> dict:

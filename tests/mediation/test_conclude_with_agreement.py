@@ -9,10 +9,10 @@ from notifications.models import Notification
 from referrals.models import Referral, State
 from referrals.notices import Notice as ReferralNotice
 from tests.conftest import api
+from tests.factories import day
 from tests.mediation.conftest import act, codes, on
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def complete(**overrides) -> dict:
@@ -22,8 +22,8 @@ def complete(**overrides) -> dict:
         "amount": "500.00",
         "performance_method": "自行疏通；现金一次性支付",
         "performance_place": "环市街道调解室",
-        "performance_due": (TODAY + datetime.timedelta(days=10)).isoformat(),
-        "signed_on": TODAY.isoformat(),
+        "performance_due": day(10),
+        "signed_on": day(),
     }
     agreement.update(overrides)
     return {"agreement": {k: v for k, v in agreement.items() if v is not None}}
@@ -101,19 +101,20 @@ def test_a_written_agreement_takes_effect_on_the_day_all_parties_signed(people, 
     assert agreement.round == 1
 
 
+# Each value is built as its test runs, so a date in it is that day's.
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("signed_on", (TODAY + datetime.timedelta(days=1)).isoformat(), "不能晚于今天"),
-        ("signed_on", (TODAY - datetime.timedelta(days=30)).isoformat(), "不能早于本轮调解开始日期"),
-        ("amount", "-1.00", ""),
-        ("form", "video", ""),
-        ("performance_due", (TODAY - datetime.timedelta(days=1)).isoformat(), "不能早于协议"),
+        ("signed_on", lambda: day(1), "不能晚于今天"),
+        ("signed_on", lambda: day(-30), "不能早于本轮调解开始日期"),
+        ("amount", lambda: "-1.00", ""),
+        ("form", lambda: "video", ""),
+        ("performance_due", lambda: day(-1), "不能早于协议"),
     ],
 )
 def test_it_refuses_impossible_agreement_values(people, story, field, value, message):
     referral = story.with_session()
-    response = act(people.mediator, referral.pk, "succeed", complete(**{field: value}))
+    response = act(people.mediator, referral.pk, "succeed", complete(**{field: value()}))
     assert response.status_code == 400
     assert message in " ".join(m for msgs in response.json()["errors"].values() for m in msgs)
     assert Referral.objects.get(pk=referral.pk).state == State.MEDIATING

@@ -21,12 +21,11 @@ from mediation.models import Agreement, DocumentCounter
 from mediation.workflow import AgreementInput, add_attachment, record_session, succeed_referral
 from referrals.models import Party
 from referrals.workflow import close_referral
+from tests.factories import today
 from tests.files import pdf_upload
 from tests.mediation.conftest import act
 from townships.models import Organisation
 from townships.validators import make_id_number
-
-TODAY = datetime.date.today()
 
 
 @pytest.mark.parametrize(
@@ -124,18 +123,19 @@ def test_the_number_never_changes_and_a_reopened_case_gets_a_new_one(people, sto
     agreement.refresh_from_db()
     assert agreement.number == f"环调〔{year}〕1号"
     referral.refresh_from_db()
+    on = today()
     record_session(
-        referral, by=people.mediator, held_on=TODAY, location="调解室", participants="双方", record="再次调解。"
+        referral, by=people.mediator, held_on=on, location="调解室", participants="双方", record="再次调解。"
     )
     again = succeed_referral(
         referral,
         by=people.mediator,
         agreement=AgreementInput(
-            form="written", terms="再次达成协议。", performance_method="现金", performance_due=TODAY, signed_on=TODAY
+            form="written", terms="再次达成协议。", performance_method="现金", performance_due=on, signed_on=on
         ),
     )
     new = Agreement.objects.get(referral=again, round=again.round)
-    assert new.number == f"{committee_short_name(people.huanshi)}调〔{TODAY.year}〕{2 if year == TODAY.year else 1}号"
+    assert new.number == f"{committee_short_name(people.huanshi)}调〔{on.year}〕{2 if year == on.year else 1}号"
     agreement.refresh_from_db()
     assert agreement.number == f"环调〔{year}〕1号"
 

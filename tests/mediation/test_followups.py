@@ -10,16 +10,16 @@ from notifications.models import Notification
 from referrals.models import Referral, State
 from referrals.notices import Notice as ReferralNotice
 from tests.conftest import api, login
+from tests.factories import day, today
 from tests.mediation.conftest import act, on, post
 from townships.calendar import calendar_period_end
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def visit(user, referral, **overrides):
     body = {
-        "visited_on": TODAY.isoformat(),
+        "visited_on": day(),
         "method": "phone",
         "satisfaction": "satisfied",
         "performance": "performed",
@@ -99,7 +99,7 @@ def test_a_followup_records_how_the_agreement_was_performed(people, story):
     assert visit(people.mediator, referral, performance="partly").status_code == 201
     agreement = api(people.officer).get(f"/api/referrals/{referral.pk}/").json()["agreement"]
     assert agreement["performance"] == "partly"
-    assert Agreement.objects.get(referral=referral).performance_recorded_on == TODAY
+    assert Agreement.objects.get(referral=referral).performance_recorded_on == today()
 
 
 def test_the_petition_office_may_visit_too_and_is_recorded_as_the_visiting_organisation(people, story):
@@ -111,18 +111,19 @@ def test_the_petition_office_may_visit_too_and_is_recorded_as_the_visiting_organ
     assert [(f["method"], f["satisfaction"], f["by"]["name"]) for f in listed] == [("visit", "satisfied", "陈晓敏")]
 
 
+# Each value is built as its test runs, so a date in it is that day's.
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"visited_on": (TODAY + datetime.timedelta(days=1)).isoformat()}, "visited_on"),
-        ({"visited_on": (TODAY - datetime.timedelta(days=1)).isoformat()}, "visited_on"),
-        ({"satisfaction": "delighted"}, "satisfaction"),
-        ({"method": "telepathy"}, "method"),
+        (lambda: {"visited_on": day(1)}, "visited_on"),
+        (lambda: {"visited_on": day(-1)}, "visited_on"),
+        (lambda: {"satisfaction": "delighted"}, "satisfaction"),
+        (lambda: {"method": "telepathy"}, "method"),
     ],
 )
 def test_it_refuses_impossible_followups(people, story, overrides, field):
     referral = story.succeeded()
-    response = visit(people.mediator, referral, **overrides)
+    response = visit(people.mediator, referral, **overrides())
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert not FollowUp.objects.exists()

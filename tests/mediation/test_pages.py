@@ -1,6 +1,5 @@
 """The mediation records through the referral page, as the mediator and the petition office use them."""
 
-import datetime
 import re
 
 import pytest
@@ -8,10 +7,10 @@ import pytest
 from mediation.models import Agreement, Attachment, FollowUp, MediationSession, SupervisionOrder
 from referrals.models import Referral, State
 from tests.conftest import login
+from tests.factories import day
 from tests.files import exe_upload, pdf_upload
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def section(html: str, marker: str) -> str:
@@ -20,19 +19,20 @@ def section(html: str, marker: str) -> str:
     return html[start : html.index("</section>", start)]
 
 
-SESSION = {
-    "held_on": TODAY.isoformat(),
-    "location": "环市街道综治中心调解室",
-    "participants": "王大明、李小红",
-    "record": "双方陈述各自意见，同意由被申请人疏通排水沟。",
-}
+def session() -> dict:
+    return {
+        "held_on": day(),
+        "location": "环市街道综治中心调解室",
+        "participants": "王大明、李小红",
+        "record": "双方陈述各自意见，同意由被申请人疏通排水沟。",
+    }
 
 
 def test_a_mediator_records_a_session_from_the_referral_page(people, story):
     referral = story.mediating()
     client = login(people.mediator)
     response = client.post(
-        f"/referrals/{referral.pk}/actions/record_session/", {**SESSION, "mediators": [people.lead.pk]}
+        f"/referrals/{referral.pk}/actions/record_session/", {**session(), "mediators": [people.lead.pk]}
     )
     assert response.status_code == 302
     assert response["Location"] == f"/referrals/{referral.pk}/"
@@ -44,7 +44,7 @@ def test_a_mediator_records_a_session_from_the_referral_page(people, story):
 
 def test_a_session_form_with_errors_comes_back_with_each_error_next_to_its_field(people, story):
     referral = story.mediating()
-    body = {**SESSION, "location": "", "held_on": (TODAY + datetime.timedelta(days=2)).isoformat()}
+    body = {**session(), "location": "", "held_on": day(2)}
     response = login(people.mediator).post(f"/referrals/{referral.pk}/actions/record_session/", body)
     assert response.status_code == 400
     form = section(response.content.decode(), 'id="sessions"')
@@ -67,8 +67,8 @@ def test_a_mediator_concludes_with_an_agreement_through_the_form(people, story):
             "terms": "李小红于十日内疏通排水沟，并赔偿王大明500元。",
             "amount": "500",
             "performance_method": "现金一次性支付",
-            "performance_due": (TODAY + datetime.timedelta(days=10)).isoformat(),
-            "signed_on": TODAY.isoformat(),
+            "performance_due": day(10),
+            "signed_on": day(),
         },
     )
     assert response.status_code == 302
@@ -130,7 +130,7 @@ def test_a_followup_from_the_page_is_shown_to_the_petition_office(people, story)
     referral = story.closed()
     response = login(people.mediator).post(
         f"/referrals/{referral.pk}/actions/add_followup/",
-        {"visited_on": TODAY.isoformat(), "method": "visit", "satisfaction": "basically_satisfied", "note": "已付款"},
+        {"visited_on": day(), "method": "visit", "satisfaction": "basically_satisfied", "note": "已付款"},
     )
     assert response.status_code == 302
     followups = section(login(people.officer).get(f"/referrals/{referral.pk}/").content.decode(), 'id="followups"')
@@ -141,7 +141,7 @@ def test_a_followup_from_the_page_is_shown_to_the_petition_office(people, story)
 def test_a_followup_without_satisfaction_comes_back_with_the_error(people, story):
     referral = story.closed()
     response = login(people.officer).post(
-        f"/referrals/{referral.pk}/actions/add_followup/", {"visited_on": TODAY.isoformat(), "method": "phone"}
+        f"/referrals/{referral.pk}/actions/add_followup/", {"visited_on": day(), "method": "phone"}
     )
     assert response.status_code == 400
     form = section(response.content.decode(), 'id="followups"')
@@ -153,7 +153,7 @@ def test_a_supervisor_orders_from_the_page_and_the_committee_answers_there(peopl
     supervisor = login(people.supervisor)
     response = supervisor.post(
         f"/referrals/{referral.pk}/actions/issue_supervision/",
-        {"kind": "written_notice", "note": "请报告调解进展。", "respond_by": TODAY.isoformat()},
+        {"kind": "written_notice", "note": "请报告调解进展。", "respond_by": day()},
     )
     assert response.status_code == 302
     order = SupervisionOrder.objects.get()
@@ -172,7 +172,7 @@ def test_the_petition_office_sees_the_agreement_the_dossier_and_the_followup(peo
     referral = story.closed()
     login(people.mediator).post(
         f"/referrals/{referral.pk}/actions/add_followup/",
-        {"visited_on": TODAY.isoformat(), "method": "phone", "satisfaction": "satisfied", "performance": "performed"},
+        {"visited_on": day(), "method": "phone", "satisfaction": "satisfied", "performance": "performed"},
     )
     page = login(people.officer).get(f"/referrals/{referral.pk}/").content.decode()
     assert "被申请人赔偿500元。" in section(page, 'id="outcome"')

@@ -6,7 +6,6 @@ The browser half (the bar at the bottom of the screen, focus, the confirm step) 
 tests/e2e/test_phone_mediator.py.
 """
 
-import datetime
 import re
 
 import pytest
@@ -14,10 +13,10 @@ import pytest
 from mediation.models import Attachment
 from referrals.models import TimelineEvent
 from tests.conftest import login
+from tests.factories import day
 from tests.files import exe_upload, pdf_upload, png_upload
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def field_block(html: str, field_id: str) -> str:
@@ -75,7 +74,7 @@ def test_review_and_supervision_reply_are_starred(people, story):
     mediating = story.mediating()
     issued = login(people.supervisor).post(
         f"/referrals/{mediating.pk}/actions/issue_supervision/",
-        {"kind": "written_notice", "note": "请报告进展。", "respond_by": TODAY.isoformat()},
+        {"kind": "written_notice", "note": "请报告进展。", "respond_by": day()},
     )
     assert issued.status_code == 302
     html = page(people.mediator, mediating)
@@ -87,8 +86,8 @@ def test_a_refused_succeed_is_summarised_at_the_top_of_its_form(people, story):
     body = {
         "form": "written",
         "performance_method": "现金支付",
-        "performance_due": (TODAY + datetime.timedelta(days=5)).isoformat(),
-        "signed_on": TODAY.isoformat(),
+        "performance_due": day(5),
+        "signed_on": day(),
     }
     response = login(people.mediator).post(f"/referrals/{referral.pk}/actions/succeed/", body)
     assert response.status_code == 400
@@ -110,7 +109,7 @@ def test_a_refused_succeed_is_summarised_at_the_top_of_its_form(people, story):
 
 def test_a_refused_session_names_each_field_with_its_label(people, story):
     referral = story.mediating()
-    body = {"held_on": TODAY.isoformat(), "participants": "双方", "record": "听取陈述。"}
+    body = {"held_on": day(), "participants": "双方", "record": "听取陈述。"}
     response = login(people.mediator).post(f"/referrals/{referral.pk}/actions/record_session/", body)
     assert response.status_code == 400
     html = response.content.decode()
@@ -213,8 +212,8 @@ def test_a_signed_agreement_in_several_pages(people, story):
             "form": "written",
             "terms": "被申请人赔偿500元。",
             "performance_method": "现金支付",
-            "performance_due": (TODAY + datetime.timedelta(days=5)).isoformat(),
-            "signed_on": TODAY.isoformat(),
+            "performance_due": day(5),
+            "signed_on": day(),
             "scan": [png_upload("协议第1页.png"), png_upload("协议第2页.png")],
         },
     )

@@ -7,10 +7,10 @@ import pytest
 from core.models import AccessLog
 from referrals.models import Party
 from tests.conftest import login
+from tests.factories import today
 from tests.mediation.conftest import act, on
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def printed(user, referral, document: str):
@@ -53,6 +53,8 @@ def test_the_acceptance_notice_names_the_mediators_and_the_rights_of_the_parties
 
 def test_the_agreement_carries_its_terms_performance_and_signatures(people, story):
     referral = story.with_session()
+    signed = today()
+    due = signed + datetime.timedelta(days=10)
     act(
         people.mediator,
         referral.pk,
@@ -64,16 +66,15 @@ def test_the_agreement_carries_its_terms_performance_and_signatures(people, stor
                 "amount": "1200.00",
                 "performance_method": "银行转账一次性支付",
                 "performance_place": "环市街道调解室",
-                "performance_due": (TODAY + datetime.timedelta(days=10)).strftime("%Y-%m-%d"),
-                "signed_on": TODAY.isoformat(),
+                "performance_due": due.isoformat(),
+                "signed_on": signed.isoformat(),
             }
         },
     )
     html = printed(people.officer, referral, "agreement")
-    due = TODAY + datetime.timedelta(days=10)
     for text in (
         "人民调解协议书",
-        f"环调〔{TODAY.year}〕1号",
+        f"环调〔{signed.year}〕1号",
         "李小红于十日内疏通排水沟。",
         "人民币壹仟贰佰元整（¥1,200.00）",
         "银行转账一次性支付",
@@ -95,7 +96,7 @@ def test_the_agreement_carries_its_terms_performance_and_signatures(people, stor
         assert text in html, text
     # The closing paragraphs, signatures, seal and date are one block kept on one page.
     block = html[html.index('<div class="keep signing">') : html.index("</article>")]
-    for text in ("本协议一式三份", "<td>王大明</td>", "（盖章）", f"{TODAY.year}年{TODAY.month}月{TODAY.day}日"):
+    for text in ("本协议一式三份", "<td>王大明</td>", "（盖章）", f"{signed.year}年{signed.month}月{signed.day}日"):
         assert text in block, text
 
 
@@ -259,7 +260,7 @@ def test_the_supervision_notice_names_the_bureau_that_issued_it(people, story):
 
     referral = story.mediating()
     assert login(people.mediator).get(f"/referrals/{referral.pk}/print/supervision/").status_code == 404
-    issue_supervision(referral, by=people.supervisor, note="请报告调解进展。", respond_by=TODAY)
+    issue_supervision(referral, by=people.supervisor, note="请报告调解进展。", respond_by=today())
     html = printed(people.mediator, referral, "supervision")
     for text in ("督办通知书", "环市街道人民调解委员会：", "请报告调解进展。", "书面督办", "蓬江区司法局（盖章）"):
         assert text in html, text
@@ -274,7 +275,12 @@ def test_the_follow_up_record_is_blank_to_fill_in_until_a_visit_is_recorded(peop
     from mediation.workflow import add_followup
 
     add_followup(
-        referral, by=people.officer, visited_on=TODAY, method="phone", satisfaction="satisfied", note="当事人表示满意。"
+        referral,
+        by=people.officer,
+        visited_on=today(),
+        method="phone",
+        satisfaction="satisfied",
+        note="当事人表示满意。",
     )
     html = printed(people.mediator, referral, "followup")
     assert "第1次回访" in html and "当事人表示满意。" in html and "电话回访" in html and "蓬江区信访局" in html

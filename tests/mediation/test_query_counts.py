@@ -1,7 +1,5 @@
 """The record lists and the referral page cost the same number of queries however many records a case has."""
 
-import datetime
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,10 +7,10 @@ from django.test.utils import CaptureQueriesContext
 from mediation.models import SupervisionOrder
 from mediation.workflow import add_attachment, add_followup, record_session
 from tests.conftest import api, login
+from tests.factories import today
 from tests.files import pdf_upload
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def add_records(people, referral, n: int) -> None:
@@ -20,7 +18,7 @@ def add_records(people, referral, n: int) -> None:
         record_session(
             referral,
             by=people.mediator,
-            held_on=TODAY,
+            held_on=today(),
             location=f"调解室{i}",
             participants="双方",
             record="记录",
@@ -28,7 +26,7 @@ def add_records(people, referral, n: int) -> None:
         )
         add_attachment(referral, by=people.mediator, kind="evidence", upload=pdf_upload())
         SupervisionOrder.objects.create(
-            referral=referral, note="督办", respond_by=TODAY, issued_by=people.supervisor, addressed_to=people.huanshi
+            referral=referral, note="督办", respond_by=today(), issued_by=people.supervisor, addressed_to=people.huanshi
         )
 
 
@@ -63,7 +61,7 @@ def test_the_followup_list_costs_the_same_for_one_visit_or_many(people, story):
     client = api(people.officer)
 
     def visit():
-        add_followup(referral, by=people.mediator, visited_on=TODAY, method="phone", satisfaction="satisfied")
+        add_followup(referral, by=people.mediator, visited_on=today(), method="phone", satisfaction="satisfied")
 
     visit()
     one = count(lambda: client.get(f"/api/referrals/{referral.pk}/followups/"))

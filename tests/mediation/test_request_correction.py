@@ -23,12 +23,12 @@ from referrals.errors import Forbidden, NotAvailable
 from referrals.models import Referral, State, TimelineEvent
 from referrals.reminders import run_sweeps
 from tests.conftest import api, login
+from tests.factories import day
 from tests.files import exe_upload, pdf_upload
 from tests.mediation.conftest import act, codes, post
 from townships.calendar import add_working_days
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def section(html: str, marker: str) -> str:
@@ -99,8 +99,8 @@ def test_the_conclusion_form_takes_the_signed_scan_and_the_dossier_has_it(people
             "form": "written",
             "terms": "被申请人赔偿500元。",
             "performance_method": "现金支付",
-            "performance_due": (TODAY + datetime.timedelta(days=5)).isoformat(),
-            "signed_on": TODAY.isoformat(),
+            "performance_due": day(5),
+            "signed_on": day(),
             "scan": pdf_upload("调解协议书.pdf"),
         },
     )
@@ -120,7 +120,7 @@ def test_a_refused_scan_refuses_the_conclusion_and_writes_nothing(people, story)
             "form": "oral",
             "terms": "赔偿500元。",
             "performance_method": "现金",
-            "performance_due": TODAY.isoformat(),
+            "performance_due": day(),
             "scan": exe_upload(),
         },
     )

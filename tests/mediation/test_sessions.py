@@ -7,15 +7,15 @@ import pytest
 from mediation.models import MediationSession
 from referrals.models import TimelineEvent
 from tests.conftest import api, login
+from tests.factories import day
 from tests.mediation.conftest import act, on, post
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def record(user, referral, **overrides):
     body = {
-        "held_on": TODAY.isoformat(),
+        "held_on": day(),
         "location": "环市街道调解室",
         "participants": "王大明、李小红、社区网格员",
         "record": "听取双方陈述，现场查看排水沟。",
@@ -37,7 +37,7 @@ def test_the_handling_committee_records_a_session_with_the_lead_mediator_by_defa
     listed = api(people.officer).get(f"/api/referrals/{referral.pk}/sessions/").json()
     assert [s["location"] for s in listed] == ["环市街道调解室"]
     event = TimelineEvent.objects.filter(referral=referral).last()
-    assert (event.action, event.note) == ("record_session", f"{TODAY.isoformat()} 于环市街道调解室调解")
+    assert (event.action, event.note) == ("record_session", f"{day()} 于环市街道调解室调解")
 
 
 def test_several_sessions_are_kept_in_date_order(people, story):
@@ -50,18 +50,19 @@ def test_several_sessions_are_kept_in_date_order(people, story):
     assert [s["location"] for s in listed] == ["第一次", "第二次"]
 
 
+# Each value is built as its test runs, so a date in it is that day's.
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"held_on": (TODAY + datetime.timedelta(days=1)).isoformat()}, "held_on", "不能晚于今天"),
-        ({"held_on": (TODAY - datetime.timedelta(days=3)).isoformat()}, "held_on", "不能早于本轮调解开始日期"),
-        ({"location": ""}, "location", ""),
-        ({"record": ""}, "record", ""),
+        (lambda: {"held_on": day(1)}, "held_on", "不能晚于今天"),
+        (lambda: {"held_on": day(-3)}, "held_on", "不能早于本轮调解开始日期"),
+        (lambda: {"location": ""}, "location", ""),
+        (lambda: {"record": ""}, "record", ""),
     ],
 )
 def test_it_refuses_an_impossible_or_incomplete_record(people, story, overrides, field, message):
     referral = story.mediating()
-    response = record(people.mediator, referral, **overrides)
+    response = record(people.mediator, referral, **overrides())
     assert response.status_code == 400
     assert message in response.json()["errors"][field][0]
     assert not MediationSession.objects.exists()
@@ -147,7 +148,7 @@ def test_the_committee_corrects_a_record_from_the_page(people, story):
     form = client.get(f"/referrals/{referral.pk}/sessions/{session.pk}/edit/").content.decode()
     assert "村委会调解室" in form
     body = {
-        "held_on": TODAY.isoformat(),
+        "held_on": day(),
         "location": "",
         "participants": "双方当事人",
         "record": "更正后的记录",

@@ -9,16 +9,15 @@ from mediation.notices import Notice as MediationNotice
 from notifications.models import Notification
 from referrals.reminders import run_sweeps
 from tests.conftest import HUANSHI, api, login
-from tests.factories import make_user, org
+from tests.factories import day, make_user, org
 from tests.mediation.conftest import act, on, post
 from townships.models import Organisation, Role
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def order(user, referral, **overrides):
-    body = {"kind": "written_notice", "note": "请加快调解进度，三日内报告进展。", "respond_by": TODAY.isoformat()}
+    body = {"kind": "written_notice", "note": "请加快调解进度，三日内报告进展。", "respond_by": day()}
     body.update(overrides)
     return post(user, referral.pk, "supervisions/", body)
 
@@ -84,7 +83,7 @@ def test_a_closed_referral_is_no_longer_supervised(people, story):
 
 def test_a_respond_by_date_in_the_past_is_refused(people, story):
     referral = story.mediating()
-    response = order(people.supervisor, referral, respond_by=(TODAY - datetime.timedelta(days=1)).isoformat())
+    response = order(people.supervisor, referral, respond_by=day(-1))
     assert response.status_code == 400
     assert "回复期限" in response.json()["errors"]["respond_by"][0]
 

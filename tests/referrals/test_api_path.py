@@ -6,17 +6,16 @@ import pytest
 
 from referrals.models import Handling, Referral, TimelineEvent
 from tests.conftest import api
-from tests.factories import committee, extension_consents_json, make_user
+from tests.factories import committee, day, extension_consents_json, make_user
 from tests.files import pdf_upload
 from townships.models import Role
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today().isoformat()
 
 
 def new_referral_body(target_id: int, **overrides) -> dict:
     body = {
-        "received_on": TODAY,
+        "received_on": day(),
         "petition_no": "XF-2026-0001",
         "category": "neighbour",
         "summary": "两户因排水沟堵塞发生争执。",
@@ -31,14 +30,14 @@ def new_referral_body(target_id: int, **overrides) -> dict:
                 "id_number": "11010519491231002X",
                 "phone": "13800138000",
                 "address": "环市街道建设路1号",
-                "consent": {"given_on": TODAY, "method": "written"},
+                "consent": {"given_on": day(), "method": "written"},
             },
             {
                 "role": "respondent",
                 "kind": "person",
                 "name": "李小红",
                 "phone": "13900139000",
-                "consent": {"given_on": TODAY, "method": "oral"},
+                "consent": {"given_on": day(), "method": "oral"},
             },
         ],
     }
@@ -77,7 +76,7 @@ def test_draft_to_closed_through_the_api(people):
 
     session = api(people.mediator).post(
         f"/api/referrals/{rid}/sessions/",
-        {"held_on": TODAY, "location": "环市街道调解室", "participants": "双方当事人", "record": "双方同意协商。"},
+        {"held_on": day(), "location": "环市街道调解室", "participants": "双方当事人", "record": "双方同意协商。"},
         format="json",
     )
     assert session.status_code == 201, session.json()
@@ -92,8 +91,8 @@ def test_draft_to_closed_through_the_api(people):
                 "terms": "李小红三日内疏通排水沟。",
                 "amount": "500.00",
                 "performance_method": "自行疏通并支付500元",
-                "performance_due": TODAY,
-                "signed_on": TODAY,
+                "performance_due": day(),
+                "signed_on": day(),
             }
         },
     )

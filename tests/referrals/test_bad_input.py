@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 
 from referrals.models import Party, Referral, TimelineEvent
 from tests.conftest import api, login
+from tests.factories import day
 from tests.referrals.test_api_path import new_referral_body
 
 pytestmark = pytest.mark.django_db
-TOMORROW = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
 
 
 def nothing_written() -> None:
@@ -20,23 +18,26 @@ def nothing_written() -> None:
     assert TimelineEvent.objects.count() == 0
 
 
+# Each change is built as its test runs, so a date in it is that day's.
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        ({"category": "feud"}, "category", "不是合法选项"),
-        ({"received_on": TOMORROW}, "received_on", "不能晚于今天"),
-        ({"received_on": "2026-13-45"}, "received_on", "日期"),
-        ({"summary": "纠" * 2001}, "summary", "2000"),
-        ({"scope": {"ground": "anything_goes"}}, "scope.ground", "不是合法选项"),
+        (lambda: {"category": "feud"}, "category", "不是合法选项"),
+        (lambda: {"received_on": day(1)}, "received_on", "不能晚于今天"),
+        (lambda: {"received_on": "2026-13-45"}, "received_on", "日期"),
+        (lambda: {"summary": "纠" * 2001}, "summary", "2000"),
+        (lambda: {"scope": {"ground": "anything_goes"}}, "scope.ground", "不是合法选项"),
         (
-            {"parties": [{"role": "petitioner", "name": "王", "id_number": "110105194912310021"}]},
+            lambda: {"parties": [{"role": "petitioner", "name": "王", "id_number": "110105194912310021"}]},
             "parties.0.id_number",
             "校验位",
         ),
-        ({"parties": [{"role": "petitioner", "name": "王", "phone": "12345"}]}, "parties.0.phone", "电话"),
-        ({"parties": [{"role": "judge", "name": "王"}]}, "parties.0.role", "不是合法选项"),
+        (lambda: {"parties": [{"role": "petitioner", "name": "王", "phone": "12345"}]}, "parties.0.phone", "电话"),
+        (lambda: {"parties": [{"role": "judge", "name": "王"}]}, "parties.0.role", "不是合法选项"),
         (
-            {"parties": [{"role": "petitioner", "name": "王", "consent": {"given_on": TOMORROW, "method": "oral"}}]},
+            lambda: {
+                "parties": [{"role": "petitioner", "name": "王", "consent": {"given_on": day(1), "method": "oral"}}]
+            },
             "parties.0.consent.given_on",
             "不能晚于今天",
         ),
@@ -44,7 +45,7 @@ def nothing_written() -> None:
 )
 def test_invalid_fields_are_refused_with_a_message_naming_them(people, change, field, words):
     response = api(people.officer).post(
-        "/api/referrals/", new_referral_body(people.huanshi.pk, **change), format="json"
+        "/api/referrals/", new_referral_body(people.huanshi.pk, **change()), format="json"
     )
     assert response.status_code == 400
     body = response.json()
@@ -123,7 +124,7 @@ def test_the_page_form_shows_errors_next_to_the_fields_and_writes_nothing(people
         "/referrals/new/",
         {
             "origin": people.petition_office.pk,
-            "received_on": TOMORROW,
+            "received_on": day(1),
             "category": "neighbour",
             "parties-TOTAL_FORMS": "1",
             "parties-INITIAL_FORMS": "0",

@@ -9,15 +9,15 @@ from django.utils import timezone
 
 from referrals.models import Referral, State
 from tests.conftest import login
+from tests.factories import day
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today().isoformat()
 
 
 def registration_form(people, **overrides) -> dict:
     data = {
         "origin": people.petition_office.pk,
-        "received_on": TODAY,
+        "received_on": day(),
         "petition_no": "XF-001",
         "category": "neighbour",
         "summary": "两户因排水沟堵塞发生争执。",
@@ -38,13 +38,13 @@ def registration_form(people, **overrides) -> dict:
         "parties-0-name": "王大明",
         "parties-0-id_number": "11010519491231002X",
         "parties-0-phone": "13800138000",
-        "parties-0-consent_given_on": TODAY,
+        "parties-0-consent_given_on": day(),
         "parties-0-consent_method": "written",
         "parties-1-role": "respondent",
         "parties-1-kind": "person",
         "parties-1-name": "李小红",
         "parties-1-phone": "13900139000",
-        "parties-1-consent_given_on": TODAY,
+        "parties-1-consent_given_on": day(),
         "parties-1-consent_method": "oral",
     }
     data.update(overrides)

@@ -17,11 +17,10 @@ from referrals import assignments, workflow
 from referrals.merging import merge_referral
 from referrals.models import Referral
 from tests.conftest import api, login
-from tests.factories import committee, extension_consents_json
+from tests.factories import committee, day, extension_consents_json
 from townships.models import Organisation, Region
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today().isoformat()
 PERSONAS = ["officer", "reviewer", "mediator", "other_mediator", "supervisor", "city", "outsider", "anonymous"]
 
 
@@ -96,7 +95,7 @@ def merged(story):
 
 
 def agreement_body(_p):
-    return {"agreement": {"form": "oral", "terms": "赔偿500元", "performance_method": "现金", "performance_due": TODAY}}
+    return {"agreement": {"form": "oral", "terms": "赔偿500元", "performance_method": "现金", "performance_due": day()}}
 
 
 # action, how to build the referral, body, expected per persona
@@ -161,7 +160,7 @@ ACTION_CASES = [
     (
         "report_back",
         handed_down_succeeded,
-        lambda p: {"reported_on": TODAY, "report": "调解成功，已上报。"},
+        lambda p: {"reported_on": day(), "report": "调解成功，已上报。"},
         row(200, 200, 403, 404, 403, 403, 404, 401),
     ),
 ]
@@ -215,7 +214,7 @@ def test_api_edit_a_draft(people, story, persona):
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_api_create(people, persona):
     expected = row(201, 403, 403, 403, 403, 403, 403, 401)
-    body = {"received_on": TODAY, "category": "neighbour", "summary": "x", "claims": "y"}
+    body = {"received_on": day(), "category": "neighbour", "summary": "x", "claims": "y"}
     assert client_for(people, persona).post("/api/referrals/", body, format="json").status_code == expected[persona]
 
 

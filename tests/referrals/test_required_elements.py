@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 
 from referrals import intake, workflow
@@ -13,7 +11,6 @@ from tests import factories as f
 from tests.conftest import api
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def submit_codes(people, referral) -> set[str]:
@@ -55,7 +52,7 @@ def test_each_party_needs_identity_and_consent(people):
             role=Party.Role.RESPONDENT,
             kind=Party.Kind.PERSON,
             name="李小红",
-            consent_given_on=TODAY,
+            consent_given_on=f.today(),
             consent_method="oral",
         ),
     ]

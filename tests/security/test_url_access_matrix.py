@@ -44,7 +44,7 @@ from referrals.lawyers import add_lawyer
 from referrals.leader_cases import assign_leader
 from referrals.models import Lawyer, LeaderCase, Referral, SavedFilter, TimelineEvent
 from tests.conftest import BAISHA_PJ, Story, login
-from tests.factories import PASSWORD, committee, extension_consents_form, make_user
+from tests.factories import PASSWORD, committee, day, extension_consents_form, make_user
 from tests.fixtures.rosters import builders as b
 from tests.mediation import test_access_matrix as mediation_matrix
 from tests.referrals import test_permission_matrix as referral_matrix
@@ -662,9 +662,7 @@ MATRIX: dict[str, list[Check]] = {
             assignment_body,
         )
     ],
-    "referrals:report_back": [
-        page_action("report_back", lambda p: {"reported_on": referral_matrix.TODAY, "report": "已上报。"})
-    ],
+    "referrals:report_back": [page_action("report_back", lambda p: {"reported_on": day(), "report": "已上报。"})],
     "referrals:assignments": [Check("get", fixed("referrals:assignments"), everyone(200, 302))],
     # 复查复核: the reply recorded by the origin office; requests and answers kept by the office above
     # (江门市信访局, none of the personas: each is refused, or does not see the referral); the page's
@@ -956,7 +954,7 @@ MATRIX: dict[str, list[Check]] = {
             "post",
             fixed("api-referrals"),
             row(201, 403, 403, 403, 403, 403, 403, 401),
-            lambda ctx, p: {"received_on": referral_matrix.TODAY, "category": "neighbour", "summary": "x"},
+            lambda ctx, p: {"received_on": day(), "category": "neighbour", "summary": "x"},
         ),
     ],
     "api-referral": [
