@@ -33,20 +33,18 @@ from townships.models import Mediator, Organisation
 from townships.roles import committees_viewable_by, may_manage_some_roster, roster_search
 
 
-def referral_queryset(user):
-    """Visible referrals with everything a page of them needs, in a fixed number of queries."""
-    return (
-        permissions.referrals_visible_to(user)
-        .select_related(
-            "origin",
-            "target",
-            "target__region",
-            "region",
-            "lead_mediator",
-            *(j for s in registry.sections.values() for j in s.select),
-        )
-        .prefetch_related("parties", "mediators", *(p for s in registry.sections.values() for p in s.prefetch))
-    )
+def referral_queryset(user, *, many: bool = False):
+    """Visible referrals with everything a page of them needs, in a fixed number of queries;
+    ``many`` for a list (``permissions.referrals_visible_in_bulk``)."""
+    visible = permissions.referrals_visible_in_bulk(user) if many else permissions.referrals_visible_to(user)
+    return visible.select_related(
+        "origin",
+        "target",
+        "target__region",
+        "region",
+        "lead_mediator",
+        *(j for s in registry.sections.values() for j in s.select),
+    ).prefetch_related("parties", "mediators", *(p for s in registry.sections.values() for p in s.prefetch))
 
 
 # The list filters (referrals/filters.py), shared by the list, the ledger export and the statistics.
@@ -179,7 +177,7 @@ class ReferralListCreate(generics.GenericAPIView):
     )
     def get(self, request):
         try:
-            qs = filter_referrals(referral_queryset(request.user), request.query_params)
+            qs = filter_referrals(referral_queryset(request.user, many=True), request.query_params)
         except FilterError as exc:
             raise serializers.ValidationError(exc.errors) from None
         page = self.paginate_queryset(qs)

@@ -28,7 +28,7 @@ from referrals.assignments import assignment_of
 from referrals.case_groups import groups_visible_to
 from referrals.filters import FilterError, filter_referrals
 from referrals.models import Appeal, CaseGroupMember, Consultation, DeadlineStatus, LeaderCase, Party, Referral
-from referrals.permissions import can_see_personal_data, referrals_visible_to
+from referrals.permissions import can_see_personal_data, referrals_visible_in_bulk
 from referrals.registry import registry
 from referrals.serializers import party_json
 
@@ -88,7 +88,7 @@ def ledger_columns() -> list[Column]:
 
 def ledger_queryset(user, params) -> QuerySet[Referral]:
     """Visible referrals, filtered as on the list; raises ``FilterError`` for unknown filter values."""
-    qs = filter_referrals(referrals_visible_to(user), params)
+    qs = filter_referrals(referrals_visible_in_bulk(user), params)
     sections = registry.sections
     prefetch = [p for name in LEDGER_SECTIONS if name in sections for p in sections[name].prefetch]
     # 律师咨询 linked to the referral, as 批次 and 人次 (subqueries: the parties' prefetch stays one query).

@@ -243,6 +243,16 @@ def member_view(user: AnyUser) -> MemberView | None:
     return MemberView(member_of=member_of, others=tuple(sorted(others)), referred_to=referred.exists())
 
 
+def referrals_visible_in_bulk(user: AnyUser) -> QuerySet[Referral]:
+    """``referrals_visible_to``, stated for reading many of them (the list, the ledger): the
+    ``MemberView`` where it serves, which a filter on the state or the clock narrows through the
+    organisation's own index (a petition office's "mediating and overdue" at 10⁶: 1.2–1.6 s through
+    the union, which looked up each of its 82,000 referrals by id). To open one referral by id the
+    general rule is as quick and costs no query of its own."""
+    view = member_view(user)
+    return view.referrals() if view is not None else referrals_visible_to(user)
+
+
 def supervises_area(user: AnyUser, codes: tuple[str, ...]) -> bool:
     """Whether the user sees every referral past draft in each of these regions (a superuser:
     everywhere)."""

@@ -45,7 +45,7 @@ def referral_list(request: HttpRequest, *, save_errors: dict | None = None, save
     """The list: search, filters (shown as removable chips), a sort, stable pages and a total; the
     user's saved filters. ``save_errors``: a "save this filter" just refused, shown with its name."""
     params = request.GET
-    qs = referral_queryset(request.user)
+    qs = referral_queryset(request.user, many=True)
     errors: dict[str, list[str]] = {}
     try:
         qs = filter_referrals(qs, params)
