@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from referrals.filters import FilterError, filter_referrals
 from referrals.models import Referral
 from referrals.permissions import (
-    MemberView,
+    ReaderView,
     grants_of,
-    member_view,
+    reader_view,
     referrals_visible_in_area,
     supervises_area,
     visible_of_own_organisation,
@@ -104,8 +104,8 @@ class Scope:
         return tuple(sorted(set(g.region_codes("supervise_region")) | set(g.region_codes("route_region"))))
 
     @cached_property
-    def _member(self) -> MemberView | None:
-        return member_view(self.user) if not self.area() else None
+    def _member(self) -> ReaderView | None:
+        return reader_view(self.user) if not self.area() else None
 
     def uses_rollup(self) -> bool:
         """Whether the running totals answer this scope exactly: whole months, no filter the totals

@@ -39,8 +39,8 @@ def test_the_api_list_costs_the_same_for_3_or_12_referrals(people, story, person
     # its prefetches: parties, mediators, agreements, terminations, 复查复核 requests (5; the last so that
     # a closed row can say whether 重新调解 is held back without a query of its own); for an office's or
     # a committee's people, the referrals they see beyond their own and whether anything is referred
-    # to them (2, ``permissions.member_view``: the list then reads their organisation's index).
-    assert large <= (12 if permissions.member_view(user) is not None else 10)
+    # to them (2, ``permissions.reader_view``: the list then reads their organisation's index).
+    assert large <= (12 if permissions.reader_view(user) is not None else 10)
 
 
 def test_the_page_list_costs_the_same_for_3_or_12_referrals(people, story):
