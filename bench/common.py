@@ -144,6 +144,9 @@ def django_setup() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
+    from config.startup import settle
+
+    settle()  # as config/asgi.py does in the server
 
 
 def ensure_pg_database(url: str = PG_URL) -> bool:

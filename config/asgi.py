@@ -16,6 +16,7 @@ from channels.db import database_sync_to_async  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from config.startup import settle  # noqa: E402
 from notifications.routing import websocket_urlpatterns  # noqa: E402
 
 log = logging.getLogger("fangdiao.reminders")
@@ -27,6 +28,7 @@ router = ProtocolTypeRouter(
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )
+settle()
 
 
 async def _reminder_loop() -> None:
