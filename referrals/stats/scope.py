@@ -75,9 +75,9 @@ class Scope:
         params = {k: v for k, v in self.params().items() if k != "region"}
         # An organisation's own queue likewise reads its own index, without the visibility union.
         own = None if self.region else visible_of_own_organisation(self.user, origin=self.origin, target=self.target)
-        # And all that an office's or a committee's people see, from the indexes too.
-        if own is None and not self.area() and self._member is not None:
-            own = self._member.referrals()
+        # And all that a person sees, when no area narrows it, from the indexes too.
+        if own is None and not self.area() and self._reader is not None:
+            own = self._reader.referrals()
         visible = own if own is not None else referrals_visible_in_area(self.user, self.area())
         # A merged referral counts nowhere (``filter_referrals`` leaves it out, as from the lists).
         return filter_referrals(visible, params).order_by()
@@ -104,7 +104,7 @@ class Scope:
         return tuple(sorted(set(g.region_codes("supervise_region")) | set(g.region_codes("route_region"))))
 
     @cached_property
-    def _member(self) -> ReaderView | None:
+    def _reader(self) -> ReaderView | None:
         return reader_view(self.user) if not self.area() else None
 
     def uses_rollup(self) -> bool:
@@ -118,7 +118,7 @@ class Scope:
             return False
         if self.area():
             return supervises_area(self.user, self.area())
-        return self._member is not None and self._member.registered_only
+        return self._reader is not None and self._reader.registered_only
 
     def cells(self) -> Q:
         """The running-totals cells of this scope (any cell table keyed like ``StatsCell``); only
