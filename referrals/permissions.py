@@ -115,14 +115,24 @@ def _ids_of_organisations(user: AuthUser, member_of: frozenset[int]) -> QuerySet
         .values("pk")
         .union(
             Referral.objects.filter(target_id__in=member_of).order_by().values("pk"),
-            # A referral its office took back (撤回) is a draft again: the caller's draft rule hides it.
-            Handling.objects.filter(organisation_id__in=member_of).order_by().values("referral_id"),
-            # The office above that keeps a 复查 or 复核 of a closed referral (referrals/appeals.py).
-            Appeal.objects.filter(office_id__in=member_of).order_by().values("referral_id"),
-            ReferralUserObjectPermission.objects.filter(user=user).order_by().values("content_object_id"),
-            ReferralGroupObjectPermission.objects.filter(group__user=user).order_by().values("content_object_id"),
+            *_seen_otherwise(user, member_of),
             all=True,
         )
+    )
+
+
+def _seen_otherwise(user: AuthUser, member_of: frozenset[int]) -> tuple[QuerySet[Any, int], ...]:
+    """The ids of what someone sees other than as registered by or referred to their organisations
+    or in their regions: each from its own index, for a ``UNION ALL``."""
+    return (
+        # A referral its office took back (撤回) is a draft again: the caller's draft rule hides it.
+        Handling.objects.filter(organisation_id__in=member_of).order_by().values_list("referral_id", flat=True),
+        # The office above that keeps a 复查 or 复核 of a closed referral (referrals/appeals.py).
+        Appeal.objects.filter(office_id__in=member_of).order_by().values_list("referral_id", flat=True),
+        ReferralUserObjectPermission.objects.filter(user=user).order_by().values_list("content_object_id", flat=True),
+        ReferralGroupObjectPermission.objects.filter(group__user=user)
+        .order_by()
+        .values_list("content_object_id", flat=True),
     )
 
 
@@ -230,19 +240,12 @@ def reader_view(user: AnyUser) -> ReaderView | None:
     areas = tuple(sorted(set(g.region_codes("supervise_region")) | set(g.region_codes("route_region"))))
     registered = Referral.objects.filter(origin_id__in=member_of).order_by().values_list("pk", flat=True)
     referred = Referral.objects.filter(target_id__in=member_of).order_by().values_list("pk", flat=True)
-    elsewhere = Handling.objects.filter(organisation_id__in=member_of).order_by().values_list("referral_id", flat=True)
-    elsewhere = elsewhere.union(
-        Appeal.objects.filter(office_id__in=member_of).order_by().values_list("referral_id", flat=True),
-        ReferralUserObjectPermission.objects.filter(user=user).order_by().values_list("content_object_id", flat=True),
-        ReferralGroupObjectPermission.objects.filter(group__user=user)
-        .order_by()
-        .values_list("content_object_id", flat=True),
-        all=True,
-    )
+    first, *rest = _seen_otherwise(user, member_of)
+    elsewhere = first.union(*rest, all=True)
     found: QuerySet[Any, int]
     if areas:
         # What they see outside their regions: few (a bureau's own referrals are in its region).
-        seen = registered.union(referred, elsewhere, all=True)
+        seen = registered.union(referred, first, *rest, all=True)
         found = (
             Referral.objects.filter(pk__in=seen).exclude(regions.within(areas)).order_by().values_list("pk", flat=True)
         )

@@ -76,7 +76,7 @@ class Scope:
         # An organisation's own queue likewise reads its own index, without the visibility union.
         own = None if self.region else visible_of_own_organisation(self.user, origin=self.origin, target=self.target)
         # And all that a person sees, when no area narrows it, from the indexes too.
-        if own is None and not self.area() and self._reader is not None:
+        if own is None and self._reader is not None:
             own = self._reader.referrals()
         visible = own if own is not None else referrals_visible_in_area(self.user, self.area())
         # A merged referral counts nowhere (``filter_referrals`` leaves it out, as from the lists).
@@ -123,12 +123,11 @@ class Scope:
     def cells(self) -> Q:
         """The running-totals cells of this scope (any cell table keyed like ``StatsCell``); only
         meaningful when ``uses_rollup()``."""
-        if self.area():
-            q = regions.within(self.area(), field="area")
-        else:  # registered_only
-            q = Q(origin_id__in=grants_of(self.user).orgs("view_org_referrals"))
+        mine = frozenset() if self.user.is_superuser else grants_of(self.user).orgs("view_org_referrals")
+        # An area's cells (a superuser's: every region), or (``registered_only``) the cells of what
+        # one's own offices registered.
+        q = regions.within(self.area(), field="area") if self.area() else Q(origin_id__in=mine)
         if not self.user.is_superuser:
-            mine = grants_of(self.user).orgs("view_org_referrals")
             q &= Q(draft=False) | Q(origin_id__in=mine)
         if self.date_from:
             q &= Q(month__gte=self.date_from)

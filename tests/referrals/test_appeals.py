@@ -21,14 +21,11 @@ from referrals import appeals, lawyers
 from referrals.models import Appeal, DeadlineReminder, Referral, TimelineEvent
 from tests import factories as f
 from tests.conftest import api, login
+from tests.factories import today
 from townships.calendar import calendar_period_end
 from townships.models import Organisation, Role
 
 pytestmark = pytest.mark.django_db
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
 
 
 def days(n: int) -> datetime.timedelta:

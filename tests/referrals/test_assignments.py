@@ -19,13 +19,10 @@ from referrals import assignments, workflow
 from referrals.models import Assignment, DeadlineReminder, Referral, TimelineEvent
 from tests import factories as f
 from tests.conftest import api, login
+from tests.factories import today
 from townships.models import Role
 
 pytestmark = pytest.mark.django_db
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
 
 
 def days(n: int) -> datetime.timedelta:

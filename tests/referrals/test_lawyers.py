@@ -14,6 +14,7 @@ from referrals import lawyers
 from referrals.models import Consultation, Lawyer, TimelineEvent
 from tests import factories as f
 from tests.conftest import api, login
+from tests.factories import today
 from tests.referrals.test_exports import ledger, records
 from townships.models import Role
 
@@ -21,10 +22,6 @@ pytestmark = pytest.mark.django_db
 
 TAN = {"name": "谭志远", "kind": "lawyer", "firm": "广东五邑律师事务所", "licence_no": "14407201010123456"}
 OU = {"name": "区慧敏", "kind": "lawyer", "firm": "广东江门侨乡律师事务所", "mobile": "13802255678"}
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
 
 
 def add(user, data: dict):

@@ -19,6 +19,7 @@ from referrals import leader_cases, workflow
 from referrals.models import LeaderCase, Referral, TimelineEvent
 from tests import factories as f
 from tests.conftest import api, login
+from tests.factories import today
 from townships.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -26,10 +27,6 @@ pytestmark = pytest.mark.django_db
 COUNTY = {"name": "黄志坚", "post": "蓬江区委副书记", "level": "county"}
 CITY = {"name": "林振华", "post": "江门市副市长", "level": "city"}
 REASON = "矛盾已基本化解，调整出年度包案名单。"
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
 
 
 def body(leader: dict, on: datetime.date | None = None) -> dict:
