@@ -259,18 +259,20 @@ def _followup_totals() -> dict:
 CELL_COUNTERS = (*AGREEMENT_KINDS, "amount_involved", *FOLLOWUP_KINDS)
 
 
-def _cell_rows(pk: int | None):
+def _cell_queries(pk: int | None) -> list[QuerySet]:
     """The contribution of referral ``pk`` (every referral: None) to the cells, by the figures'
     own definitions: its current agreement and its latest follow-up, in its referral's cell."""
     key = rollup.key_of("referral__")
+    queries = []
     for rows, totals in ((current_agreements(), _agreement_totals()), (latest_followups(), _followup_totals())):
         rows = rows.filter(referral__merged_into__isnull=True)  # as the referrals' own totals
-        if pk:
+        if pk is not None:
             rows = rows.filter(referral_id=pk)
-        yield from rows.order_by().annotate(**key).values(*rollup.KEY).annotate(**totals).iterator(chunk_size=5000)
+        queries.append(rows.order_by().annotate(**key).values(*rollup.KEY).annotate(**totals))
+    return queries
 
 
-CELLS = rollup.Source("mediation", MediationCell, CELL_COUNTERS, _cell_rows)
+CELLS = rollup.Source("mediation", MediationCell, CELL_COUNTERS, _cell_queries)
 
 
 # --- Dashboard lists -----------------------------------------------------------------------------

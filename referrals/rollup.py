@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, Case, Count, F, Model, QuerySet, Sum, Value, When
 from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 
+from lib.sql import Recompiled
 from referrals.models import CellKey, Referral, State, StatsCell
 
 KEY = CellKey.KEY
@@ -33,26 +33,44 @@ Vector = dict[str, float]
 Cells = dict[tuple, Vector]
 
 
-@dataclass(frozen=True)
 class Source:
     """Running totals kept per cell (``KEY``) in ``model``.
 
-    ``rows(pk)`` yields the contribution of referral ``pk`` (of every referral when ``pk`` is
-    None) as dicts with the ``KEY`` fields and the ``counters``; several rows may share a key
-    (they are added up).
+    ``queries(pk)`` are ``values()`` queries of the contribution of referral ``pk`` (of every
+    referral when ``pk`` is None): rows with the ``KEY`` fields and the ``counters`` (each named
+    with ``prefix`` before it); several rows may share a key (they are added up). A step asks
+    them for one referral twice, so those are compiled once (``lib.sql.Recompiled``).
     """
 
-    name: str
-    model: type[Model]
-    counters: tuple[str, ...]
-    rows: Callable[[int | None], Iterable[dict]]
+    def __init__(
+        self,
+        name: str,
+        model: type[Model],
+        counters: tuple[str, ...],
+        queries: Callable[[int | None], Iterable[QuerySet]],
+        *,
+        prefix: str = "",
+    ) -> None:
+        self.name, self.model, self.counters, self.queries, self.prefix = name, model, counters, queries, prefix
+        self._one: list[Recompiled] | None = None
+
+    def rows(self, pk: int | None) -> Iterator[dict]:
+        if pk is None:
+            for query in self.queries(None):
+                yield from query.iterator(chunk_size=5000)
+        else:
+            if self._one is None:  # not on import: the figures' definitions may not be loaded yet
+                count = len(list(self.queries(None)))
+                self._one = [Recompiled(lambda pk, i=i: list(self.queries(pk))[i]) for i in range(count)]
+            for query in self._one:
+                yield from query.rows(pk)
 
     def cells(self, pk: int | None) -> Cells:
         out: Cells = {}
         for row in self.rows(pk):
             vector = out.setdefault(tuple(row[k] for k in KEY), dict.fromkeys(self.counters, 0))
             for c in self.counters:
-                vector[c] += row.get(c) or 0
+                vector[c] += row.get(self.prefix + c) or 0
         return out
 
 
@@ -77,10 +95,10 @@ def _aggregates() -> dict:
     counts = {f"fig_{key}": Count("pk", filter=stats.FIGURES[key].where(now)) for key in COUNTERS if key not in SUMS}
     return {
         **counts,
-        "days_to_accept": Sum(stats.to_accept()),
-        "n_to_accept": Count(stats.to_accept()),
-        "days_to_conclude": Sum(stats.to_conclude()),
-        "n_to_conclude": Count(stats.to_conclude()),
+        "fig_days_to_accept": Sum(stats.to_accept()),
+        "fig_n_to_accept": Count(stats.to_accept()),
+        "fig_days_to_conclude": Sum(stats.to_conclude()),
+        "fig_n_to_conclude": Count(stats.to_conclude()),
     }
 
 
@@ -95,14 +113,13 @@ def contributions(qs: QuerySet[Referral]) -> QuerySet:
     )
 
 
-def _referral_rows(pk: int | None) -> Iterable[dict]:
+def _referral_queries(pk: int | None) -> Iterable[QuerySet]:
     # A merged referral contributes nothing (``stats`` counts only referrals not merged).
     qs = Referral.objects.filter(merged_into__isnull=True)
-    qs = qs.filter(pk=pk) if pk else qs
-    return ({k.removeprefix("fig_"): v for k, v in row.items()} for row in contributions(qs).iterator(chunk_size=5000))
+    return [contributions(qs if pk is None else qs.filter(pk=pk))]
 
 
-REFERRALS = Source("referrals", StatsCell, COUNTERS, _referral_rows)
+REFERRALS = Source("referrals", StatsCell, COUNTERS, _referral_queries, prefix="fig_")
 
 
 def sources() -> dict[str, Source]:

@@ -1,9 +1,14 @@
 """The statistics cells kept by the workflow equal a recount from scratch, whatever happened."""
 
-import pytest
+import datetime
 
+import pytest
+import time_machine
+from django.db.models import Q
+
+from lib.sql import Recompiled
 from referrals import intake, rollup, stats, workflow
-from referrals.models import State, StatsCell
+from referrals.models import Referral, State, StatsCell
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +70,41 @@ def test_a_county_summary_from_the_cells_equals_the_live_count(people, story):
         "state_mediating",
     ):
         assert from_cells[key] == counted[key], key
+
+
+# --- A step's share of the totals: its SQL compiled once (lib.sql.Recompiled) --------------------
+
+
+def test_a_referrals_share_read_through_the_compiled_sql_equals_the_query_itself(people, story):
+    referrals = [story.at(state) for state in ("draft", "mediating", "succeeded", "failed", "closed")]
+    for source in rollup.sources().values():
+        for referral in referrals:
+            compiled = list(source.rows(referral.pk))
+            assert compiled == [row for q in source.queries(referral.pk) for row in q], (source.name, referral.state)
+    assert any(rollup.REFERRALS.rows(r.pk) for r in referrals)
+
+
+def test_the_shares_sql_does_not_depend_on_the_moment_it_was_compiled(people):
+    # Recompiled keeps the SQL of the first call: nothing but the referral's id may vary in it.
+    def compiled() -> list:
+        return [q.query.sql_with_params() for s in rollup.sources().values() for q in s.queries(42)]
+
+    with time_machine.travel(datetime.datetime(2025, 1, 31, 23, 59, tzinfo=datetime.UTC), tick=False):
+        before = compiled()
+    with time_machine.travel(datetime.datetime(2026, 7, 1, 8, 0, tzinfo=datetime.UTC), tick=False):
+        assert compiled() == before
+
+
+def test_steps_after_the_first_compile_no_rollup_query(people, story, monkeypatch):
+    story.mediating()  # compiles the shares' SQL if no test in this process has yet
+
+    def compile_again(self, alias):
+        raise AssertionError("a step compiled its share's SQL again")
+
+    monkeypatch.setattr(Recompiled, "_compile", compile_again)
+    story.closed()
+
+
+def test_a_value_that_does_not_stand_once_in_the_query_is_refused(db):
+    with pytest.raises(ValueError, match="once"):
+        Recompiled(lambda pk: Referral.objects.filter(Q(pk=pk) | Q(repeat_of_id=pk)).values("pk")).rows(1)
