@@ -52,18 +52,28 @@ def _fresh_calendar_cache():
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def suite_settings() -> dict[str, object]:
+    """What every test runs with (fixtures made before a test's own settings use it too)."""
+    from django.conf import settings
+
+    return {
+        "PASSWORD_HASHERS": list(FAST_HASHERS),
+        "ALLOWED_HOSTS": ["testserver", "localhost", "127.0.0.1"],
+        "CHANNEL_LAYERS": (
+            {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+            if not settings.REDIS_URL
+            else settings.CHANNEL_LAYERS
+        ),
+        "MEDIA_ROOT": str(settings.VAR_DIR / "test-media"),
+        # Messages to parties the console backend sends during tests go to the log only, not var/sms.log.
+        "SMS_CONSOLE_FILE": "",
+    }
+
+
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
-    settings.PASSWORD_HASHERS = list(FAST_HASHERS)
-    settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
-    settings.CHANNEL_LAYERS = (
-        {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-        if not settings.REDIS_URL
-        else settings.CHANNEL_LAYERS
-    )
-    settings.MEDIA_ROOT = str(settings.VAR_DIR / "test-media")
-    # Messages to parties the console backend sends during tests go to the log only, not var/sms.log.
-    settings.SMS_CONSOLE_FILE = ""
+    for name, value in suite_settings().items():
+        setattr(settings, name, value)
 
 
 @dataclass

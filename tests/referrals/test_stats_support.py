@@ -22,10 +22,11 @@ from django.core.management import call_command
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from referrals import stats
 from referrals.models import Handling, Referral, State
-from tests.conftest import api
+from tests.conftest import api, login
 from townships.calendar import add_working_days, calendar_period_end
-from townships.models import Organisation
+from townships.models import Organisation, Region
 
 User = get_user_model()
 
@@ -56,6 +57,101 @@ def listed(user, href: str) -> int:
         response = client.get(response.json()["next"])
         total += len(response.json()["results"])
     return total
+
+
+# --- Reading the summary and the pages ---------------------------------------------------------
+
+
+SUMMARY = "/api/stats/summary/"
+
+
+# Figures the oracle recomputes (all but the list-only helpers and "this week").
+CHECKED = (
+    "total",
+    "submitted",
+    "accepted",
+    "returned",
+    "ping_pong",
+    "concluded",
+    "succeeded",
+    "failed",
+    "closed",
+    "open",
+    "overdue",
+    "due_soon",
+    "closed_on_time",
+    "success_rate",
+    "accepted_on_time",
+    "timely_acceptance_rate",
+    "concluded_on_time",
+    "on_time_conclusion_rate",
+    "closed_on_time_rate",
+    "answered",
+    "answered_on_time",
+    "accept_overdue",
+    "acceptance_due",
+    "mediate_overdue",
+    "conclusion_due",
+    "review_overdue",
+    "closing_due",
+    "petition_on_time",
+    "petition_overdue",
+    "petition_due",
+    "petition_on_time_rate",
+    "avg_days_to_accept",
+    "median_days_to_accept",
+    "avg_days_to_conclude",
+    "median_days_to_conclude",
+    "agreements",
+    "agreements_written",
+    "agreements_oral",
+    "amount_involved",
+    "agreements_performed",
+    "judicially_confirmed",
+    "followups_visited",
+    "satisfied",
+    "dissatisfied",
+    "satisfaction_rate",
+    "supervision_overdue",
+)
+
+
+def summary(user, **params) -> dict:
+    response = api(fresh(user)).get(SUMMARY, params)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def assert_matches(data: dict, truth: dict) -> None:
+    for key in CHECKED:
+        assert data["figures"][key] == truth[key], key
+    for key in ("total", "overdue", "due_soon", "concluded", "succeeded", "success_rate", "avg_days_to_conclude"):
+        assert data[key] == truth[key], key
+    assert data["by_state"] == {k.removeprefix("state_"): v for k, v in truth.items() if k.startswith("state_")}
+
+
+def assert_links_match(user, data: dict, scope_params: dict[str, str]) -> None:
+    """Every count with a list link lists exactly as many referrals as it says."""
+    scope = stats.Scope(
+        fresh(user), region=Region.objects.get(code=scope_params["region"]) if "region" in scope_params else None
+    )
+    for key, value in data["figures"].items():
+        figure = stats.FIGURES.get(key)
+        if figure is None or figure.unit != stats.COUNT or not figure.list_params():
+            continue
+        if figure.where is None:
+            continue  # a count computed against the calendar (accepted_on_time...) links to its base list
+        assert listed(user, stats.list_url(scope, key)) == value, key
+
+
+def page(user, path: str = "/", **params) -> str:
+    response = login(fresh(user)).get(path, params)
+    assert response.status_code == 200, response.content[:500]
+    return response.content.decode()
+
+
+def href(link: dict[str, str]) -> str:
+    return link["href"]  # the parser has already turned &amp; back into &
 
 
 # --- Who sees what, stated directly ----------------------------------------------------------
