@@ -272,6 +272,17 @@ def _fragment_url(request: HttpRequest, params: dict[str, str], name: str, **ext
     return request.path + "?" + urlencode({**params, **extra, "fragment": name})
 
 
+def _organisation_section(request: HttpRequest, kind: str, org: Organisation, context: dict[str, Any]) -> Section:
+    """A handling organisation's or an office's section, which refreshes itself through its fragment
+    (``?fragment=handler|office&org=<id>``)."""
+    return Section(
+        kind=kind,
+        template=f"dashboard/{kind}.html",
+        title=org.name,
+        context={**context, "fragment_url": _fragment_url(request, {}, kind, org=str(org.pk))},
+    )
+
+
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The home page, or one of its fragments (``?fragment=tiles|regions|trend|categories|attention|
     handler|office``; ``&org=<id>`` for the last two)."""
@@ -312,31 +323,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 },
             )
         )
-    for org in handlers:
-        sections.append(
-            Section(
-                kind="handler",
-                template="dashboard/handler.html",
-                title=org.name,
-                context={
-                    **handler_context(user, org, now),
-                    "fragment_url": _fragment_url(request, {}, "handler", org=str(org.pk)),
-                },
-            )
-        )
-    for org in offices:
-        sections.append(
-            Section(
-                kind="office",
-                template="dashboard/office.html",
-                title=org.name,
-                context={
-                    **office_context(user, org, now),
-                    "fragment_url": _fragment_url(request, {}, "office", org=str(org.pk)),
-                    **cards,
-                },
-            )
-        )
+    sections += [_organisation_section(request, "handler", org, handler_context(user, org, now)) for org in handlers]
+    sections += [
+        _organisation_section(request, "office", org, {**office_context(user, org, now), **cards}) for org in offices
+    ]
     return render(request, "home.html", {"sections": sections, "now": now})
 
 

@@ -15,6 +15,7 @@ the party's personal link (``messaging/links.py``).
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from django.db import transaction
@@ -23,9 +24,39 @@ from django.utils.translation import gettext_lazy as _
 
 from messaging import policy, texts
 from messaging.models import Message
-from referrals.models import Referral
+from referrals.models import Party, Referral
 
 log = logging.getLogger(__name__)
+
+
+def _with_link(template: str, referral: Referral, party: Party, now: datetime.datetime) -> dict[str, str]:
+    """The template's values, ending with the party's personal link."""
+    from messaging import links
+
+    return texts.values(template, referral, url=links.url(links.live_link(party, now=now)))
+
+
+def _message(
+    referral: Referral,
+    party: Party,
+    template: str,
+    params: dict[str, str],
+    number: str,
+    *,
+    now: datetime.datetime,
+    next_attempt_at: datetime.datetime,
+) -> Message:
+    """A message not saved yet: its text is the template filled with ``params``, kept beside it."""
+    return Message(
+        referral=referral,
+        party=party,
+        template=template,
+        text=texts.render(template, params),
+        params=params,
+        to=number,
+        created_at=now,
+        next_attempt_at=next_attempt_at,
+    )
 
 
 def queue(referral: Referral, template: str) -> list[Message]:
@@ -40,23 +71,13 @@ def queue(referral: Referral, template: str) -> list[Message]:
         del recipients[number]
     if not recipients:
         return []
-    from messaging import links
-
     parties = {p.pk: p for p in referral.parties.all()}
     messages = []
     for number, party_id in recipients.items():
-        params = texts.values(template, referral, url=links.url(links.live_link(parties[party_id], now=now)))
+        party = parties[party_id]
+        params = _with_link(template, referral, party, now)
         messages.append(
-            Message(
-                referral=referral,
-                party_id=party_id,
-                template=template,
-                text=texts.render(template, params),
-                params=params,
-                to=number,
-                created_at=now,
-                next_attempt_at=policy.first_moment(now),
-            )
+            _message(referral, party, template, params, number, now=now, next_attempt_at=policy.first_moment(now))
         )
     rows = Message.objects.bulk_create(messages)
     ids = [m.pk for m in rows]
@@ -73,17 +94,17 @@ def direct(party, template: str, number: str, *, code: str = "") -> Message:
     if template == Message.Template.ACCESS_CODE:
         params = texts.values(template, referral, code=code, minutes=links.CODE_MINUTES)
     else:
-        params = texts.values(template, referral, url=links.url(links.live_link(party, now=now)))
-    message = Message.objects.create(
-        referral=referral,
-        party=party,
-        template=template,
-        text=texts.render(template, params),
-        params=params,
-        to=number,
-        created_at=now,
+        params = _with_link(template, referral, party, now)
+    message = _message(
+        referral,
+        party,
+        template,
+        params,
+        number,
+        now=now,
         next_attempt_at=now if template in policy.ON_REQUEST else policy.first_moment(now),
     )
+    message.save(force_insert=True)
     transaction.on_commit(lambda: deliver_soon([message.pk]), robust=True)
     return message
 

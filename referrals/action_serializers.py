@@ -16,7 +16,7 @@ from referrals.models import (
     Referral,
     ReferralLink,
 )
-from referrals.workflow import PartyConsent
+from referrals.workflow import EXTENSION_DAYS, PETITION_EXTENSION_DAYS, ExtensionCap, PartyConsent
 from townships.models import Mediator, Organisation
 from townships.validators import validate_plausible_date
 
@@ -78,16 +78,16 @@ class ExtensionConsentSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=Party.STAFF_CONSENT_CHOICES, help_text="同意方式")
 
 
-class ExtendSerializer(serializers.Serializer):
-    # The same limit and words as the page form and the workflow (a setting), documented in the schema.
-    days = serializers.IntegerField(
-        min_value=1,
-        max_value=settings.FANGDIAO["EXTENSION_MAX_DAYS"],
-        error_messages={
-            key: _("每次延长天数应在1至%d天之间。") % settings.FANGDIAO["EXTENSION_MAX_DAYS"]
-            for key in ("min_value", "max_value")
-        },
+def _days_field(cap: ExtensionCap) -> serializers.IntegerField:
+    # The workflow's cap (a setting), with its words: documented in the schema, refused as a 400 with them.
+    message = cap.message()
+    return serializers.IntegerField(
+        min_value=1, max_value=cap.limit, error_messages=dict.fromkeys(("min_value", "max_value"), message)
     )
+
+
+class ExtendSerializer(serializers.Serializer):
+    days = _days_field(EXTENSION_DAYS)
     reason = serializers.CharField(max_length=500)
     consents = ExtensionConsentSerializer(
         many=True,
@@ -126,14 +126,7 @@ class ExtendSerializer(serializers.Serializer):
 class ExtendPetitionSerializer(serializers.Serializer):
     """延长信访办理期限 (信访工作条例 Art. 34): once, approved by the office's head."""
 
-    days = serializers.IntegerField(
-        min_value=1,
-        max_value=settings.FANGDIAO["PETITION_EXTENSION_MAX_DAYS"],
-        error_messages={
-            key: _("信访办理期限只能延长1至%d天。") % settings.FANGDIAO["PETITION_EXTENSION_MAX_DAYS"]
-            for key in ("min_value", "max_value")
-        },
-    )
+    days = _days_field(PETITION_EXTENSION_DAYS)
     reason = serializers.CharField(max_length=500)
     approved_by_name = serializers.CharField(max_length=100, help_text="批准人: the head of the office who approved")
 

@@ -51,10 +51,10 @@ from referrals import permissions
 from referrals.bureau import Appeal, Lawyer
 from referrals.errors import InvalidInput
 from referrals.leader_cases import parse_year
-from referrals.models import DeadlineKind, DeadlineReminder, Referral, State
+from referrals.models import DeadlineKind, Referral, State
 from referrals.notices import Notice
 from referrals.registry import RECORD, Action, Extension, Panel, Section
-from referrals.reminders import announce_clock, sweep_clock
+from referrals.reminders import announce_clock, day_clock_q, sweep_clock, told
 from referrals.steps import step, tell
 from townships.calendar import calendar_period_end
 from townships.models import Organisation
@@ -700,22 +700,13 @@ def report(user: AnyUser, scope: Scope, *, now: datetime.datetime | None = None)
 
 
 def _candidates(level: str, today: datetime.date) -> QuerySet[Referral]:
-    if level == DeadlineReminder.Level.DUE_SOON:
-        soon = today + datetime.timedelta(days=settings.FANGDIAO["DUE_SOON_DAYS"])
-        due = Q(due_on__gte=today, due_on__lte=soon)
-    else:
-        due = Q(due_on__lt=today)
-    pending = Appeal.objects.filter(due, referral=OuterRef("pk"), decided_on__isnull=True)
+    pending = Appeal.objects.filter(
+        day_clock_q("due_on", level, today), referral=OuterRef("pk"), decided_on__isnull=True
+    )
     return (
         Referral.objects.filter(Exists(pending))
         .annotate(appeal_due_on=pending.values("due_on")[:1])
-        .exclude(
-            Exists(
-                DeadlineReminder.objects.filter(
-                    referral=OuterRef("pk"), kind=DeadlineKind.APPEAL, due_on=OuterRef("appeal_due_on"), level=level
-                )
-            )
-        )
+        .exclude(told(DeadlineKind.APPEAL, "appeal_due_on", level))
         .select_related("origin")
         .order_by("pk")
     )

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from referrals import appeals, appeals_api, lawyers, permissions
+from referrals import appeals, appeals_api, lawyers, leader_cases, permissions
 from referrals.actions import perform
 from referrals.appeal_forms import AppealByNumberForm
 from referrals.errors import Forbidden, InvalidInput, NotAvailable
@@ -32,14 +32,7 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
 
 
 def appeal_page(request: HttpRequest, *, form: AppealByNumberForm | None = None, status: int = 200) -> HttpResponse:
-    this_year = timezone.localdate().year
-    errors: dict[str, list[str]] = {}
-    params = request.GET if "year" in request.GET else {**request.GET.dict(), "year": str(this_year)}
-    try:
-        scope = appeals.parse_scope(params)
-    except InvalidInput as exc:
-        errors = exc.errors
-        scope = appeals.Scope(year=this_year)
+    scope, errors, years = leader_cases.yearly_scope(request.GET, appeals.parse_scope, appeals.Scope)
     rep = appeals.report(request.user, scope)
     rows = appeals.requests_in(request.user, scope)
     if form is None and may_register(request.user):
@@ -52,7 +45,7 @@ def appeal_page(request: HttpRequest, *, form: AppealByNumberForm | None = None,
             "report": rep,
             "scope": scope,
             "errors": errors,
-            "years": range(this_year + 1, this_year - 6, -1),
+            "years": years,
             "columns": [(key, appeals_api.COLUMN_LABELS[key]) for key in appeals.COLUMNS],
             "table": [
                 (

@@ -28,7 +28,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -41,9 +40,9 @@ from lib.uploads import UploadRejected, sniff
 from referrals import permissions
 from referrals.errors import InvalidInput
 from referrals.leader_cases import YEAR_RANGE, parse_year
-from referrals.models import Assignment, DeadlineKind, DeadlineReminder, Referral, State
+from referrals.models import Assignment, DeadlineKind, Referral, State
 from referrals.registry import RECORD, STEP, Action, Extension, Panel, Section
-from referrals.reminders import announce_clock, sweep_clock
+from referrals.reminders import announce_clock, day_clock_q, sweep_clock, told
 from referrals.stats import FIGURES
 from referrals.steps import step
 from townships.validators import FORMULA_START, normalise_name, validate_plausible_date
@@ -418,18 +417,12 @@ def report_json(rep: Report) -> dict[str, Any]:
 
 
 def _report_candidates(level: str, today: datetime.date) -> QuerySet[Referral]:
-    if level == DeadlineReminder.Level.DUE_SOON:
-        soon = today + datetime.timedelta(days=settings.FANGDIAO["DUE_SOON_DAYS"])
-        due = Q(assignment__report_due_on__gte=today, assignment__report_due_on__lte=soon)
-    else:
-        due = Q(assignment__report_due_on__lt=today)
-    sent = DeadlineReminder.objects.filter(
-        referral=OuterRef("pk"), kind=DeadlineKind.REPORT, due_on=OuterRef("assignment__report_due_on"), level=level
-    )
     return (
-        Referral.objects.filter(due, assignment__reported_on__isnull=True)
+        Referral.objects.filter(
+            day_clock_q("assignment__report_due_on", level, today), assignment__reported_on__isnull=True
+        )
         .exclude(state=State.DRAFT)
-        .exclude(Exists(sent))
+        .exclude(told(DeadlineKind.REPORT, "assignment__report_due_on", level))
         .select_related("origin", "target", "assignment")
         .order_by("assignment__report_due_on", "pk")
     )

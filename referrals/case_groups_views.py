@@ -14,11 +14,7 @@ from referrals import case_groups, permissions
 from referrals.errors import InvalidInput
 from referrals.forms import CaseGroupForm, CaseGroupMemberForm, CaseGroupNoteForm
 from referrals.registry import registry
-
-
-def _errors_to(form, exc: InvalidInput) -> None:
-    for field, found in exc.errors.items():
-        form.add_error(field if field in form.fields else None, found)
+from referrals.views import copy_errors
 
 
 def group_list(request: HttpRequest) -> HttpResponse:
@@ -31,7 +27,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
             try:
                 group = case_groups.create_group(by=request.user, **form.cleaned_data)
             except InvalidInput as exc:
-                _errors_to(form, exc)
+                copy_errors(form, exc)
             else:
                 messages.success(request, _("已建立类案「%s」。") % group.name)
                 return redirect("referrals:case_group", group.pk)
@@ -105,7 +101,7 @@ def _managers_form(request: HttpRequest, pk: int, key: str, form_class, run) -> 
         try:
             said = run(group, form.cleaned_data)
         except InvalidInput as exc:
-            _errors_to(form, exc)
+            copy_errors(form, exc)
         else:
             messages.success(request, said)
             return redirect("referrals:case_group", group.pk)

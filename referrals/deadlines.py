@@ -162,18 +162,23 @@ def late_acceptance(received_on: datetime.date, accepted_on: datetime.date | Non
     return accepted_on is not None and accepted_on > acceptance_limit(received_on)
 
 
+def day_status(due: datetime.date, today: datetime.date) -> str:
+    """A clock whose last day is ``due`` (a whole day), on ``today``: ``overdue`` from the day after,
+    ``due_soon`` from ``CLOCK_DUE_SOON_DAYS`` days before, ``on_time`` until then."""
+    if today > due:
+        return DeadlineStatus.OVERDUE
+    if today >= due - datetime.timedelta(days=settings.FANGDIAO["DUE_SOON_DAYS"]):
+        return DeadlineStatus.DUE_SOON
+    return DeadlineStatus.ON_TIME
+
+
 def petition_status(referral: Referral, now: datetime.datetime | None = None) -> str:
     """``on_time``, ``due_soon`` (from ``CLOCK_DUE_SOON_DAYS`` days before) or ``overdue`` (from the day
     after the deadline). A closed petition's clock stopped when it was closed: on time or overdue then."""
     due = referral.petition_due_on or petition_due(referral).date
     if referral.state == State.CLOSED and referral.closed_at is not None:
         return DeadlineStatus.ON_TIME if local_date(referral.closed_at) <= due else DeadlineStatus.OVERDUE
-    today = local_date(now or timezone.now())
-    if today > due:
-        return DeadlineStatus.OVERDUE
-    if today >= due - datetime.timedelta(days=settings.FANGDIAO["DUE_SOON_DAYS"]):
-        return DeadlineStatus.DUE_SOON
-    return DeadlineStatus.ON_TIME
+    return day_status(due, local_date(now or timezone.now()))
 
 
 def petition_clock_as_dict(referral: Referral, now: datetime.datetime | None = None) -> dict[str, object]:
@@ -238,12 +243,7 @@ def followup_status(referral: Referral, now: datetime.datetime | None = None) ->
         return None
     if referral.followed_up_on is not None:
         return FOLLOWED_UP
-    today = local_date(now or timezone.now())
-    if today > due:
-        return DeadlineStatus.OVERDUE
-    if today >= due - datetime.timedelta(days=settings.FANGDIAO["DUE_SOON_DAYS"]):
-        return DeadlineStatus.DUE_SOON
-    return DeadlineStatus.ON_TIME
+    return day_status(due, local_date(now or timezone.now()))
 
 
 def followup_clock_as_dict(referral: Referral, now: datetime.datetime | None = None) -> dict[str, object] | None:

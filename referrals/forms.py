@@ -11,10 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from referrals import ethnic_groups, permissions
 from referrals.errors import InvalidInput
 from referrals.intake import (
-    ORGANISATION_ETHNICITY,
     PartyInput,
     ReferralInput,
-    clean_identifiers,
+    clean_party,
     petition_acceptance_errors,
 )
 from referrals.lawyers import check_consultation, check_lawyer
@@ -29,7 +28,7 @@ from referrals.models import (
     ReferralLink,
     ScopeGround,
 )
-from referrals.workflow import PartyConsent
+from referrals.workflow import EXTENSION_DAYS, PETITION_EXTENSION_DAYS, ExtensionCap, PartyConsent
 from townships.categories import Category
 from townships.models import Mediator, Organisation
 from townships.validators import validate_name, validate_plausible_date
@@ -146,30 +145,20 @@ class PartyForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        id_number, phone, errors = clean_identifiers(
-            data.get("kind", ""), data.get("id_number", ""), data.get("phone", "")
+        id_number, phone, errors = clean_party(
+            data.get("kind", ""), data.get("id_number", ""), data.get("phone", ""), data.get("ethnicity", "")
         )
         data["id_number"], data["phone"] = id_number, phone
         for field, messages in errors.items():
             self.add_error(field, messages)
-        if data.get("ethnicity") and data.get("kind") != Party.Kind.PERSON:
-            self.add_error("ethnicity", ORGANISATION_ETHNICITY)
         if bool(data.get("consent_given_on")) != bool(data.get("consent_method")):
             self.add_error("consent_method", _("同意日期和同意方式须同时填写。"))
         return data
 
     def to_input(self) -> PartyInput:
         d = self.cleaned_data
-        return PartyInput(
-            role=d["role"],
-            kind=d["kind"],
-            name=d["name"].strip(),
-            id_number=d.get("id_number", ""),
-            phone=d.get("phone", ""),
-            address=d.get("address", "").strip(),
-            ethnicity=d.get("ethnicity", ""),
-            consent_given_on=d.get("consent_given_on"),
-            consent_method=d.get("consent_method", ""),
+        return PartyInput.from_values(
+            d, consent_given_on=d.get("consent_given_on"), consent_method=d.get("consent_method", "")
         )
 
 
@@ -198,14 +187,8 @@ PartyFormSet = forms.formset_factory(
 
 def referral_input(form: ReferralForm, parties: forms.BaseFormSet) -> ReferralInput:
     d = form.cleaned_data
-    return ReferralInput(
-        received_on=d["received_on"],
-        petition_accepted_on=d.get("petition_accepted_on"),
-        category=d["category"],
-        summary=d.get("summary", "").strip(),
-        claims=d.get("claims", "").strip(),
-        petition_no=d.get("petition_no", "").strip(),
-        target=d.get("target"),
+    return ReferralInput.from_values(
+        d,
         scope_ground=d.get("scope_ground") or "",
         exclusions_absent=list(d.get("exclusions_absent") or []),
         parties=[f.to_input() for f in parties.forms if f.cleaned_data and not parties._should_delete_form(f)],
@@ -360,14 +343,13 @@ class DeclineForm(NoteMixin, ActionForm):
     reason = forms.ChoiceField(label=_("退回原因"), choices=DeclineReason.choices)
 
 
-def _extension_days_field() -> forms.IntegerField:
-    # The limit is a setting (the workflow and the API read the same one), with the same words.
-    limit = settings.FANGDIAO["EXTENSION_MAX_DAYS"]
-    message = _("每次延长天数应在1至%d天之间。") % limit
+def _days_field(cap: ExtensionCap) -> forms.IntegerField:
+    # The workflow's cap (a setting), with its words: the page says at once what the step would refuse.
+    message = cap.message()
     return forms.IntegerField(
         label=_("延长天数"),
         min_value=1,
-        max_value=limit,
+        max_value=cap.limit,
         error_messages={"min_value": message, "max_value": message},
     )
 
@@ -407,7 +389,7 @@ class ConsentField(forms.MultiValueField):
 class ExtendForm(ActionForm):
     """延期: the days, the reason, and one row per party for its consent (every party must consent)."""
 
-    days = _extension_days_field()
+    days = _days_field(EXTENSION_DAYS)
     reason = forms.CharField(label=_("延期原因"), max_length=500)
 
     def __init__(self, *args, **kwargs):
@@ -437,21 +419,10 @@ class ExtendForm(ActionForm):
         }
 
 
-def _petition_extension_days_field() -> forms.IntegerField:
-    limit = settings.FANGDIAO["PETITION_EXTENSION_MAX_DAYS"]
-    message = _("信访办理期限只能延长1至%d天。") % limit
-    return forms.IntegerField(
-        label=_("延长天数"),
-        min_value=1,
-        max_value=limit,
-        error_messages={"min_value": message, "max_value": message},
-    )
-
-
 class ExtendPetitionForm(ActionForm):
     """延长信访办理期限: once, by at most ``CLOCK_PETITION_EXTENSION_MAX_DAYS`` (30) days."""
 
-    days = _petition_extension_days_field()
+    days = _days_field(PETITION_EXTENSION_DAYS)
     reason = forms.CharField(label=_("延期理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
     approved_by_name = forms.CharField(
         label=_("批准人"), max_length=100, help_text=_("批准延期的本机关负责人姓名(信访工作条例第三十四条)。")

@@ -8,9 +8,9 @@ event, its running totals and its live push like any other change.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,7 +30,7 @@ from townships.validators import validate_id_number, validate_phone
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-# 民族 is a natural person's: the form and the API refuse it for an organisation, with this message.
+# 民族 is a natural person's: ``clean_party`` refuses it for an organisation (the form and the API alike).
 ORGANISATION_ETHNICITY = gettext_lazy("单位、组织类当事人不填写民族。")
 ONLINE_CONSENT_IS_THE_PARTYS = gettext_lazy("“当事人在线确认”只能由当事人本人通过个人链接作出，工作人员不能登记。")
 
@@ -50,6 +50,24 @@ class PartyInput:
     consent_given_on: datetime.date | None = None
     consent_method: str = ""
 
+    @classmethod
+    def from_values(
+        cls, values: Mapping[str, Any], *, consent_given_on: datetime.date | None, consent_method: str
+    ) -> PartyInput:
+        """From the values a form or a serializer checked (with ``clean_party``); they differ only in
+        how they carry the consent."""
+        return cls(
+            role=values["role"],
+            kind=values["kind"],
+            name=values["name"].strip(),
+            id_number=values.get("id_number", ""),
+            phone=values.get("phone", ""),
+            address=values.get("address", "").strip(),
+            ethnicity=values.get("ethnicity", ""),
+            consent_given_on=consent_given_on,
+            consent_method=consent_method,
+        )
+
 
 @dataclass
 class ReferralInput:
@@ -66,6 +84,25 @@ class ReferralInput:
     parties: list[PartyInput] = field(default_factory=list)
     # The office's acceptance (受理日期): the petition clock's start; None means the day of receipt.
     petition_accepted_on: datetime.date | None = None
+
+    @classmethod
+    def from_values(
+        cls, values: Mapping[str, Any], *, scope_ground: str, exclusions_absent: list[str], parties: list[PartyInput]
+    ) -> ReferralInput:
+        """From the values a form or a serializer checked; they differ in how they carry the scope and
+        the parties."""
+        return cls(
+            received_on=values["received_on"],
+            petition_accepted_on=values.get("petition_accepted_on"),
+            category=values["category"],
+            summary=values.get("summary", "").strip(),
+            claims=values.get("claims", "").strip(),
+            petition_no=values.get("petition_no", "").strip(),
+            target=values.get("target"),
+            scope_ground=scope_ground,
+            exclusions_absent=exclusions_absent,
+            parties=parties,
+        )
 
 
 def petition_acceptance_errors(received_on: datetime.date | None, accepted_on: datetime.date | None) -> list[str]:
@@ -94,9 +131,9 @@ def acceptance_warning(received_on: datetime.date, accepted_on: datetime.date | 
     }
 
 
-def clean_identifiers(kind: str, id_number: str, phone: str) -> tuple[str, str, dict[str, list[str]]]:
+def clean_party(kind: str, id_number: str, phone: str, ethnicity: str) -> tuple[str, str, dict[str, list[str]]]:
     """A party's ID number (or an organisation's credit code) and phone as stored, and what is wrong
-    with them by field: the one check behind the registration form and the API."""
+    with them and its 民族 by field: the one check behind the registration form and the API."""
     errors: dict[str, list[str]] = {}
     if id_number:
         if kind == Party.Kind.PERSON:
@@ -113,6 +150,8 @@ def clean_identifiers(kind: str, id_number: str, phone: str) -> tuple[str, str, 
             phone = validate_phone(phone)
         except ValidationError as exc:
             errors["phone"] = [str(m) for m in exc.messages]
+    if ethnicity and kind != Party.Kind.PERSON:
+        errors["ethnicity"] = [str(ORGANISATION_ETHNICITY)]
     return id_number, phone, errors
 
 

@@ -22,9 +22,9 @@ the export:
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
@@ -44,6 +44,8 @@ from townships import regions
 from townships.validators import FORMULA_START, normalise_name, validate_plausible_date
 
 if TYPE_CHECKING:
+    from django.http import QueryDict
+
     from referrals.permissions import Actor
 
 Level = LeaderCase.Level
@@ -55,6 +57,7 @@ YEAR_RANGE = (2000, 2100)
 # The report's figures besides 包案 itself, each the statistics' own definition.
 COUNTED = ("concluded", "closed", "open", "overdue")
 DEADLINE_LABELS = dict(DeadlineStatus.choices)
+S = TypeVar("S")  # a yearly report's scope (this module's, ``assignments.Scope``, ``appeals.Scope``)
 
 
 # --- The rule --------------------------------------------------------------------------------
@@ -225,13 +228,26 @@ def parse_year(raw: str, errors: dict[str, list[str]], *, key: str = "year") -> 
     return None
 
 
-def parse_scope(params: Mapping[str, str], *, default_year: int | None = None) -> Scope:
-    """``year``, ``level`` and ``region`` as given; ``InvalidInput`` naming each bad one. A year
-    left out is ``default_year`` (the page: this year); an empty one is every year."""
+def yearly_scope(
+    params: QueryDict, parse: Callable[[Mapping[str, str]], S], fallback: Callable[..., S]
+) -> tuple[S, dict[str, list[str]], range]:
+    """A yearly report page's scope (``parse``) — this year unless asked, every year when asked with
+    an empty one — what is wrong with its parameters, and the years its menu offers. With a bad
+    parameter the page says so over this year's report (``fallback(year=...)``) rather than failing."""
+    this_year = timezone.localdate().year
+    years = range(this_year + 1, this_year - 6, -1)
+    asked = params if "year" in params else {**params.dict(), "year": str(this_year)}
+    try:
+        return parse(asked), {}, years
+    except InvalidInput as exc:
+        return fallback(year=this_year), exc.errors, years
+
+
+def parse_scope(params: Mapping[str, str]) -> Scope:
+    """``year``, ``level`` and ``region`` as given; ``InvalidInput`` naming each bad one. A year left
+    out or empty is every year (the page asks for this year unless told: ``yearly_scope``)."""
     errors: dict[str, list[str]] = {}
-    year: int | None = default_year
-    if "year" in params:
-        year = parse_year(params.get("year") or "", errors)
+    year = parse_year(params.get("year") or "", errors)
     level = (params.get("level") or "").strip() or None
     if level is not None and level not in Level.values:
         errors["level"] = [_("未知的包案层级：%s（应为 city、county 或 township）") % level]

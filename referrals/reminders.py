@@ -74,20 +74,30 @@ def _announce(referral: Referral, level: str) -> bool:
     return True
 
 
-def _petition_candidates(level: str, today: datetime.date):
+def day_clock_q(field: str, level: str, today: datetime.date) -> Q:
+    """The referrals whose last day ``field`` reaches ``level`` by ``today``, as
+    ``deadlines.day_status`` tells it: due soon from ``CLOCK_DUE_SOON_DAYS`` days before that day,
+    overdue from the next (a deadline day is whole)."""
     if level == DeadlineReminder.Level.DUE_SOON:
         soon = today + datetime.timedelta(days=settings.FANGDIAO["DUE_SOON_DAYS"])
-        due = Q(petition_due_on__gte=today, petition_due_on__lte=soon)
-    else:
-        # A deadline day is whole: overdue from the next day.
-        due = Q(petition_due_on__lt=today)
-    sent = DeadlineReminder.objects.filter(
-        referral=OuterRef("pk"), kind=DeadlineKind.PETITION, due_on=OuterRef("petition_due_on"), level=level
+        return Q(**{f"{field}__gte": today, f"{field}__lte": soon})
+    return Q(**{f"{field}__lt": today})
+
+
+def told(kind: str, field: str, level: str) -> Exists:
+    """The referral's reminder of this kind and level is claimed for the day now in ``field``: a day
+    that moves earns fresh reminders."""
+    return Exists(
+        DeadlineReminder.objects.filter(referral=OuterRef("pk"), kind=kind, due_on=OuterRef(field), level=level)
     )
+
+
+def _petition_candidates(level: str, today: datetime.date):
     return (
         Referral.objects.open()
-        .filter(due, merged_into__isnull=True)  # a merged referral's petition is answered in its survivor
-        .exclude(Exists(sent))
+        # A merged referral's petition is answered in its survivor.
+        .filter(day_clock_q("petition_due_on", level, today), merged_into__isnull=True)
+        .exclude(told(DeadlineKind.PETITION, "petition_due_on", level))
         .select_related("origin", "target")
         .order_by("petition_due_on", "pk")
     )
@@ -151,17 +161,12 @@ def sweep_petition_deadlines(now: datetime.datetime | None = None) -> int:
 
 def _followup_candidates(level: str, now: datetime.datetime):
     if level == DeadlineReminder.Level.DUE_SOON:
-        today = timezone.localtime(now).date()
-        soon = today + datetime.timedelta(days=settings.FANGDIAO["DUE_SOON_DAYS"])
-        due = Q(followup_due_on__gte=today, followup_due_on__lte=soon, followed_up_on__isnull=True)
+        due = day_clock_q("followup_due_on", level, timezone.localtime(now).date()) & Q(followed_up_on__isnull=True)
     else:
         due = followup_overdue_q(now)
-    sent = DeadlineReminder.objects.filter(
-        referral=OuterRef("pk"), kind=DeadlineKind.FOLLOWUP, due_on=OuterRef("followup_due_on"), level=level
-    )
     return (
         Referral.objects.filter(due, state__in=FOLLOWUP_STATES, merged_into__isnull=True)
-        .exclude(Exists(sent))
+        .exclude(told(DeadlineKind.FOLLOWUP, "followup_due_on", level))
         .select_related("origin", "target")
         .order_by("followup_due_on", "pk")
     )

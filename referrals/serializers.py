@@ -30,11 +30,10 @@ from referrals.action_serializers import (  # noqa: F401 (the registry rows name
 )
 from referrals.deadlines import FOLLOWED_UP, deadline_as_dict, followup_clock_as_dict, petition_clock_as_dict
 from referrals.intake import (
-    ORGANISATION_ETHNICITY,
     PartyInput,
     ReferralInput,
     acceptance_warning,
-    clean_identifiers,
+    clean_party,
     petition_acceptance_errors,
 )
 from referrals.leader_cases import leader_json
@@ -150,27 +149,17 @@ class PartyInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(_django_errors(exc)) from None
 
     def validate(self, attrs):
-        attrs["id_number"], attrs["phone"], errors = clean_identifiers(
-            attrs.get("kind", ""), attrs.get("id_number", ""), attrs.get("phone", "")
+        attrs["id_number"], attrs["phone"], errors = clean_party(
+            attrs.get("kind", ""), attrs.get("id_number", ""), attrs.get("phone", ""), attrs.get("ethnicity", "")
         )
-        if attrs.get("ethnicity") and attrs.get("kind") != Party.Kind.PERSON:
-            errors["ethnicity"] = [ORGANISATION_ETHNICITY]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
 
     def to_input(self, attrs) -> PartyInput:
         consent = attrs.get("consent") or {}
-        return PartyInput(
-            role=attrs["role"],
-            kind=attrs["kind"],
-            name=attrs["name"].strip(),
-            id_number=attrs.get("id_number", ""),
-            phone=attrs.get("phone", ""),
-            address=attrs.get("address", "").strip(),
-            ethnicity=attrs.get("ethnicity", ""),
-            consent_given_on=consent.get("given_on"),
-            consent_method=consent.get("method", ""),
+        return PartyInput.from_values(
+            attrs, consent_given_on=consent.get("given_on"), consent_method=consent.get("method", "")
         )
 
 
@@ -251,14 +240,8 @@ class ReferralWriteSerializer(serializers.Serializer):
         else:
             exclusions = list(scope.get("exclusions_absent") or [])
         party_serializer = PartyInputSerializer()
-        return ReferralInput(
-            received_on=data["received_on"],
-            petition_accepted_on=data.get("petition_accepted_on"),
-            category=data["category"],
-            summary=data.get("summary", "").strip(),
-            claims=data.get("claims", "").strip(),
-            petition_no=data.get("petition_no", "").strip(),
-            target=data.get("target"),
+        return ReferralInput.from_values(
+            data,
             scope_ground=scope.get("ground", ""),
             exclusions_absent=exclusions,
             parties=[party_serializer.to_input(p) for p in data.get("parties", [])],

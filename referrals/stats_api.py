@@ -118,18 +118,7 @@ ROW_COLUMNS = [
 
 # The overview sheet: figures in the order a report reads them.
 OVERVIEW = (
-    "total",
-    "submitted",
-    "accepted",
-    "returned",
-    "ping_pong",
-    "concluded",
-    "succeeded",
-    "failed",
-    "closed",
-    "open",
-    "overdue",
-    "due_soon",
+    *stats.LEADING_COUNTS,
     "success_rate",
     "answered_on_time",
     "acceptance_due",

@@ -114,16 +114,23 @@ def step(
                     locked.save(update_fields=sorted({"updated_at", *changed}))
         if new:
             rollup.record_new(locked.pk)
-        event = TimelineEvent.objects.create(
-            referral=locked,
-            actor=by,
-            action=action,
-            from_state=from_state,
-            to_state=locked.state,
-            note=s.note,
-            data=s.data,
-        )
-        broadcast_referral_changed(permissions.organisations_watching(locked), locked.pk, locked.state, event.pk)
+        _record(locked, actor=by, action=action, from_state=from_state, note=s.note, data=s.data)
+
+
+def _record(
+    referral: Referral, *, actor: User | None, action: str, from_state: str, note: str, data: dict[str, object]
+) -> None:
+    """The change's timeline event, and every open page that shows the referral told of it (after commit)."""
+    event = TimelineEvent.objects.create(
+        referral=referral,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=referral.state,
+        note=note,
+        data=data,
+    )
+    broadcast_referral_changed(permissions.organisations_watching(referral), referral.pk, referral.state, event.pk)
 
 
 @dataclass
@@ -147,16 +154,14 @@ def party_step(party: Party, *, action: str) -> Iterator[PartyStep]:
         s = PartyStep(locked, party)
         with rollup.tracked(locked.pk):
             yield s
-        event = TimelineEvent.objects.create(
-            referral=locked,
+        _record(
+            locked,
             actor=None,
             action=action,
             from_state=locked.state,
-            to_state=locked.state,
             note=s.note,
             data={"party": party.pk, "role": party.role, **s.data},
         )
-        broadcast_referral_changed(permissions.organisations_watching(locked), locked.pk, locked.state, event.pk)
 
 
 def referral_url(referral: Referral) -> str:

@@ -207,8 +207,7 @@ def add_lawyer(request: HttpRequest) -> HttpResponse:
             office = lawyers.office_for(request.user, values.pop("office", None))
             lawyer = lawyers.add_lawyer(by=request.user, office=office, **values)
         except InvalidInput as exc:
-            for field, messages_ in exc.errors.items():
-                form.add_error(field if field in form.fields else None, messages_)
+            copy_errors(form, exc)
         else:
             messages.success(request, _("已将%s加入律师名册。") % lawyer.name)
             return redirect("referrals:lawyers")
@@ -232,8 +231,7 @@ def import_lawyers(request: HttpRequest) -> HttpResponse:
             office = lawyers.office_for(request.user, form.cleaned_data.get("office"))
             result = run_import(by=request.user, office=office, upload=form.cleaned_data["file"])
         except InvalidInput as exc:
-            for field, messages_ in exc.errors.items():
-                form.add_error(field if field in form.fields else None, messages_)
+            copy_errors(form, exc)
         else:
             messages.success(request, _("律师名册已导入：新增%(added)d人，已在名册%(unchanged)d人。") % result.__dict__)
             return redirect("referrals:lawyers")
@@ -275,8 +273,7 @@ def add_consultation(request: HttpRequest) -> HttpResponse:
                 referral=referral,
             )
         except InvalidInput as exc:
-            for field, messages_ in exc.errors.items():
-                form.add_error(field if field in form.fields else None, messages_)
+            copy_errors(form, exc)
         else:
             messages.success(request, _("已登记法律咨询。"))
             return redirect("referrals:lawyers")
@@ -294,14 +291,7 @@ def assignment_list(request: HttpRequest) -> HttpResponse:
     asked; empty: every year) and a level (``referrals/assignments.py``)."""
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    this_year = timezone.localdate().year
-    errors: dict[str, list[str]] = {}
-    params = request.GET if "year" in request.GET else {**request.GET.dict(), "year": str(this_year)}
-    try:
-        scope = assignments.parse_scope(params)
-    except InvalidInput as exc:
-        errors = exc.errors
-        scope = assignments.Scope(year=this_year)
+    scope, errors, years = leader_cases.yearly_scope(request.GET, assignments.parse_scope, assignments.Scope)
     rep = assignments.report(request.user, scope)
     labels = assignments.figure_labels()
     return render(
@@ -313,7 +303,7 @@ def assignment_list(request: HttpRequest) -> HttpResponse:
             "errors": errors,
             "figures": labels,
             "tiles": [(key, label, text, rep.totals[key]) for key, label, text in labels],
-            "years": range(this_year + 1, this_year - 6, -1),
+            "years": years,
             "levels": assignments.Level.choices,
         },
     )
@@ -329,13 +319,7 @@ def leader_case_list(request: HttpRequest) -> HttpResponse:
     year (this year unless asked; empty: every year), level and region (``referrals/leader_cases.py``)."""
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    this_year = timezone.localdate().year
-    errors: dict[str, list[str]] = {}
-    try:
-        scope = leader_cases.parse_scope(request.GET, default_year=this_year)
-    except InvalidInput as exc:
-        errors = exc.errors
-        scope = leader_cases.Scope(year=this_year)
+    scope, errors, years = leader_cases.yearly_scope(request.GET, leader_cases.parse_scope, leader_cases.Scope)
     rep = leader_cases.report(request.user, scope)
     groups = listing.township_groups(permissions.areas_of(request.user))
     offered = {code for g in groups for code, _label in g.options}
@@ -348,7 +332,7 @@ def leader_case_list(request: HttpRequest) -> HttpResponse:
             "errors": errors,
             "figures": leader_cases.figure_labels(),
             "tiles": [(key, label, text, rep.totals[key]) for key, label, text in leader_cases.figure_labels()],
-            "years": range(this_year + 1, this_year - 6, -1),
+            "years": years,
             "levels": leader_cases.Level.choices,
             "township_groups": groups,
             "region_other": listing.region_label(scope.region)

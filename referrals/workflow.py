@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications.service import notify
 from referrals import permissions
@@ -43,6 +44,7 @@ from townships.models import Mediator, Organisation
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django.db.models import QuerySet
+    from django_stubs_ext import StrOrPromise
 
 # --- Required elements (要件) ------------------------------------------------------------------
 
@@ -313,6 +315,30 @@ def urge_referral(referral: Referral, *, by: User, note: str = "") -> Referral:
 
 
 @dataclass(frozen=True)
+class ExtensionCap:
+    """How many days one extension may add: 1 to a setting's number, and what is said of any other.
+    Checked here; the page form and the API state the same bounds and words in their fields."""
+
+    setting: Literal["EXTENSION_MAX_DAYS", "PETITION_EXTENSION_MAX_DAYS"]  # a key of settings.FANGDIAO
+    words: StrOrPromise  # ``%d``: the setting's number
+
+    @property
+    def limit(self) -> int:
+        return settings.FANGDIAO[self.setting]
+
+    def message(self) -> str:
+        return str(self.words) % self.limit
+
+    def check(self, days: int) -> None:
+        if not 1 <= days <= self.limit:
+            raise InvalidInput({"days": [self.message()]})
+
+
+EXTENSION_DAYS = ExtensionCap("EXTENSION_MAX_DAYS", gettext_lazy("每次延长天数应在1至%d天之间。"))
+PETITION_EXTENSION_DAYS = ExtensionCap("PETITION_EXTENSION_MAX_DAYS", gettext_lazy("信访办理期限只能延长1至%d天。"))
+
+
+@dataclass(frozen=True)
 class PartyConsent:
     """One party's consent to an extension of the mediation period: the party (its id), the day and
     how it was given (``Party.ConsentMethod``), as the consent to mediation itself is recorded."""
@@ -396,9 +422,7 @@ def extend_referral(
     day and method (``ExtensionConsent``); a party missing is named (``missing_extension_consents``).
     Each extension and their total are capped by settings.
     """
-    limit = settings.FANGDIAO["EXTENSION_MAX_DAYS"]
-    if not 1 <= days <= limit:
-        raise InvalidInput({"days": [_("每次延长天数应在1至%d天之间。") % limit]})
+    EXTENSION_DAYS.check(days)
     if not reason.strip():
         raise InvalidInput({"reason": [_("请填写延期原因。")]})
     consents = list(consents)
@@ -479,9 +503,7 @@ def extend_petition_referral(
     ``CLOCK_PETITION_EXTENSION_MAX_DAYS`` (30) days. Moves ``petition_due_on``; the petitioner is told the
     reason by the printed notice (延期告知书). Tells the office and the current handler.
     """
-    limit = settings.FANGDIAO["PETITION_EXTENSION_MAX_DAYS"]
-    if not 1 <= days <= limit:
-        raise InvalidInput({"days": [_("信访办理期限只能延长1至%d天。") % limit]})
+    PETITION_EXTENSION_DAYS.check(days)
     if not reason.strip():
         raise InvalidInput({"reason": [_("请填写延期理由。")]})
     if not approved_by_name.strip():

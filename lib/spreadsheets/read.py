@@ -263,7 +263,7 @@ class SpreadsheetFile:
         self.info = info
         self.lim = lim
         self._close: Callable[[], None] = lambda: None
-        try:
+        with _refusing_unreadable():
             if info.format == "xlsx" and info.reader != "calamine":
                 import openpyxl
 
@@ -283,12 +283,6 @@ class SpreadsheetFile:
                 ]
             else:
                 self.sheets = [CsvSheet(handle, info.encoding, size)]
-        except ImportRefused:
-            raise
-        except BaseException as exc:
-            if not parser_failure(exc):
-                raise
-            raise _unreadable(exc) from None
 
     def close(self) -> None:
         # Best effort: closing a file that could not be read must not hide why it could not.
@@ -334,16 +328,23 @@ def _unreadable(exc: BaseException) -> ImportRefused:
     return ImportRefused(_("文件已损坏或不是有效的表格文件，无法读取。"), code="corrupt_file")
 
 
-def guarded(rows: Iterator[tuple[int, Sequence[object]]]) -> Iterator[tuple[int, Sequence[object]]]:
-    """Turn any parser failure in the middle of a file into a refusal with a message."""
+@contextlib.contextmanager
+def _refusing_unreadable() -> Iterator[None]:
+    """Turn a parser's failure inside the block into a refusal with a message (a refusal passes as it is)."""
     try:
-        yield from rows
+        yield
     except ImportRefused:
         raise
     except BaseException as exc:
         if not parser_failure(exc):
             raise
         raise _unreadable(exc) from None
+
+
+def guarded(rows: Iterator[tuple[int, Sequence[object]]]) -> Iterator[tuple[int, Sequence[object]]]:
+    """Turn any parser failure in the middle of a file into a refusal with a message."""
+    with _refusing_unreadable():
+        yield from rows
 
 
 # --- Cell values -------------------------------------------------------------------------------

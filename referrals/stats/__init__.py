@@ -22,6 +22,7 @@ their ``Extension`` (``referrals/registry.py``) without this package importing t
 """
 
 from referrals.stats.compute import (
+    LEADING_COUNTS,
     Figures,
     by_category,
     by_county,
@@ -66,6 +67,7 @@ __all__ = [
     "DOCS_BEGIN",
     "DOCS_END",
     "FIGURES",
+    "LEADING_COUNTS",
     "RATE",
     "ROW_FIGURES",
     "ROW_RATES",

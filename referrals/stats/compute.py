@@ -94,7 +94,9 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-HEADLINE_COUNTS = (
+# The counts a report opens with, in the order it reads them: the headline counts them, and the
+# statistics workbook's overview lists them first (``referrals/stats_api.py``).
+LEADING_COUNTS = (
     "total",
     "submitted",
     "accepted",
@@ -107,6 +109,10 @@ HEADLINE_COUNTS = (
     "open",
     "overdue",
     "due_soon",
+)
+
+HEADLINE_COUNTS = (
+    *LEADING_COUNTS,
     "closed_on_time",
     "petition_on_time",
     "accepted_on_time",

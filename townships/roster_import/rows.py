@@ -117,6 +117,17 @@ class Invalid(Exception):
         super().__init__(self.message)
 
 
+def _required(raw: object, validate: Callable[[str], str], empty: str) -> str:
+    """A cell that must be filled, checked by its shared validator, whose first message is the cell's."""
+    text = cell_text(raw)
+    if not text:
+        raise Invalid(empty)
+    try:
+        return validate(text)
+    except ValidationError as exc:
+        raise Invalid(exc.messages[0]) from None
+
+
 class RowChecker:
     """The checks of one row's cells. ``typed``: the file's reader tells numbers from text (every
     format but CSV), which is how an ID number Excel turned into a number is recognised."""
@@ -170,14 +181,13 @@ class RowChecker:
         # Told by the cell's type, not its digits: a rounded number may still pass the check digit.
         if rounded_by_excel(raw, typed=self.typed):
             raise Invalid(ROUNDED_ID_NUMBER)
-        text = cell_text(raw)
-        if not text:
-            raise Invalid(_("身份证号不能为空。"))
         try:
-            return validate_id_number(text)
-        except ValidationError as exc:
-            number = isinstance(raw, int | float) and not isinstance(raw, bool)
-            raise Invalid(ROUNDED_ID_NUMBER if number else exc.messages[0]) from None
+            return _required(raw, validate_id_number, _("身份证号不能为空。"))
+        except Invalid:
+            # A number the check refuses is one Excel cut short: say that rather than the check's words.
+            if isinstance(raw, int | float) and not isinstance(raw, bool):
+                raise Invalid(ROUNDED_ID_NUMBER) from None
+            raise
 
     @staticmethod
     def _sex(raw: object, values: dict) -> str | None:
@@ -198,13 +208,7 @@ class RowChecker:
 
     @staticmethod
     def _mobile(raw: object, values: dict) -> str:
-        text = cell_text(raw)
-        if not text:
-            raise Invalid(_("手机号码不能为空。"))
-        try:
-            return validate_mobile(text)
-        except ValidationError as exc:
-            raise Invalid(exc.messages[0]) from None
+        return _required(raw, validate_mobile, _("手机号码不能为空。"))
 
     @staticmethod
     def _position(raw: object, values: dict) -> str:
