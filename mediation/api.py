@@ -15,6 +15,7 @@ from core.models import AccessLog
 from core.openapi import error_responses
 from lib.uploads import download
 from mediation import workflow
+from mediation.access import get_record_for_user
 from mediation.dossier import AS_NEEDED, MISSING, MUST, NOT_NEEDED, PRESENT, dossier
 from mediation.models import Attachment, FollowUp, MediationSession, SupervisionOrder
 from mediation.serializers import (
@@ -98,12 +99,7 @@ class SessionDetail(APIView):
 
     @extend_schema(request=SessionSerializer(partial=True), responses={200: SessionSerializer, **WRITE_ERRORS})
     def patch(self, request, pk: int, sid: int):
-        referral = _visible(request, pk)
-        try:
-            session = MediationSession.objects.get(pk=sid, referral=referral)
-        except MediationSession.DoesNotExist:
-            raise Http404 from None
-        permissions.require(request.user, referral, "update_session")
+        _, session = get_record_for_user(request.user, pk, MediationSession, sid, "update_session")
         serializer = SessionSerializer(session, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -149,12 +145,7 @@ class Supervisions(_Nested):
 class RespondSupervision(APIView):
     @extend_schema(request=ResponseSerializer, responses={200: SupervisionSerializer, **WRITE_ERRORS})
     def post(self, request, pk: int, sid: int):
-        referral = _visible(request, pk)
-        try:
-            order = SupervisionOrder.objects.get(pk=sid, referral=referral)
-        except SupervisionOrder.DoesNotExist:
-            raise Http404 from None
-        permissions.require(request.user, referral, "respond_supervision")
+        _, order = get_record_for_user(request.user, pk, SupervisionOrder, sid, "respond_supervision")
         serializer = ResponseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = workflow.respond_supervision(order, by=request.user, response=serializer.validated_data["response"])

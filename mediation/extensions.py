@@ -8,7 +8,6 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import can_proceed
 
 from mediation import group_sessions, reminders, stats, workflow
 from mediation.documents import links as print_links
@@ -47,6 +46,7 @@ from mediation.serializers import (
     SupervisionSerializer,
 )
 from referrals import permissions
+from referrals.actions import by_handler, by_reviewer, fsm
 from referrals.deadlines import followup_status
 from referrals.models import CONCLUDED_STATES, OPEN_STATES, LegalRoute, State, TerminationReason
 from referrals.registry import RECORD, Action, Extension, GroupPanel, Panel, Section
@@ -135,9 +135,15 @@ def _url(referral, action: str) -> str:
     return reverse("referrals:action", args=[referral.pk, action])
 
 
-def _quick(action: str, allowed: bool) -> list[str]:
-    """The panel's form in the page's action bar (``referral_detail``), when the user may use it."""
-    return [action] if allowed else []
+def _record_form(request, referral, action: str, form_class, allowed: bool) -> dict:
+    """A panel's form for ``action`` (None unless ``allowed``), where it posts, whether it opens (sent
+    back with errors), and ``quick``: the form in the page's action bar (``referral_detail``) too."""
+    return {
+        "form": _form(request, action, form_class, referral) if allowed else None,
+        "url": _url(referral, action),
+        "open": action in _bound(request),
+        "quick": [action] if allowed else [],
+    }
 
 
 def sessions_panel(request, referral):
@@ -151,10 +157,7 @@ def sessions_panel(request, referral):
     can_record = permissions.can(request.user, referral, "record_session")
     return {
         "sessions": sessions,
-        "form": _form(request, "record_session", SessionForm, referral) if can_record else None,
-        "url": _url(referral, "record_session"),
-        "open": "record_session" in _bound(request),
-        "quick": _quick("record_session", can_record),
+        **_record_form(request, referral, "record_session", SessionForm, can_record),
     }
 
 
@@ -172,10 +175,7 @@ def outcome_panel(request, referral):
         "history": [a for a in agreements if a is not current] + [t for t in terminations if t.round != referral.round],
         "window_open": current.confirmation_window_open(today) if current else False,
         "days_left": (current.confirmation_deadline - today).days if current and current.confirmable else None,
-        "form": _form(request, "record_agreement_progress", AgreementProgressForm, referral) if can_progress else None,
-        "url": _url(referral, "record_agreement_progress"),
-        "open": "record_agreement_progress" in _bound(request),
-        "quick": _quick("record_agreement_progress", can_progress),
+        **_record_form(request, referral, "record_agreement_progress", AgreementProgressForm, can_progress),
         "route_labels": dict(LegalRoute.choices),
     }
 
@@ -200,10 +200,7 @@ def followup_panel(request, referral):
     return {
         "clock": clock,
         "followups": followups,
-        "form": _form(request, "add_followup", FollowUpForm, referral) if can_add else None,
-        "url": _url(referral, "add_followup"),
-        "open": "add_followup" in _bound(request),
-        "quick": _quick("add_followup", can_add),
+        **_record_form(request, referral, "add_followup", FollowUpForm, can_add),
         "offer_reopen": last is not None
         and last.satisfaction == FollowUp.Satisfaction.DISSATISFIED
         and permissions.can(request.user, referral, "reopen"),
@@ -239,10 +236,7 @@ def supervision_panel(request, referral):
         )
     return {
         "orders": rows,
-        "form": _form(request, "issue_supervision", SupervisionForm, referral) if can_issue else None,
-        "url": _url(referral, "issue_supervision"),
-        "open": "issue_supervision" in bound,
-        "quick": _quick("issue_supervision", can_issue),
+        **_record_form(request, referral, "issue_supervision", SupervisionForm, can_issue),
     }
 
 
@@ -266,10 +260,7 @@ def dossier_panel(request, referral):
         "attachments": attachments,
         "corrections": corrections,
         "can_download": permissions.can_see_personal_data(request.user, referral),
-        "form": _form(request, "add_attachment", AttachmentForm, referral) if can_attach else None,
-        "url": _url(referral, "add_attachment"),
-        "open": "add_attachment" in _bound(request),
-        "quick": _quick("add_attachment", can_attach),
+        **_record_form(request, referral, "add_attachment", AttachmentForm, can_attach),
         # The printable documents the referral has reached (mediation/documents.py).
         "documents": print_links(referral),
     }
@@ -297,10 +288,6 @@ def dossier_task(request, referral):
     }
 
 
-def _fsm(name: str):
-    return lambda r: can_proceed(getattr(r, name))
-
-
 def _mediating(r) -> bool:
     return r.state == State.MEDIATING
 
@@ -309,8 +296,8 @@ ACTIONS = (
     Action(
         "succeed",
         _("调解成功"),
-        who=lambda a, r: a.target_handler,
-        when=_fsm("succeed"),
+        who=by_handler,
+        when=fsm("succeed"),
         run=workflow.succeed_referral,
         form=SucceedForm,
         serializer=SucceedSerializer,
@@ -320,8 +307,8 @@ ACTIONS = (
     Action(
         "fail",
         _("终止调解"),
-        who=lambda a, r: a.target_handler,
-        when=_fsm("fail"),
+        who=by_handler,
+        when=fsm("fail"),
         run=workflow.fail_referral,
         form=FailForm,
         serializer=FailSerializer,
@@ -331,7 +318,7 @@ ACTIONS = (
     Action(
         "record_session",
         _("记录调解"),
-        who=lambda a, r: a.target_handler,
+        who=by_handler,
         when=_mediating,
         kind=RECORD,
         run=workflow.record_session,
@@ -343,7 +330,7 @@ ACTIONS = (
     Action(
         "update_session",
         _("修改调解记录"),
-        who=lambda a, r: a.target_handler,
+        who=by_handler,
         when=_mediating,
         kind=RECORD,
         # Of one session, at its own page and API URL (mediation:update_session): no form here.
@@ -355,7 +342,7 @@ ACTIONS = (
     Action(
         "record_agreement_progress",
         _("登记履行与司法确认"),
-        who=lambda a, r: a.target_handler,
+        who=by_handler,
         when=lambda r: r.state in (State.SUCCEEDED, State.CLOSED),
         kind=RECORD,
         run=workflow.record_agreement_progress,
@@ -423,7 +410,7 @@ ACTIONS = (
     Action(
         "request_correction",
         _("退回补正"),
-        who=lambda a, r: a.origin_reviewer,
+        who=by_reviewer,
         when=lambda r: r.state in CONCLUDED_STATES,
         run=workflow.request_correction,
         form=CorrectionForm,

@@ -156,20 +156,14 @@ class FailForm(RecordForm):
         self.step_required = tuple(required)
 
 
-class SessionForm(RecordForm):
-    record_name = "record_session"
+class SessionFields(forms.Form):
+    """A mediation record's own fields, on the referral page (``SessionForm``) and on a 类案 group's
+    (``group_sessions.GroupSessionForm``); each form sets the mediators it offers."""
 
     held_on = forms.DateField(label=_("调解日期"), widget=DateInput(), validators=[validate_plausible_date])
     location = forms.CharField(label=_("地点"), max_length=200)
     mediators = forms.ModelMultipleChoiceField(
         label=_("参加调解员"), queryset=Mediator.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    lawyers = forms.ModelMultipleChoiceField(
-        label=_("参加律师"),
-        queryset=Lawyer.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("移交信访部门律师名册中参加本次调解的律师。"),
     )
     participants = forms.CharField(
         label=_("当事人及其他参加人员"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
@@ -179,6 +173,19 @@ class SessionForm(RecordForm):
         max_length=10000,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("记录各方陈述、调查核实的情况和调解经过。"),
+    )
+
+
+class SessionForm(SessionFields, RecordForm):
+    record_name = "record_session"
+    field_order = ["held_on", "location", "mediators", "lawyers", "participants", "record"]
+
+    lawyers = forms.ModelMultipleChoiceField(
+        label=_("参加律师"),
+        queryset=Lawyer.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("移交信访部门律师名册中参加本次调解的律师。"),
     )
 
     def __init__(self, *args, **kwargs):

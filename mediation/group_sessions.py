@@ -25,12 +25,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.openapi import error_responses
+from mediation.forms import SessionFields
 from mediation.models import MediationSession
 from mediation.serializers import SessionSerializer
 from mediation.workflow import record_session
 from referrals import case_groups, permissions
 from referrals.errors import Forbidden, InvalidInput
-from referrals.forms import DateInput
 from referrals.models import CaseGroup, Referral
 from townships.models import Mediator
 from townships.validators import validate_plausible_date
@@ -123,31 +123,17 @@ class GroupSessions(APIView):
 # --- The group page --------------------------------------------------------------------------
 
 
-class GroupSessionForm(forms.Form):
+class GroupSessionForm(SessionFields):
+    field_order = ["referrals"]
+
     referrals = forms.ModelMultipleChoiceField(
         label=gettext_lazy("参加合并调解的案件"), queryset=Referral.objects.none(), widget=forms.CheckboxSelectMultiple
-    )
-    held_on = forms.DateField(label=gettext_lazy("调解日期"), widget=DateInput(), validators=[validate_plausible_date])
-    location = forms.CharField(label=gettext_lazy("地点"), max_length=200)
-    mediators = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("参加调解员"),
-        queryset=Mediator.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    participants = forms.CharField(
-        label=gettext_lazy("当事人及其他参加人员"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    record = forms.CharField(
-        label=gettext_lazy("调解情况记录"),
-        max_length=10000,
-        widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=gettext_lazy("同一份记录将分别记入所选每件案件。"),
     )
 
     def __init__(self, *args, choices: list[Referral], **kwargs):
         kwargs.setdefault("auto_id", "id_group_session_%s")
         super().__init__(*args, **kwargs)
+        self.fields["record"].help_text = gettext_lazy("同一份记录将分别记入所选每件案件。")
         chosen = Referral.objects.filter(pk__in=[r.pk for r in choices]).select_related("target").order_by("pk")
         self.fields["referrals"].queryset = chosen
         self.fields["referrals"].label_from_instance = lambda r: f"{r.number}（{r.target.name if r.target else ''}）"

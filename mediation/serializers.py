@@ -172,16 +172,8 @@ class SupervisionSerializer(serializers.ModelSerializer):
             "responded_at",
             "overdue",
         ]
-        read_only_fields = [
-            "id",
-            "issued_by",
-            "issued_at",
-            "addressed_to",
-            "response",
-            "responded_by",
-            "responded_at",
-            "overdue",
-        ]
+        # The issuer writes the order; its answer comes through ``ResponseSerializer``.
+        read_only_fields = [f for f in fields if f not in ("kind", "note", "respond_by")]
         extra_kwargs = {"note": {"max_length": 2000}, "kind": {"required": False}}
 
     @extend_schema_field(PERSON_REF_SCHEMA)

@@ -22,7 +22,7 @@ from mediation.models import Agreement, FollowUp, MediationCell, MediationSessio
 from referrals import rollup
 from referrals.deadlines import followup_overdue_q
 from referrals.models import Referral, State
-from referrals.stats import AMOUNT, RATE, Figure, Item, ItemList, StatsSource
+from referrals.stats import AMOUNT, Figure, Item, ItemList, StatsSource
 from townships import regions
 
 # --- The rows behind each figure -------------------------------------------------------------
@@ -86,104 +86,100 @@ def _referrals_with(rows: QuerySet) -> Q:
 
 # --- Figures ------------------------------------------------------------------------------------
 
+
+def _figure(key: str, label: Any, definition: Any, **kwargs: Any) -> Figure:
+    return Figure(key, label, definition, source="mediation", **kwargs)
+
+
+def _agreement_figure(key: str, label: Any, definition: Any) -> Figure:
+    """The referrals whose current agreement is of kind ``key`` (``AGREEMENT_KINDS``)."""
+    return _figure(
+        key, label, definition, where=lambda now: _referrals_with(current_agreements().filter(AGREEMENT_KINDS[key]))
+    )
+
+
+def _followup_figure(key: str, label: Any, definition: Any) -> Figure:
+    """The referrals whose latest follow-up is of kind ``key`` (``FOLLOWUP_KINDS``)."""
+    return _figure(
+        key, label, definition, where=lambda now: _referrals_with(latest_followups().filter(FOLLOWUP_KINDS[key]))
+    )
+
+
+def _rate(key: str, label: Any, definition: Any, ratio: tuple[str, str]) -> Figure:
+    return Figure.rate(key, label, definition, ratio, source="mediation")
+
+
 FIGURES = (
-    Figure(
+    _agreement_figure(
         "agreements",
         gettext_lazy("达成协议"),
         gettext_lazy("调解结束时达成的调解协议（书面或口头），每案以本轮协议计一份，与调解成功案件数一致。"),
-        where=lambda now: _referrals_with(current_agreements()),
-        source="mediation",
     ),
-    Figure(
+    _agreement_figure(
         "agreements_written",
         gettext_lazy("书面协议"),
         gettext_lazy("以书面形式订立的调解协议（各方签名并加盖调委会印章后生效）。"),
-        where=lambda now: _referrals_with(current_agreements().filter(AGREEMENT_KINDS["agreements_written"])),
-        source="mediation",
     ),
-    Figure(
+    _agreement_figure(
         "agreements_oral",
         gettext_lazy("口头协议"),
         gettext_lazy("以口头形式达成、由调解员记录在案的调解协议。"),
-        where=lambda now: _referrals_with(current_agreements().filter(AGREEMENT_KINDS["agreements_oral"])),
-        source="mediation",
     ),
-    Figure(
+    _figure(
         "amount_involved",
         gettext_lazy("协议涉及金额"),
         gettext_lazy("调解协议载明的涉及金额合计（元），未填写金额的协议按 0 计。"),
         unit=AMOUNT,
         link="agreements",
-        source="mediation",
     ),
-    Figure(
+    _agreement_figure(
         "agreements_performed",
         gettext_lazy("已履行协议"),
         gettext_lazy("履行情况登记为“已履行”的调解协议（部分履行、未履行不计）。"),
-        where=lambda now: _referrals_with(current_agreements().filter(AGREEMENT_KINDS["agreements_performed"])),
-        source="mediation",
     ),
-    Figure(
+    _agreement_figure(
         "judicially_confirmed",
         gettext_lazy("司法确认"),
         gettext_lazy("经人民法院裁定确认有效的调解协议（申请中、被驳回的不计）。"),
-        where=lambda now: _referrals_with(current_agreements().filter(AGREEMENT_KINDS["judicially_confirmed"])),
-        source="mediation",
     ),
-    Figure(
+    _followup_figure(
         "followups_visited",
         gettext_lazy("已回访"),
         gettext_lazy("有回访记录的案件数；一案回访多次的，以最近一次回访为准。"),
-        where=lambda now: _referrals_with(latest_followups()),
-        source="mediation",
     ),
-    Figure(
+    _followup_figure(
         "satisfied",
         gettext_lazy("满意或基本满意"),
         gettext_lazy("最近一次回访结果为“满意”或“基本满意”的案件。"),
-        where=lambda now: _referrals_with(latest_followups().filter(FOLLOWUP_KINDS["satisfied"])),
-        source="mediation",
     ),
-    Figure(
+    _followup_figure(
         "dissatisfied",
         gettext_lazy("回访不满意"),
         gettext_lazy("最近一次回访结果为“不满意”的案件，可由信访部门决定重新调解。"),
-        where=lambda now: _referrals_with(latest_followups().filter(FOLLOWUP_KINDS["dissatisfied"])),
-        source="mediation",
     ),
-    Figure(
+    _rate(
         "satisfaction_rate",
         gettext_lazy("回访满意率"),
         gettext_lazy("(满意 + 基本满意) ÷ 已回访，每案以最近一次回访为准。"),
-        unit=RATE,
-        ratio=("satisfied", "followups_visited"),
-        link="satisfied",
-        source="mediation",
+        ("satisfied", "followups_visited"),
     ),
-    Figure(
+    _followup_figure(
         "rated_by_party",
         gettext_lazy("当事人在线评价"),
         gettext_lazy("最近一次回访是当事人通过个人链接自己所作评价的案件（计入回访满意率）。"),
-        where=lambda now: _referrals_with(latest_followups().filter(FOLLOWUP_KINDS["rated_by_party"])),
-        source="mediation",
     ),
-    Figure(
+    _followup_figure(
         "party_satisfied",
         gettext_lazy("当事人评价满意"),
         gettext_lazy("当事人在线评价为“满意”或“基本满意”的案件（以最近一次回访为准）。"),
-        where=lambda now: _referrals_with(latest_followups().filter(FOLLOWUP_KINDS["party_satisfied"])),
-        source="mediation",
     ),
-    Figure(
+    _rate(
         "party_satisfaction_rate",
         gettext_lazy("当事人自评满意率"),
         gettext_lazy("当事人评价满意 ÷ 当事人在线评价：只计当事人自己通过个人链接所作的评价，与工作人员回访分开显示。"),
-        unit=RATE,
-        ratio=("party_satisfied", "rated_by_party"),
-        link="party_satisfied",
-        source="mediation",
+        ("party_satisfied", "rated_by_party"),
     ),
-    Figure(
+    _figure(
         "followup_overdue",
         gettext_lazy("回访逾期"),
         format_lazy(
@@ -194,21 +190,18 @@ FIGURES = (
             days=settings.FANGDIAO["FOLLOWUP_DAYS"],
         ),
         where=followup_overdue_q,
-        source="mediation",
     ),
-    Figure(
+    _figure(
         "supervision_overdue",
         gettext_lazy("督办逾期未复"),
         gettext_lazy("有督办单已过回复期限仍未回复的案件。"),
         where=lambda now: _referrals_with(overdue_orders(now)),
-        source="mediation",
     ),
-    Figure(
+    _figure(
         "sessions_this_week",
         gettext_lazy("本周调解"),
         gettext_lazy("本周（周一至周日）有调解记录的案件。"),
         where=lambda now: _referrals_with(sessions_this_week(now)),
-        source="mediation",
     ),
 )
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from core.audit import log_access
 from core.models import AccessLog
 from mediation import api, workflow
+from mediation.access import get_record_for_user
 from mediation.documents import DOCUMENTS, VOLUME_PAGES, CaseFile, page_counter_css
 from mediation.dossier import dossier
 from mediation.forms import (
@@ -26,12 +27,7 @@ from referrals.views import copy_errors, referral_detail
 
 def update_session(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     """Correct a mediation record of the current round (the handling committee, while mediating)."""
-    referral = permissions.get_referral_for_user(request.user, pk)
-    try:
-        session = MediationSession.objects.get(pk=sid, referral=referral)
-    except MediationSession.DoesNotExist:
-        raise Http404 from None
-    permissions.require(request.user, referral, "update_session")
+    referral, session = get_record_for_user(request.user, pk, MediationSession, sid, "update_session")
     status = 200
     if request.method == "POST":
         form = SessionForm(request.POST, referral=referral, user=request.user)
@@ -64,12 +60,7 @@ def update_session(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
 def respond_supervision(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    referral = permissions.get_referral_for_user(request.user, pk)
-    try:
-        order = SupervisionOrder.objects.get(pk=sid, referral=referral)
-    except SupervisionOrder.DoesNotExist:
-        raise Http404 from None
-    permissions.require(request.user, referral, "respond_supervision")
+    referral, order = get_record_for_user(request.user, pk, SupervisionOrder, sid, "respond_supervision")
     form = ResponseForm(request.POST, referral=referral, user=request.user)
     if form.is_valid():
         try:

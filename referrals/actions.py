@@ -14,7 +14,7 @@ from django_fsm import can_proceed
 from core.db import retry_once_on_deadlock
 from referrals import forms, intake, permissions, reminders, rollup, serializers, workflow
 from referrals.models import DeadlineStatus, Referral, State, Tier
-from referrals.permissions import at_committee, at_router
+from referrals.permissions import Actor, at_committee, at_router
 from referrals.registry import RULE, Action, Extension, registry
 from townships.importers import reap_stalled_imports
 
@@ -24,11 +24,26 @@ def fsm(name: str):
     return lambda r: can_proceed(getattr(r, name))
 
 
+# Who, where one role of ``permissions.Actor`` alone may act (most actions, here and in mediation).
+
+
+def by_officer(a: Actor, r: Referral) -> bool:
+    return a.origin_officer
+
+
+def by_reviewer(a: Actor, r: Referral) -> bool:
+    return a.origin_reviewer
+
+
+def by_handler(a: Actor, r: Referral) -> bool:
+    return a.target_handler
+
+
 ACTIONS = (
     Action(
         "create_referral",
         _("登记"),
-        who=lambda a, r: a.origin_officer,
+        who=by_officer,
         when=lambda r: True,
         kind=RULE,
         run=intake.create_referral,
@@ -36,7 +51,7 @@ ACTIONS = (
     Action(
         "update_draft",
         _("修改草稿"),
-        who=lambda a, r: a.origin_officer,
+        who=by_officer,
         when=lambda r: r.state == State.DRAFT,
         kind=RULE,
         run=intake.update_draft,
@@ -44,7 +59,7 @@ ACTIONS = (
     Action(
         "submit",
         _("移交"),
-        who=lambda a, r: a.origin_officer,
+        who=by_officer,
         when=fsm("submit"),
         run=workflow.submit_referral,
         form=forms.SubmitForm,
@@ -65,7 +80,7 @@ ACTIONS = (
     Action(
         "accept",
         _("受理"),
-        who=lambda a, r: a.target_handler,
+        who=by_handler,
         when=lambda r: fsm("accept")(r) and at_committee(r),
         run=workflow.accept_referral,
         form=forms.AcceptForm,
@@ -99,7 +114,7 @@ ACTIONS = (
     Action(
         "withdraw",
         _("撤回"),
-        who=lambda a, r: a.origin_officer,
+        who=by_officer,
         when=fsm("withdraw"),
         run=workflow.withdraw_referral,
         form=forms.ReasonForm,
@@ -111,7 +126,7 @@ ACTIONS = (
     Action(
         "extend",
         _("延期"),
-        who=lambda a, r: a.target_handler,
+        who=by_handler,
         when=fsm("extend"),
         run=workflow.extend_referral,
         form=forms.ExtendForm,
@@ -121,7 +136,7 @@ ACTIONS = (
     Action(
         "suspend",
         _("中止"),
-        who=lambda a, r: a.target_handler,
+        who=by_handler,
         when=fsm("suspend"),
         run=workflow.suspend_referral,
         form=forms.ReasonForm,
@@ -131,7 +146,7 @@ ACTIONS = (
     Action(
         "resume",
         _("恢复调解"),
-        who=lambda a, r: a.target_handler,
+        who=by_handler,
         when=fsm("resume"),
         run=workflow.resume_referral,
         form=forms.ResumeForm,
@@ -159,7 +174,7 @@ ACTIONS = (
     Action(
         "extend_petition",
         _("延长信访办理期限"),
-        who=lambda a, r: a.origin_reviewer,
+        who=by_reviewer,
         when=lambda r: r.is_open and not r.petition_extension_days,
         run=workflow.extend_petition_referral,
         form=forms.ExtendPetitionForm,
@@ -171,7 +186,7 @@ ACTIONS = (
     Action(
         "close",
         _("审核办结"),
-        who=lambda a, r: a.origin_reviewer,
+        who=by_reviewer,
         when=fsm("close"),
         run=workflow.close_referral,
         form=forms.CloseForm,
@@ -194,7 +209,7 @@ ACTIONS = (
     Action(
         "reopen",
         _("重新调解"),
-        who=lambda a, r: a.origin_reviewer,
+        who=by_reviewer,
         when=fsm("reopen"),
         run=workflow.reopen_referral,
         form=forms.ReasonForm,

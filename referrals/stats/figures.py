@@ -4,6 +4,8 @@ behind it — and how pages show and link it."""
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -69,6 +71,21 @@ class Figure:
     # A rate's late ones (due and not on time): the list its tile links to beside numerator and denominator.
     late: str | None = None
 
+    @classmethod
+    def rate(
+        cls,
+        key: str,
+        label: Any,
+        definition: Any,
+        ratio: tuple[str, str],
+        *,
+        link: str | None = None,
+        late: str | None = None,
+        source: str = "referrals",
+    ) -> Figure:
+        """A rate ``ratio`` (numerator, denominator), linking to its numerator's list unless ``link`` says."""
+        return cls(key, label, definition, unit=RATE, ratio=ratio, link=link or ratio[0], late=late, source=source)
+
     def list_params(self) -> dict[str, str]:
         """The referral-list query that shows the referrals behind this number ({} if none)."""
         if self.link and self.link != self.key:
@@ -125,9 +142,48 @@ def _answered() -> Q:
     )
 
 
+def _answered_in_time() -> Q:
+    """Of the answered: accepted within the acceptance deadline, or returned within it."""
+    return Q(accepted_at__isnull=False, accepted_on_time=True) | Q(accepted_at__isnull=True, declined_on_time=True)
+
+
+def _petition_closed_in_time() -> Q:
+    return Q(LessThanOrEqual(TruncDate("closed_at"), F("petition_due_on")))
+
+
 def _petition_overdue(now: datetime.datetime) -> Q:
     # The petition deadline is a whole day, like the stage deadlines: late from the next day on.
     return Q(state__in=OPEN_STATES, petition_due_on__lt=timezone.localtime(now).date())
+
+
+def _overdue_at(kind: DeadlineKind) -> Condition:
+    """Waiting at stage ``kind`` with its deadline past, at the moment of counting."""
+    return lambda now: Q(deadline_kind=kind) & overdue_q(now)
+
+
+def _either(*conditions: Condition) -> Condition:
+    return lambda now: functools.reduce(operator.or_, (condition(now) for condition in conditions))
+
+
+def _condition_of(key: str) -> Condition:
+    """Figure ``key``'s own condition, looked up when counting: it may be defined in the same call."""
+
+    def where(now: datetime.datetime) -> Q:
+        condition = _OWN[key].where
+        assert condition is not None, key
+        return condition(now)
+
+    return where
+
+
+def _sum_of(key: str, label: Any, definition: Any, parts: tuple[str, ...]) -> Figure:
+    """What was due: the sum of the disjoint figures ``parts``, its list their union."""
+    return Figure(key, label, definition, where=_either(*map(_condition_of, parts)), parts=parts)
+
+
+def _timeliness(key: str, label: Any, definition: Any, *, on_time: str, due: str, late: str) -> Figure:
+    """On time ÷ due: its tile links to what was due, and beside it to the late ones."""
+    return Figure.rate(key, label, definition, (on_time, due), link=due, late=late)
 
 
 # The figures that move with the clock: counted live at every request, never kept in running totals.
@@ -252,13 +308,11 @@ define(
         where=due_soon_q,
         params={"due_soon": "true"},
     ),
-    Figure(
+    Figure.rate(
         "success_rate",
         gettext_lazy("调解成功率"),
         gettext_lazy("调解成功 ÷ 调解结束（书面协议和口头协议都算达成协议）。"),
-        unit=RATE,
-        ratio=("succeeded", "concluded"),
-        link="succeeded",
+        ("succeeded", "concluded"),
     ),
     # --- Timeliness: what was on time ÷ what was due (the answered, plus the late still open). -----
     # A rate over the finished cases alone reads 100 % while cases sit past their deadline unanswered;
@@ -288,16 +342,13 @@ define(
         "answered_on_time",
         gettext_lazy("按期答复"),
         gettext_lazy("已答复案件中，在受理期限内受理、或在受理期限内退回（最近一次退回）的案件。"),
-        where=lambda now: (
-            _answered()
-            & (Q(accepted_at__isnull=False, accepted_on_time=True) | Q(accepted_at__isnull=True, declined_on_time=True))
-        ),
+        where=lambda now: _answered() & _answered_in_time(),
     ),
     Figure(
         "accept_overdue",
         gettext_lazy("超期未受理"),
         gettext_lazy("接收单位既未受理也未退回、受理期限已过的案件（按当前时刻计算）。"),
-        where=lambda now: Q(deadline_kind=DeadlineKind.ACCEPT) & overdue_q(now),
+        where=_overdue_at(DeadlineKind.ACCEPT),
     ),
     Figure(
         "handler_overdue",
@@ -308,38 +359,27 @@ define(
         ),
         where=lambda now: Q(deadline_kind__in=(DeadlineKind.ACCEPT, DeadlineKind.MEDIATE)) & overdue_q(now),
     ),
-    Figure(
+    _sum_of(
         "acceptance_due",
         gettext_lazy("应答复"),
         gettext_lazy("受理期限已届满或已作出答复的案件：已答复 + 超期未受理。"),
-        where=lambda now: _answered() | (Q(deadline_kind=DeadlineKind.ACCEPT) & overdue_q(now)),
         parts=("answered", "accept_overdue"),
     ),
     Figure(
         "acceptance_late",
         gettext_lazy("受理超期"),
         gettext_lazy("应答复而未按期答复的案件：超期后才受理或退回的，以及至今超期未受理的。"),
-        where=lambda now: (
-            (
-                _answered()
-                & ~(
-                    Q(accepted_at__isnull=False, accepted_on_time=True)
-                    | Q(accepted_at__isnull=True, declined_on_time=True)
-                )
-            )
-            | (Q(deadline_kind=DeadlineKind.ACCEPT) & overdue_q(now))
-        ),
+        where=_either(lambda now: _answered() & ~_answered_in_time(), _overdue_at(DeadlineKind.ACCEPT)),
     ),
-    Figure(
+    _timeliness(
         "timely_acceptance_rate",
         gettext_lazy("及时受理率"),
         gettext_lazy(
             "按期答复 ÷ 应答复。应答复 = 已受理或已退回的案件 + 受理期限已过仍未受理的案件；"
             "退回的案件按退回是否在受理期限内计。"
         ),
-        unit=RATE,
-        ratio=("answered_on_time", "acceptance_due"),
-        link="acceptance_due",
+        on_time="answered_on_time",
+        due="acceptance_due",
         late="acceptance_late",
     ),
     Figure(
@@ -358,31 +398,28 @@ define(
         "mediate_overdue",
         gettext_lazy("调解超期"),
         gettext_lazy("仍在调解、调解期限（含延长）已过的案件；中止调解期间期限停止计算，不计入。"),
-        where=lambda now: Q(deadline_kind=DeadlineKind.MEDIATE) & overdue_q(now),
+        where=_overdue_at(DeadlineKind.MEDIATE),
     ),
-    Figure(
+    _sum_of(
         "conclusion_due",
         gettext_lazy("应调结"),
         gettext_lazy("调解结束的案件 + 仍在调解、调解期限已过的案件。"),
-        where=lambda now: Q(concluded_at__isnull=False) | (Q(deadline_kind=DeadlineKind.MEDIATE) & overdue_q(now)),
         parts=("concluded", "mediate_overdue"),
     ),
     Figure(
         "conclusion_late",
         gettext_lazy("调结超期"),
         gettext_lazy("超过调解期限才结束的案件，以及至今仍超期在调解的案件。"),
-        where=lambda now: (
-            Q(concluded_at__isnull=False, concluded_on_time=False)
-            | (Q(deadline_kind=DeadlineKind.MEDIATE) & overdue_q(now))
+        where=_either(
+            lambda now: Q(concluded_at__isnull=False, concluded_on_time=False), _overdue_at(DeadlineKind.MEDIATE)
         ),
     ),
-    Figure(
+    _timeliness(
         "on_time_conclusion_rate",
         gettext_lazy("按期调结率"),
         gettext_lazy("按期调结 ÷ 应调结（调解结束的 + 调解期限已过仍在调解的）。中止期间不计入期限。"),
-        unit=RATE,
-        ratio=("concluded_on_time", "conclusion_due"),
-        link="conclusion_due",
+        on_time="concluded_on_time",
+        due="conclusion_due",
         late="conclusion_late",
     ),
     Figure(
@@ -398,30 +435,26 @@ define(
         "review_overdue",
         gettext_lazy("审核超期"),
         gettext_lazy("调解已结束或被退回、等待信访部门审核办结且审核期限已过的案件。"),
-        where=lambda now: Q(deadline_kind=DeadlineKind.REVIEW) & overdue_q(now),
+        where=_overdue_at(DeadlineKind.REVIEW),
     ),
-    Figure(
+    _sum_of(
         "closing_due",
         gettext_lazy("应办结"),
         gettext_lazy("已办结的案件 + 审核办结期限已过仍未办结的案件。"),
-        where=lambda now: Q(state=State.CLOSED) | (Q(deadline_kind=DeadlineKind.REVIEW) & overdue_q(now)),
         parts=("closed", "review_overdue"),
     ),
     Figure(
         "closing_late",
         gettext_lazy("办结超期"),
         gettext_lazy("超过审核办结期限才办结的案件，以及至今超期未办结的案件。"),
-        where=lambda now: (
-            (Q(state=State.CLOSED) & ~Q(closed_on_time=True)) | (Q(deadline_kind=DeadlineKind.REVIEW) & overdue_q(now))
-        ),
+        where=_either(lambda now: Q(state=State.CLOSED) & ~Q(closed_on_time=True), _overdue_at(DeadlineKind.REVIEW)),
     ),
-    Figure(
+    _timeliness(
         "closed_on_time_rate",
         gettext_lazy("按期办结率"),
         gettext_lazy("按期办结 ÷ 应办结（已办结的 + 审核期限已过仍未办结的）。"),
-        unit=RATE,
-        ratio=("closed_on_time", "closing_due"),
-        link="closing_due",
+        on_time="closed_on_time",
+        due="closing_due",
         late="closing_late",
     ),
     Figure(
@@ -433,37 +466,32 @@ define(
             ),
             days=settings.FANGDIAO["PETITION_DAYS"],
         ),
-        where=lambda now: Q(state=State.CLOSED) & Q(LessThanOrEqual(TruncDate("closed_at"), F("petition_due_on"))),
+        where=lambda now: Q(state=State.CLOSED) & _petition_closed_in_time(),
     ),
     Figure(
         "petition_overdue",
         gettext_lazy("信访超期"),
         gettext_lazy("尚未办结、信访办理期限已过的案件（含草稿）。"),
-        where=lambda now: _petition_overdue(now),
+        where=_petition_overdue,
     ),
-    Figure(
+    _sum_of(
         "petition_due",
         gettext_lazy("信访应办结"),
         gettext_lazy("已办结的案件 + 信访办理期限已过仍未办结的案件。"),
-        where=lambda now: Q(state=State.CLOSED) | _petition_overdue(now),
         parts=("closed", "petition_overdue"),
     ),
     Figure(
         "petition_late",
         gettext_lazy("信访办理超期"),
         gettext_lazy("超过信访办理期限才办结的案件，以及至今超期未办结的案件。"),
-        where=lambda now: (
-            (Q(state=State.CLOSED) & ~Q(LessThanOrEqual(TruncDate("closed_at"), F("petition_due_on"))))
-            | _petition_overdue(now)
-        ),
+        where=_either(lambda now: Q(state=State.CLOSED) & ~_petition_closed_in_time(), _petition_overdue),
     ),
-    Figure(
+    _timeliness(
         "petition_on_time_rate",
         gettext_lazy("信访按期办结率"),
         gettext_lazy("信访按期办结 ÷ 信访应办结（已办结的 + 信访办理期限已过仍未办结的）。"),
-        unit=RATE,
-        ratio=("petition_on_time", "petition_due"),
-        link="petition_due",
+        on_time="petition_on_time",
+        due="petition_due",
         late="petition_late",
     ),
     Figure(
@@ -558,13 +586,11 @@ for _tier in Tier:
             ),
             where=lambda now, t=_tier.value: Q(tier=t) & succeeded_q(now),
         ),
-        Figure(
+        Figure.rate(
             f"{_tier.value}_success_rate",
             format_lazy(gettext_lazy("{tier}化解率"), tier=_tier.label),
             format_lazy(gettext_lazy("{tier}调解成功 ÷ {tier}调解结束。"), tier=_tier.label),
-            unit=RATE,
-            ratio=(f"{_tier.value}_succeeded", f"{_tier.value}_concluded"),
-            link=f"{_tier.value}_succeeded",
+            (f"{_tier.value}_succeeded", f"{_tier.value}_concluded"),
         ),
     )
 
