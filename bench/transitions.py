@@ -53,16 +53,18 @@ def prepare(n: int) -> tuple[list[int], str, str, int]:
     today = datetime.date.today()
     ids = []
     for i in range(n):
+        # Different people in each referral, as at a real counter: with the same two names in all of
+        # them, every referral's repeat check (in each step's answer) found hundreds of earlier ones.
         parties = [
             intake.PartyInput(
                 role=role,
                 kind=Party.Kind.PERSON,
-                name=name,
+                name=person_name(i, k),
                 phone=f"139{i:04d}{k:04d}",
                 consent_given_on=today,
                 consent_method="written",
             )
-            for k, (role, name) in enumerate((("petitioner", "王大明"), ("respondent", "李小红")))
+            for k, role in enumerate(("petitioner", "respondent"))
         ]
         data = intake.ReferralInput(
             received_on=today,
@@ -82,9 +84,14 @@ def prepare(n: int) -> tuple[list[int], str, str, int]:
     return ids, officer_token, token, lead
 
 
+def person_name(i: int, k: int) -> str:
+    """A name for party ``k`` of referral ``i``: 1,000 combinations, so repeats are as rare as at a counter."""
+    surnames, given = "王李张刘陈杨黄赵吴周", "伟芳娜敏静丽强磊军洋"
+    return surnames[(i + k) % 10] + given[(i // 10 + 3 * k) % 10] + given[(i // 100 + 7 * k) % 10]
+
+
 def new_referral_body(target_id: int, today: str, i: int) -> dict:
     """An officer's new referral as the API takes it; names and numbers vary, as at a real counter."""
-    surnames, given = "王李张刘陈杨黄赵吴周", "伟芳娜敏静丽强磊军洋"
     return {
         "received_on": today,
         "petition_no": f"BENCH-HTTP-{time.time_ns()}-{i}",
@@ -97,7 +104,7 @@ def new_referral_body(target_id: int, today: str, i: int) -> dict:
             {
                 "role": role,
                 "kind": "person",
-                "name": surnames[(i + k) % 10] + given[(i * 3 + k) % 10] + given[(i * 7 + k) % 10],
+                "name": person_name(i + 500, k),
                 "phone": f"137{i:04d}{k:04d}",
                 "consent": {"given_on": today, "method": "written"},
             }
