@@ -42,7 +42,7 @@ run: seed serve
 
 serve: install
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(BIN)/python -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan on --ws websockets-sansio
+	$(BIN)/python -m config.serve config.asgi:application --host $(HOST) --port $(PORT) --lifespan on --ws websockets-sansio
 
 ## test: the whole suite on SQLite + in-memory layer (or PostgreSQL/Redis with DATABASE_URL/REDIS_URL)
 test: install-dev

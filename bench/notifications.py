@@ -176,7 +176,7 @@ def start_server(port: int, log: Path) -> subprocess.Popen:
         [
             sys.executable,
             "-m",
-            "uvicorn",
+            "config.serve",  # uvicorn, with TCP_NODELAY kept for several workers
             "config.asgi:application",
             "--host",
             "127.0.0.1",

@@ -128,7 +128,7 @@ def run(n: int, clients: int, workers: int) -> Section:
         [
             sys.executable,
             "-m",
-            "uvicorn",
+            "config.serve",  # uvicorn, with TCP_NODELAY kept for several workers
             "config.asgi:application",
             "--host",
             "127.0.0.1",

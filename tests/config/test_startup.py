@@ -29,3 +29,25 @@ def test_a_new_request_handler_does_not_walk_the_static_folders(settings):
     assert middleware.files == {}
     found = middleware.find_file("/static/js/live.js")
     assert found is not None and found.get_response("GET", {}).status == 200
+
+
+def test_connections_accepted_by_a_socket_uvicorn_binds_for_its_workers_send_at_once():
+    # uvicorn binds the socket itself for several workers and Nagle's algorithm stayed on for what it
+    # accepted: each kept-alive answer waited ~40 ms for the client's delayed ACK (uvicorn #3149).
+    import socket
+
+    import uvicorn.config
+
+    from config import serve
+
+    original = uvicorn.config.Config.bind_socket
+    serve.patch()
+    try:
+        listener = uvicorn.config.Config("config.asgi:application", host="127.0.0.1", port=0, workers=2).bind_socket()
+    finally:
+        uvicorn.config.Config.bind_socket = original
+    listener.listen()  # as the workers' server does with it
+    with listener, socket.create_connection(listener.getsockname()):
+        accepted, _address = listener.accept()
+        with accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1

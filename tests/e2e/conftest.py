@@ -104,7 +104,7 @@ def server(server_var) -> Iterator[str]:
         [
             python,
             "-m",
-            "uvicorn",
+            "config.serve",
             "config.asgi:application",
             "--host",
             "127.0.0.1",
