@@ -153,10 +153,10 @@ def _module_people(django_db_setup, django_db_blocker) -> Iterator[Personas]:
     # Made once per test module instead of once per test (users, memberships, groups and grants
     # took ~70 ms a test).
     with kept_for(django_db_blocker):
-        # Module fixtures are set up before any test's own (``_fast_hasher``): without this the
-        # passwords were hashed with the default hasher, which the tests' MD5-only setting cannot
-        # check, and every login with a password failed (tokens, lockout, the access matrix).
-        with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        # Module fixtures are set up before any test's own (``_fast_hasher``): without the suite's
+        # settings the passwords were hashed with the default hasher, which the tests' MD5-only
+        # setting cannot check, and every login with a password failed (tokens, lockout, the matrix).
+        with override_settings(**suite_settings()):
             personas = make_personas()
         yield personas
 
