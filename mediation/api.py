@@ -17,7 +17,7 @@ from lib.uploads import download
 from mediation import workflow
 from mediation.access import get_record_for_user
 from mediation.dossier import AS_NEEDED, MISSING, MUST, NOT_NEEDED, PRESENT, dossier
-from mediation.models import Attachment, FollowUp, MediationSession, SupervisionOrder
+from mediation.models import Attachment, MediationSession, SupervisionOrder
 from mediation.serializers import (
     AgreementProgressSerializer,
     AgreementSerializer,
@@ -29,6 +29,7 @@ from mediation.serializers import (
     SupervisionSerializer,
 )
 from referrals import permissions
+from referrals.registry import registry
 
 READ_ERRORS = error_responses(401, 404)
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
@@ -49,15 +50,20 @@ def _visible(request, pk: int):
 class _Nested(APIView):
     """List (GET) and add (POST) one kind of record of a referral."""
 
-    serializer_class: type
-    model: type
+    # The records are the serializer's model, added by the action's own workflow function
+    # (``Action.run``), and the schema follows from the serializer: nothing to restate per kind.
+    serializer_class: type[serializers.ModelSerializer]
     action: str
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        nested_schema(cls.serializer_class)(cls)
+
     def records(self, referral):
-        return self.model.objects.filter(referral=referral)
+        return self.serializer_class.Meta.model.objects.filter(referral=referral)
 
     def create(self, request, referral, data):
-        raise NotImplementedError
+        return registry.action(self.action).run(referral, by=request.user, **data)
 
     def get(self, request, pk: int):
         referral = _visible(request, pk)
@@ -72,10 +78,8 @@ class _Nested(APIView):
         return Response(self.serializer_class(record).data, status=status.HTTP_201_CREATED)
 
 
-@nested_schema(SessionSerializer)
 class Sessions(_Nested):
     serializer_class = SessionSerializer
-    model = MediationSession
     action = "record_session"
 
     def records(self, referral):
@@ -116,30 +120,20 @@ class SessionDetail(APIView):
         return Response(SessionSerializer(session).data)
 
 
-@nested_schema(FollowUpSerializer)
 class FollowUps(_Nested):
     serializer_class = FollowUpSerializer
-    model = FollowUp
     action = "add_followup"
 
     def records(self, referral):
         return super().records(referral).select_related("by")
 
-    def create(self, request, referral, data):
-        return workflow.add_followup(referral, by=request.user, **data)
 
-
-@nested_schema(SupervisionSerializer)
 class Supervisions(_Nested):
     serializer_class = SupervisionSerializer
-    model = SupervisionOrder
     action = "issue_supervision"
 
     def records(self, referral):
         return super().records(referral).select_related("issued_by", "responded_by", "addressed_to")
-
-    def create(self, request, referral, data):
-        return workflow.issue_supervision(referral, by=request.user, **data)
 
 
 class RespondSupervision(APIView):

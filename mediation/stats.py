@@ -206,6 +206,12 @@ FIGURES = (
 )
 
 
+def _cases() -> Count:
+    """Records counted by their referrals: a figure of orders or sessions counts cases, however many
+    records a case has."""
+    return Count("referral", distinct=True)
+
+
 def compute(
     referrals: QuerySet[Referral], now: datetime.datetime, area: tuple[str, ...] = (), cells: Q | None = None
 ) -> dict[str, Any]:
@@ -225,16 +231,10 @@ def compute(
         values = current_agreements().filter(here, referral__in=scoped).aggregate(**_agreement_totals())
         values["amount_involved"] = values["amount_involved"] or 0
         values |= latest_followups().filter(here, referral__in=scoped).aggregate(**_followup_totals())
-    values |= (
-        overdue_orders(now).filter(referral__in=scoped).aggregate(supervision_overdue=Count("referral", distinct=True))
-    )
+    values |= overdue_orders(now).filter(referral__in=scoped).aggregate(supervision_overdue=_cases())
     # A clock figure: counted live, on the referral's own follow-up columns.
     values["followup_overdue"] = referrals.filter(followup_overdue_q(now)).count()
-    values |= (
-        sessions_this_week(now)
-        .filter(referral__in=scoped)
-        .aggregate(sessions_this_week=Count("referral", distinct=True))
-    )
+    values |= sessions_this_week(now).filter(referral__in=scoped).aggregate(sessions_this_week=_cases())
     return values
 
 
@@ -271,6 +271,11 @@ CELLS = rollup.Source("mediation", MediationCell, CELL_COUNTERS, _cell_queries)
 # --- Dashboard lists -----------------------------------------------------------------------------
 
 
+def _line(record: Any, text: str, meta: str, tone: str = "") -> Item:
+    """A record's line (an order, a visit, a session): it leads to the record's referral."""
+    return Item(referral_id=record.referral_id, number=record.referral.number, text=text, meta=meta, tone=tone)
+
+
 def _excerpt(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -278,13 +283,12 @@ def _excerpt(text: str, limit: int = 40) -> str:
 
 def supervision_overdue_list(referrals: QuerySet[Referral], now: datetime.datetime, limit: int) -> ItemList:
     orders = overdue_orders(now).filter(referral__in=referrals.values("pk"))
-    count = orders.aggregate(n=Count("referral", distinct=True))["n"]
+    count = orders.aggregate(n=_cases())["n"]
     items = [
-        Item(
-            referral_id=o.referral_id,
-            number=o.referral.number,
-            text=_("督办：%s") % _excerpt(o.note),
-            meta=_("回复期限 %(day)s · %(org)s")
+        _line(
+            o,
+            _("督办：%s") % _excerpt(o.note),
+            _("回复期限 %(day)s · %(org)s")
             % {"day": o.respond_by.isoformat(), "org": o.addressed_to.name if o.addressed_to else ""},
             tone="bad",
         )
@@ -296,13 +300,7 @@ def supervision_overdue_list(referrals: QuerySet[Referral], now: datetime.dateti
 def dissatisfied_list(referrals: QuerySet[Referral], now: datetime.datetime, limit: int) -> ItemList:
     rows = latest_followups().filter(FOLLOWUP_KINDS["dissatisfied"], referral__in=referrals.values("pk"))
     items = [
-        Item(
-            referral_id=f.referral_id,
-            number=f.referral.number,
-            text=_excerpt(f.note) or _("回访不满意"),
-            meta=_("回访日期 %s") % f.visited_on.isoformat(),
-            tone="warn",
-        )
+        _line(f, _excerpt(f.note) or _("回访不满意"), _("回访日期 %s") % f.visited_on.isoformat(), tone="warn")
         for f in rows.select_related("referral").order_by("-visited_on", "-pk")[:limit]
     ]
     return ItemList(("dissatisfied",), rows.count(), items)
@@ -332,14 +330,9 @@ def followup_overdue_list(referrals: QuerySet[Referral], now: datetime.datetime,
 
 def sessions_this_week_list(referrals: QuerySet[Referral], now: datetime.datetime, limit: int) -> ItemList:
     sessions = sessions_this_week(now).filter(referral__in=referrals.values("pk"))
-    count = sessions.aggregate(n=Count("referral", distinct=True))["n"]
+    count = sessions.aggregate(n=_cases())["n"]
     items = [
-        Item(
-            referral_id=s.referral_id,
-            number=s.referral.number,
-            text=_excerpt(s.record),
-            meta=f"{s.held_on.isoformat()} · {s.location}",
-        )
+        _line(s, _excerpt(s.record), f"{s.held_on.isoformat()} · {s.location}")
         for s in sessions.select_related("referral").order_by("held_on", "pk")[:limit]
     ]
     return ItemList(("sessions_this_week",), count, items)

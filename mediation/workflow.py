@@ -415,6 +415,12 @@ def record_agreement_progress(
     return agreement
 
 
+def _tell_dissatisfied(referral: Referral, title: str, note: str, *, by=None) -> None:
+    """A dissatisfied party, from a visit or their own rating, is brought to the petition office's
+    reviewers: they may reopen the case in one step."""
+    tell(referral, "origin_reviewers", Notice.FOLLOWUP_DISSATISFIED, title, note[:120], by=by)
+
+
 def add_followup(
     referral: Referral,
     *,
@@ -455,14 +461,7 @@ def add_followup(
                 performance=performance, performance_recorded_on=visited_on
             )
         if satisfaction == FollowUp.Satisfaction.DISSATISFIED:
-            tell(
-                r,
-                "origin_reviewers",
-                Notice.FOLLOWUP_DISSATISFIED,
-                _("%s 回访不满意，可重新调解") % r.number,
-                note[:120],
-                by=by,
-            )
+            _tell_dissatisfied(r, _("%s 回访不满意，可重新调解") % r.number, note, by=by)
         s.note = note
         s.data = {"satisfaction": satisfaction, "method": method}
     return followup
@@ -501,13 +500,7 @@ def rate_by_party(party, *, satisfaction: str, note: str = "") -> FollowUp:
             organisation_id=r.target_id,
         )
         if satisfaction == FollowUp.Satisfaction.DISSATISFIED:
-            tell(
-                r,
-                "origin_reviewers",
-                Notice.FOLLOWUP_DISSATISFIED,
-                _("%s 当事人在线评价不满意，可重新调解") % r.number,
-                note[:120],
-            )
+            _tell_dissatisfied(r, _("%s 当事人在线评价不满意，可重新调解") % r.number, note)
         s.note = note
         s.data = {"satisfaction": satisfaction}
     return followup

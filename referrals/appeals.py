@@ -31,15 +31,12 @@ filter, the reminder sweep and the figures:
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -48,9 +45,9 @@ from django.utils.translation import gettext_lazy
 
 from lib.uploads import UploadRejected, sniff
 from referrals import permissions
-from referrals.bureau import Appeal, Lawyer
+from referrals.bureau import Appeal, Lawyer, keep_paper
 from referrals.errors import InvalidInput
-from referrals.leader_cases import parse_year
+from referrals.leader_cases import check_date, parse_year
 from referrals.models import DeadlineKind, Referral, State
 from referrals.notices import Notice
 from referrals.registry import RECORD, Action, Extension, Panel, Section
@@ -58,7 +55,7 @@ from referrals.reminders import announce_clock, day_clock_q, sweep_clock, told
 from referrals.steps import step, tell
 from townships.calendar import calendar_period_end
 from townships.models import Organisation
-from townships.validators import FORMULA_START, normalise_name, validate_plausible_date
+from townships.validators import FORMULA_START, normalise_name
 
 if TYPE_CHECKING:
     from referrals.permissions import Actor, AnyUser
@@ -213,23 +210,13 @@ def overdue_q(today: datetime.date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}decided_on__isnull": True, f"{prefix}due_on__lt": today})
 
 
-def _plausible(errors: dict[str, list[str]], key: str, value: datetime.date | None, missing: str) -> None:
-    if value is None:
-        errors[key] = [missing]
-        return
-    try:
-        validate_plausible_date(value)
-    except ValidationError as exc:
-        errors[key] = [str(m) for m in exc.messages]
-
-
 # --- Writing ---------------------------------------------------------------------------------
 
 
 def record_reply(referral: Referral, *, by: Any, delivered_on: datetime.date | None) -> Referral:
     """Record the day the written reply reached the petitioner (答复意见送达), or correct it."""
     errors: dict[str, list[str]] = {}
-    _plausible(errors, "delivered_on", delivered_on, _("请填写答复意见送达日期。"))
+    check_date(errors, "delivered_on", delivered_on, _("请填写答复意见送达日期。"))
     if errors:
         raise InvalidInput(errors)
     assert delivered_on is not None  # said above otherwise
@@ -256,7 +243,7 @@ def check_request(
 ) -> tuple[str, str, dict[str, list[str]]]:
     """The grounds and body as stored, and every mistake of the input alone (keys as the API's)."""
     errors: dict[str, list[str]] = {}
-    _plausible(errors, "requested_on", requested_on, _("请填写收到申请的日期。"))
+    check_date(errors, "requested_on", requested_on, _("请填写收到申请的日期。"))
     grounds = (grounds or "").strip()
     if not grounds:
         errors["grounds"] = [_("请填写申请人的请求和理由。")]
@@ -354,11 +341,6 @@ def _roster_lawyer(office: Organisation, lawyer: Lawyer | int | None, errors: di
     return found
 
 
-def _document_name(appeal: Appeal, digest: str) -> str:
-    # Never the uploaded name: it could carry a path or a misleading extension.
-    return f"appeal-opinions/{appeal.referral_id}/{digest[:2]}/{digest}"
-
-
 def answer_errors(
     *,
     outcome: str = "",
@@ -377,13 +359,13 @@ def answer_errors(
     if not outcome and not hearing_days:
         errors["outcome"] = [_("请选择办理结果；只登记听证时，请填写听证天数。")]
     if outcome:
-        _plausible(errors, "decided_on", decided_on, _("请填写意见日期（撤回的，填写撤回日期）。"))
+        check_date(errors, "decided_on", decided_on, _("请填写意见日期（撤回的，填写撤回日期）。"))
     if outcome in ANSWERED and not opinion:
         errors["opinion"] = [_("请填写复查复核意见。")]
     elif len(opinion) > OPINION_MAX:
         errors["opinion"] = [_("意见不能超过%d个字。") % OPINION_MAX]
     if outcome in ANSWERED and delivered_on is not None:
-        _plausible(errors, "delivered_on", delivered_on, "")
+        check_date(errors, "delivered_on", delivered_on, "")
         if decided_on is not None and "delivered_on" not in errors and delivered_on < decided_on:
             errors["delivered_on"] = [_("送达日期不能早于意见日期。")]
     return errors
@@ -448,11 +430,8 @@ def answer_appeal(
             appeal.decided_by = by
             appeal.decided_at = s.now
             if read is not None:
-                content, content_type = read
-                digest = hashlib.sha256(content).hexdigest()
-                appeal.document.save(_document_name(appeal, digest), ContentFile(content), save=False)
-                appeal.document_name = (document.name or "file")[-200:]
-                appeal.document_type = content_type
+                folder = f"appeal-opinions/{appeal.referral_id}"
+                appeal.document_name, appeal.document_type = keep_paper(appeal.document, folder, document, read)
             s.note = _("%(kind)s意见：%(outcome)s（%(day)s）") % {
                 "kind": appeal.get_kind_display(),
                 "outcome": appeal.get_outcome_display(),

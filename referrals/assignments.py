@@ -23,13 +23,10 @@ filter, the reminder sweep and the dashboard:
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -38,14 +35,15 @@ from django.utils.translation import gettext_lazy
 
 from lib.uploads import UploadRejected, sniff
 from referrals import permissions
+from referrals.bureau import keep_paper
 from referrals.errors import InvalidInput
-from referrals.leader_cases import YEAR_RANGE, parse_year
+from referrals.leader_cases import YEAR_RANGE, check_date, parse_year
 from referrals.models import Assignment, DeadlineKind, Referral, State
 from referrals.registry import RECORD, STEP, Action, Extension, Panel, Section
 from referrals.reminders import announce_clock, day_clock_q, sweep_clock, told
 from referrals.stats import FIGURES
 from referrals.steps import step
-from townships.validators import FORMULA_START, normalise_name, validate_plausible_date
+from townships.validators import FORMULA_START, normalise_name
 
 if TYPE_CHECKING:
     from referrals.permissions import Actor
@@ -107,13 +105,7 @@ def check_assignment(
         errors["batch"] = [_("批次不能超过%d个字。") % BATCH_MAX]
     elif batch.startswith(FORMULA_START):
         errors["batch"] = [_("批次不能以 =、+、-、@ 开头。")]
-    if assigned_on is None:
-        errors["assigned_on"] = [_("请填写交办日期。")]
-    else:
-        try:
-            validate_plausible_date(assigned_on)
-        except ValidationError as exc:
-            errors["assigned_on"] = [str(m) for m in exc.messages]
+    check_date(errors, "assigned_on", assigned_on, _("请填写交办日期。"))
     if report_due_on is None:
         errors["report_due_on"] = [_("请填写上报期限。")]
     elif assigned_on is not None and "assigned_on" not in errors and report_due_on < assigned_on:
@@ -175,11 +167,6 @@ def record_assignment(
     return a
 
 
-def _report_file_name(a: Assignment, digest: str) -> str:
-    # Never the uploaded name: it could carry a path or a misleading extension.
-    return f"assignment-reports/{a.referral_id}/{digest[:2]}/{digest}"
-
-
 def report_back(referral: Referral, *, by, reported_on: datetime.date | None, report: str, file=None) -> Assignment:
     """Record the report to the bureau that handed the case down (上报办结): the day, what was
     reported and, optionally, the report itself as sent (a scan or a document).
@@ -192,13 +179,7 @@ def report_back(referral: Referral, *, by, reported_on: datetime.date | None, re
         errors["report"] = [_("请填写上报内容（办理结果摘要）。")]
     elif len(report) > REPORT_MAX:
         errors["report"] = [_("上报内容不能超过%d个字。") % REPORT_MAX]
-    if reported_on is None:
-        errors["reported_on"] = [_("请填写上报日期。")]
-    else:
-        try:
-            validate_plausible_date(reported_on)
-        except ValidationError as exc:
-            errors["reported_on"] = [str(m) for m in exc.messages]
+    check_date(errors, "reported_on", reported_on, _("请填写上报日期。"))
     read = None
     if file is not None:
         try:
@@ -216,11 +197,8 @@ def report_back(referral: Referral, *, by, reported_on: datetime.date | None, re
         a.reported_by = by
         a.reported_at = s.now
         if read is not None:
-            content, content_type = read
-            digest = hashlib.sha256(content).hexdigest()
-            a.report_file.save(_report_file_name(a, digest), ContentFile(content), save=False)
-            a.report_file_name = (file.name or "file")[-200:]
-            a.report_file_type = content_type
+            folder = f"assignment-reports/{a.referral_id}"
+            a.report_file_name, a.report_file_type = keep_paper(a.report_file, folder, file, read)
         a.save()
         s.note = report
         s.data = assignment_data(a) | {
@@ -241,11 +219,7 @@ def assignment_json(referral: Referral, user=None, full: bool = False) -> dict[s
         return None
     today = timezone.localdate()
     return {
-        "level": a.level,
-        "level_label": str(Level(a.level).label),
-        "batch": a.batch,
-        "assigned_on": a.assigned_on.isoformat(),
-        "report_due_on": a.report_due_on.isoformat(),
+        **assignment_data(a),
         "report_overdue": a.reported_on is None and a.report_due_on < today,
         "reported_on": a.reported_on.isoformat() if a.reported_on else None,
         "report": a.report if a.reported_on else None,

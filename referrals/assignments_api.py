@@ -17,9 +17,8 @@ from core.openapi import error_responses
 from lib.uploads import download
 from referrals import assignments, permissions
 from referrals.actions import perform_posted
-from referrals.errors import InvalidInput
 from referrals.models import Assignment
-from referrals.serializers import AssignmentOut, AssignmentSerializer
+from referrals.serializers import AssignmentOut, AssignmentSerializer, read_query
 
 
 class ReferralAssignment(APIView):
@@ -90,10 +89,7 @@ class AssignmentList(APIView):
         responses={200: AssignmentReportOut, **error_responses(400, 401)},
     )
     def get(self, request):
-        try:
-            scope = assignments.parse_scope(request.query_params)
-        except InvalidInput as exc:
-            raise serializers.ValidationError(exc.errors) from None
+        scope = read_query(assignments.parse_scope, request)
         return Response(assignments.report_json(assignments.report(request.user, scope)))
 
 

@@ -5,9 +5,14 @@ workflow records), which imports them so that ``referrals.models`` still names e
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -67,8 +72,19 @@ class LeaderCase(models.Model):
         return self.removed_on is None
 
 
+def keep_paper(file: FieldFile, folder: str, upload: Any, read: tuple[bytes, str]) -> tuple[str, str]:
+    """Store a paper's checked bytes (``lib.uploads.sniff``'s ``read``) in ``file``, in ``folder`` by
+    their hash; the name it came with (cut to fit) and its type, for the fields beside it.
+
+    Never stored under the uploaded name: it could carry a path or a misleading extension."""
+    content, content_type = read
+    digest = hashlib.sha256(content).hexdigest()
+    file.save(f"{folder}/{digest[:2]}/{digest}", ContentFile(content), save=False)
+    return (upload.name or "file")[-200:], content_type
+
+
 def assignment_report_path(instance: Assignment, filename: str) -> str:
-    return filename  # referrals/assignments.py names it by the content's hash
+    return filename  # named by the content's hash (``keep_paper``)
 
 
 class Assignment(models.Model):
@@ -161,7 +177,7 @@ class Lawyer(models.Model):
 
 
 def appeal_document_path(instance: Appeal, filename: str) -> str:
-    return filename  # referrals/appeals.py names it by the content's hash
+    return filename  # named by the content's hash (``keep_paper``)
 
 
 class Appeal(models.Model):

@@ -15,7 +15,8 @@ from referrals import case_groups, permissions
 from referrals.deadlines import deadline_as_dict
 from referrals.errors import InvalidInput
 from referrals.models import CaseGroup, CaseGroupNote
-from referrals.serializers import DeadlineOut, OrganisationRefSerializer
+from referrals.refs import referral_item
+from referrals.serializers import DeadlineOut, OrganisationRefSerializer, ReferralItemOut
 from townships.models import Organisation
 
 
@@ -81,11 +82,7 @@ class CaseGroupFiguresOut(serializers.Serializer):
     generated_at = serializers.DateTimeField()
 
 
-class MemberOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = serializers.CharField()
-    state = serializers.CharField()
-    state_label = serializers.CharField()
+class MemberOut(ReferralItemOut):
     received_on = serializers.DateField()
     target = OrganisationRefSerializer(allow_null=True)
     deadline = DeadlineOut(allow_null=True)
@@ -127,10 +124,7 @@ def detail_json(group: CaseGroup, user) -> dict[str, Any]:
         **_group(group, len(shown) + hidden),
         "members": [
             {
-                "id": r.pk,
-                "number": r.number,
-                "state": r.state,
-                "state_label": r.get_state_display(),
+                **referral_item(r),
                 "received_on": r.received_on,
                 "target": {"id": r.target_id, "name": r.target.name} if r.target else None,
                 "deadline": deadline_as_dict(r),

@@ -10,9 +10,9 @@ from rest_framework.views import APIView
 
 from core.openapi import error_responses
 from referrals import lawyers, permissions
-from referrals.errors import InvalidInput
 from referrals.lawyer_import import import_lawyers
 from referrals.models import Lawyer
+from referrals.serializers import read_query
 
 
 class LawyerIn(serializers.Serializer):
@@ -151,13 +151,6 @@ PERIOD = [
 ]
 
 
-def _period(request) -> lawyers.Period:
-    try:
-        return lawyers.parse_period(request.query_params)
-    except InvalidInput as exc:
-        raise serializers.ValidationError(exc.errors) from None
-
-
 class ConsultationList(APIView):
     """``GET /api/consultations/?from=&to=`` the consultations the user may see, newest first;
     ``POST`` records one (201). 404 a lawyer or referral not visible; 403 not the office's to keep;
@@ -165,7 +158,7 @@ class ConsultationList(APIView):
 
     @extend_schema(parameters=PERIOD, responses={200: ConsultationOut(many=True), **error_responses(400, 401)})
     def get(self, request):
-        p = _period(request)
+        p = read_query(lawyers.parse_period, request)
         qs = lawyers.consultations_visible_to(request.user).filter(held_on__gte=p.date_from, held_on__lte=p.date_to)
         rows = list(qs[:1000])
         shown = lawyers.shown_referrals(request.user, rows)
@@ -214,7 +207,7 @@ class ConsultationFigures(APIView):
 
     @extend_schema(parameters=PERIOD, responses={200: ConsultationFiguresOut, **error_responses(400, 401)})
     def get(self, request):
-        f = lawyers.figures(request.user, _period(request))
+        f = lawyers.figures(request.user, read_query(lawyers.parse_period, request))
         return Response(
             {
                 "date_from": f.period.date_from,

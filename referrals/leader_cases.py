@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy
 from referrals import permissions
 from referrals.errors import InvalidInput
 from referrals.models import DeadlineStatus, LeaderCase, Referral
+from referrals.refs import referral_item
 from referrals.registry import RECORD, Action, Extension, Panel
 from referrals.stats import FIGURES
 from referrals.steps import step
@@ -94,6 +95,18 @@ def filter_condition(value: str, errors: dict[str, list[str]]) -> Q | None:
 # --- Writing the list ------------------------------------------------------------------------
 
 
+def check_date(errors: dict[str, list[str]], key: str, value: datetime.date | None, missing: str) -> None:
+    """A day typed for something that has happened (``validate_plausible_date``): its mistake, or
+    ``missing`` when left out, under ``key``. The bureau's other records (交办件, 复查复核) check theirs so too."""
+    if value is None:
+        errors[key] = [missing]
+        return
+    try:
+        validate_plausible_date(value)
+    except ValidationError as exc:
+        errors[key] = [str(m) for m in exc.messages]
+
+
 def check_entry(referral: Referral, *, name: str, post: str, level: str, assigned_on: datetime.date | None) -> dict:
     """The entry as it is stored; ``InvalidInput`` naming every mistake."""
     errors: dict[str, list[str]] = {}
@@ -113,16 +126,9 @@ def check_entry(referral: Referral, *, name: str, post: str, level: str, assigne
         errors["post"] = [_("职务不能以 =、+、-、@ 开头。")]
     if level not in Level.values:
         errors["level"] = [_("请选择包案层级：市级、县级或镇级。")]
-    if assigned_on is None:
-        errors["assigned_on"] = [_("请填写包案日期。")]
-    else:
-        try:
-            validate_plausible_date(assigned_on)
-        except ValidationError as exc:
-            errors["assigned_on"] = [str(m) for m in exc.messages]
-        else:
-            if assigned_on < referral.received_on:
-                errors["assigned_on"] = [_("包案日期不能早于信访登记日期（%s）。") % referral.received_on.isoformat()]
+    check_date(errors, "assigned_on", assigned_on, _("请填写包案日期。"))
+    if assigned_on is not None and "assigned_on" not in errors and assigned_on < referral.received_on:
+        errors["assigned_on"] = [_("包案日期不能早于信访登记日期（%s）。") % referral.received_on.isoformat()]
     if errors:
         raise InvalidInput(errors)
     return {"name": name, "post": post, "level": level, "assigned_on": assigned_on}
@@ -388,10 +394,7 @@ def figure_labels() -> list[tuple[str, Any, Any]]:
 def case_json(case: Case) -> dict[str, Any]:
     r = case.referral
     return {
-        "id": r.pk,
-        "number": r.number,
-        "state": r.state,
-        "state_label": r.get_state_display(),
+        **referral_item(r),
         "year": case.entry.year,
         "assigned_on": case.entry.assigned_on.isoformat(),
         "deadline_status": case.deadline,

@@ -18,10 +18,9 @@ from core.openapi import error_responses
 from lib.spreadsheets import Column, SheetWriter, dated_filename, new_workbook, xlsx_response
 from referrals import leader_cases
 from referrals.actions import perform_posted
-from referrals.errors import InvalidInput
 from referrals.listing import region_label
 from referrals.models import LeaderCase
-from referrals.serializers import LeaderOut, LeaderRemovalSerializer, LeaderSerializer
+from referrals.serializers import LeaderOut, LeaderRemovalSerializer, LeaderSerializer, ReferralItemOut, read_query
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -89,11 +88,7 @@ class LeaderFiguresOut(serializers.Serializer):
     overdue = serializers.IntegerField(help_text="已超期 (`overdue`): past the current stage's deadline")
 
 
-class LeaderCaseOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = serializers.CharField()
-    state = serializers.CharField()
-    state_label = serializers.CharField()
+class LeaderCaseOut(ReferralItemOut):
     year = serializers.IntegerField()
     assigned_on = serializers.DateField()
     deadline_status = serializers.CharField(allow_null=True)
@@ -154,20 +149,14 @@ class LeaderCaseReportOut(serializers.Serializer):
     removed = LeaderRemovedOut(many=True, help_text="entries taken off the list, newest first")
 
 
-def _scope(request) -> leader_cases.Scope:
-    try:
-        return leader_cases.parse_scope(request.query_params)
-    except InvalidInput as exc:
-        raise serializers.ValidationError(exc.errors) from None
-
-
 class LeaderCaseList(APIView):
     """``GET /api/leader-cases/?year=&level=&region=`` → the lists per leader and in total, over the
     referrals the user may see."""
 
     @extend_schema(parameters=SCOPE_PARAMETERS, responses={200: LeaderCaseReportOut, **error_responses(400, 401)})
     def get(self, request):
-        return Response(leader_cases.report_json(leader_cases.report(request.user, _scope(request))))
+        scope = read_query(leader_cases.parse_scope, request)
+        return Response(leader_cases.report_json(leader_cases.report(request.user, scope)))
 
 
 def summary_columns() -> list[Column]:
@@ -225,7 +214,7 @@ class LeaderCaseExport(APIView):
         responses={(200, XLSX): OpenApiTypes.BINARY, **error_responses(400, 401)},
     )
     def get(self, request):
-        rep = leader_cases.report(request.user, _scope(request))
+        rep = leader_cases.report(request.user, read_query(leader_cases.parse_scope, request))
         user = request.user
         caption = _("领导包案台账（%(scope)s；%(who)s 导出于 %(at)s）") % {
             "scope": scope_label(rep.scope),

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from referrals import permissions
 from referrals.errors import InvalidInput
 from referrals.models import Referral, ReferralLink
+from referrals.refs import referral_item
 from referrals.registry import RECORD, Action, Extension, Panel, Section
 from referrals.steps import step
 
@@ -94,14 +95,7 @@ def visible_links(referral: Referral, user) -> list[tuple[ReferralLink, Referral
 
 def links_json(referral: Referral, user, full: bool = False) -> list[dict[str, Any]]:
     return [
-        {
-            "id": other.pk,
-            "number": other.number,
-            "state": other.state,
-            "state_label": other.get_state_display(),
-            "kind": link.kind,
-            "kind_label": str(Kind(link.kind).label),
-        }
+        {**referral_item(other), "kind": link.kind, "kind_label": str(Kind(link.kind).label)}
         for link, other in visible_links(referral, user)
     ]
 

@@ -43,35 +43,19 @@ def _candidates(level: str, now: datetime.datetime):
 
 
 def _announce(referral: Referral, level: str) -> bool:
-    """Claim and send one reminder; False when another sweep got there first."""
+    """Claim and send one reminder of the stage's clock; False when another sweep got there first.
+    Due soon to whoever must act now, overdue to the supervising bureau as well (escalation)."""
     rule = RULES.get(referral.state)
     if rule is None:
         return False
-    try:
-        with transaction.atomic():
-            DeadlineReminder.objects.create(
-                referral=referral, kind=referral.deadline_kind, due_on=referral.due_on, level=level
-            )
-            label = DeadlineKind(referral.deadline_kind).label
-            due = referral.due_on.strftime("%Y-%m-%d")
-            people = list(permissions.audience(referral, rule.responsible))
-            if level == DeadlineReminder.Level.DUE_SOON:
-                kind, title = Notice.DEADLINE_DUE_SOON, _("%(number)s %(label)s将于%(due)s届满")
-            else:
-                kind, title = Notice.DEADLINE_OVERDUE, _("%(number)s 已超过%(label)s(%(due)s)")
-                # Escalation: the supervising bureau hears of every overdue referral.
-                people += list(permissions.audience(referral, "supervisors"))
-            notify(
-                people,
-                kind=kind,
-                title=title % {"number": referral.number, "label": label, "due": due},
-                body=referral.summary[:120],
-                url=referral_url(referral),
-                referral_id=referral.pk,
-            )
-    except IntegrityError:
-        return False
-    return True
+    return announce_clock(
+        referral,
+        level,
+        kind=referral.deadline_kind,
+        due_on=referral.due_on,
+        audiences=(rule.responsible, "supervisors"),
+        titles=(_("%(number)s %(label)s将于%(due)s届满"), _("%(number)s 已超过%(label)s(%(due)s)")),
+    )
 
 
 def day_clock_q(field: str, level: str, today: datetime.date) -> Q:
@@ -106,9 +90,9 @@ def _petition_candidates(level: str, today: datetime.date):
 def announce_clock(
     referral: Referral, level: str, *, kind: str, due_on: datetime.date, audiences: tuple[str, str], titles: tuple
 ) -> bool:
-    """Claim and send one reminder of a clock that is not the stage's own (the petition's, the
-    follow-up's); False when another sweep got there first. ``audiences``: told when due soon, added
-    when overdue; ``titles``: the due-soon and the overdue title."""
+    """Claim and send one reminder of a clock (the stage's, the petition's, the follow-up's...); False
+    when another sweep got there first. ``audiences``: told when due soon, added when overdue;
+    ``titles``: the due-soon and the overdue title, given the number, the clock's label and the day."""
     try:
         with transaction.atomic():
             DeadlineReminder.objects.create(referral=referral, kind=kind, due_on=due_on, level=level)
@@ -121,7 +105,8 @@ def announce_clock(
             notify(
                 people,
                 kind=notice,
-                title=title % {"number": referral.number, "due": due_on.strftime("%Y-%m-%d")},
+                title=title
+                % {"number": referral.number, "label": DeadlineKind(kind).label, "due": due_on.strftime("%Y-%m-%d")},
                 body=referral.summary[:120],
                 url=referral_url(referral),
                 referral_id=referral.pk,

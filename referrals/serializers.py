@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +32,7 @@ from referrals.action_serializers import (  # noqa: F401 (the registry rows name
     UnlinkSerializer,
 )
 from referrals.deadlines import FOLLOWED_UP, deadline_as_dict, followup_clock_as_dict, petition_clock_as_dict
+from referrals.errors import InvalidInput
 from referrals.intake import (
     PartyInput,
     ReferralInput,
@@ -62,11 +66,25 @@ from townships.validators import (
     validate_plausible_date,
 )
 
+if TYPE_CHECKING:
+    from django.http import QueryDict
+    from rest_framework.request import Request
+
 MAX_PARTIES = settings.FANGDIAO["MAX_PARTIES"]
+T = TypeVar("T")
 
 
 def _django_errors(exc: DjangoValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
+
+
+def read_query(parse: Callable[[QueryDict], T], request: Request) -> T:
+    """What ``parse`` reads from the query string (a report's scope, a period); a mistake answers 400
+    as a body's would (``ValidationError``), naming each parameter."""
+    try:
+        return parse(request.query_params)
+    except InvalidInput as exc:
+        raise serializers.ValidationError(exc.errors) from None
 
 
 class OrganisationRefSerializer(serializers.Serializer):
@@ -268,11 +286,16 @@ class LeaderOut(serializers.Serializer):
     year = serializers.IntegerField()
 
 
-class LinkOut(serializers.Serializer):
+# A referral in another thing's list (``refs.referral_item``). No docstring: the schema would give it
+# to every list's component as its description.
+class ReferralItemOut(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
     state = serializers.CharField()
     state_label = serializers.CharField()
+
+
+class LinkOut(ReferralItemOut):
     kind = serializers.ChoiceField(choices=ReferralLink.Kind.choices)
     kind_label = serializers.CharField()
 
@@ -374,17 +397,26 @@ class PartySerializer(serializers.ModelSerializer):
         return {"given_on": obj.consent_given_on.isoformat(), "method": obj.consent_method}
 
 
+def contact(party: Any, *, full: bool) -> tuple[str, str, str]:
+    """A party's ID number, phone and address as this user may see them: in full for those who
+    handle the referral, masked for everyone else (``permissions.can_see_personal_data``)."""
+    if full:
+        return party.id_number, party.phone, party.address
+    return mask_id_number(party.id_number), mask_phone(party.phone), mask_address(party.address)
+
+
 def party_json(party: Party, *, full: bool) -> dict:
     """The shape of ``PartySerializer``, written directly: a list page has fifty parties and
     building a serializer for each cost more than the rest of the page."""
+    id_number, phone, address = contact(party, full=full)
     return {
         "id": party.pk,
         "role": party.role,
         "kind": party.kind,
         "name": party.name,
-        "id_number": party.id_number if full else mask_id_number(party.id_number),
-        "phone": party.phone if full else mask_phone(party.phone),
-        "address": party.address if full else mask_address(party.address),
+        "id_number": id_number,
+        "phone": phone,
+        "address": address,
         # Shown with the full personal data only, like the sex and birth date the documents print.
         "ethnicity": party.ethnicity if full else "",
         "consent": {"given_on": party.consent_given_on.isoformat(), "method": party.consent_method}

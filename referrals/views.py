@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -192,6 +193,20 @@ def lawyer_page(
     )
 
 
+def _post_lawyer_form(request: HttpRequest, form, name: str, save: Callable[[dict], str]) -> HttpResponse:
+    """One of the lawyers page's forms posted: ``save`` its values and say what was done there, or the
+    page again with this form (``name``) and each mistake at its field, nothing written (400)."""
+    if form.is_valid():
+        try:
+            done = save(form.cleaned_data)
+        except InvalidInput as exc:
+            copy_errors(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("referrals:lawyers")
+    return lawyer_page(request, status=400, **{name: form})
+
+
 def add_lawyer(request: HttpRequest) -> HttpResponse:
     """POST: put a lawyer on the roster of the user's office; the page again with each mistake otherwise."""
     from referrals.forms import LawyerForm
@@ -201,17 +216,14 @@ def add_lawyer(request: HttpRequest) -> HttpResponse:
     lawyers.office_for_page(request.user)
     offices = lawyers.offices_of(lawyers.offices_kept_by(request.user))
     form = LawyerForm(request.POST, offices=offices, auto_id="id_lawyer_%s")
-    if form.is_valid():
-        values = dict(form.cleaned_data)
-        try:
-            office = lawyers.office_for(request.user, values.pop("office", None))
-            lawyer = lawyers.add_lawyer(by=request.user, office=office, **values)
-        except InvalidInput as exc:
-            copy_errors(form, exc)
-        else:
-            messages.success(request, _("已将%s加入律师名册。") % lawyer.name)
-            return redirect("referrals:lawyers")
-    return lawyer_page(request, lawyer_form=form, status=400)
+
+    def save(data: dict) -> str:
+        values = dict(data)
+        office = lawyers.office_for(request.user, values.pop("office", None))
+        lawyer = lawyers.add_lawyer(by=request.user, office=office, **values)
+        return _("已将%s加入律师名册。") % lawyer.name
+
+    return _post_lawyer_form(request, form, "lawyer_form", save)
 
 
 def import_lawyers(request: HttpRequest) -> HttpResponse:
@@ -226,16 +238,13 @@ def import_lawyers(request: HttpRequest) -> HttpResponse:
     form = LawyerImportForm(
         request.POST, request.FILES, offices=lawyers.offices_of(lawyers.offices_kept_by(request.user))
     )
-    if form.is_valid():
-        try:
-            office = lawyers.office_for(request.user, form.cleaned_data.get("office"))
-            result = run_import(by=request.user, office=office, upload=form.cleaned_data["file"])
-        except InvalidInput as exc:
-            copy_errors(form, exc)
-        else:
-            messages.success(request, _("律师名册已导入：新增%(added)d人，已在名册%(unchanged)d人。") % result.__dict__)
-            return redirect("referrals:lawyers")
-    return lawyer_page(request, import_form=form, status=400)
+
+    def save(data: dict) -> str:
+        office = lawyers.office_for(request.user, data.get("office"))
+        result = run_import(by=request.user, office=office, upload=data["file"])
+        return _("律师名册已导入：新增%(added)d人，已在名册%(unchanged)d人。") % result.__dict__
+
+    return _post_lawyer_form(request, form, "import_form", save)
 
 
 def set_lawyer_active(request: HttpRequest, pk: int) -> HttpResponse:
@@ -260,24 +269,20 @@ def add_consultation(request: HttpRequest) -> HttpResponse:
     lawyers.office_for_page(request.user)
     keepable = Lawyer.objects.filter(office_id__in=lawyers.offices_kept_by(request.user), active=True)
     form = ConsultationForm(request.POST, lawyers=keepable, auto_id="id_consult_%s")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            referral = lawyers.referral_by_number(request.user, data["referral"])
-            lawyers.record_consultation(
-                by=request.user,
-                lawyer=data["lawyer"],
-                held_on=data["held_on"],
-                persons=data["persons"],
-                topic=data["topic"],
-                referral=referral,
-            )
-        except InvalidInput as exc:
-            copy_errors(form, exc)
-        else:
-            messages.success(request, _("已登记法律咨询。"))
-            return redirect("referrals:lawyers")
-    return lawyer_page(request, consultation_form=form, status=400)
+
+    def save(data: dict) -> str:
+        referral = lawyers.referral_by_number(request.user, data["referral"])
+        lawyers.record_consultation(
+            by=request.user,
+            lawyer=data["lawyer"],
+            held_on=data["held_on"],
+            persons=data["persons"],
+            topic=data["topic"],
+            referral=referral,
+        )
+        return _("已登记法律咨询。")
+
+    return _post_lawyer_form(request, form, "consultation_form", save)
 
 
 def lawyer_list(request: HttpRequest) -> HttpResponse:
