@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mediation import group_sessions, reminders, stats, workflow
+from mediation import group_sessions, ledger, reminders, stats, workflow
 from mediation.documents import links as print_links
 from mediation.dossier import dossier, missing_for_close, pending
 from mediation.dossier import label as item_label
@@ -456,4 +456,5 @@ def extension() -> Extension:
         },
         stats=stats.SOURCE,
         rollup=stats.CELLS,
+        ledger_outcomes=ledger.outcomes,
     )

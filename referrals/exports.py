@@ -8,9 +8,24 @@ chunks into a write-only workbook on disk, so memory stays flat however long the
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,17 +39,29 @@ from core.models import AccessLog
 from core.openapi import error_responses
 from lib.spreadsheets import Column, SheetWriter, dated_filename, new_workbook, xlsx_response
 from referrals.api import FILTER_PARAMETERS
-from referrals.assignments import assignment_of
 from referrals.case_groups import groups_visible_to
 from referrals.filters import FilterError, filter_referrals
-from referrals.models import Appeal, CaseGroupMember, Consultation, DeadlineStatus, LeaderCase, Party, Referral
+from referrals.models import (
+    OPEN_STATES,
+    Appeal,
+    Assignment,
+    CaseGroupMember,
+    Consultation,
+    DeadlineStatus,
+    LeaderCase,
+    Party,
+    State,
+    Tier,
+    due_soon_q,
+    overdue_q,
+)
 from referrals.permissions import can_see_personal_data, referrals_visible_in_bulk
 from referrals.registry import registry
-from referrals.serializers import party_json
+from referrals.serializers import contact
+from townships.categories import Category
+from townships.models import Region
 
-CHUNK = 500
-# Sections another app (mediation) adds to a referral; the ledger shows them when they exist.
-LEDGER_SECTIONS = ("outcome", "agreement")
+CHUNK = 2000
 
 
 def ledger_columns() -> list[Column]:
@@ -86,123 +113,218 @@ def ledger_columns() -> list[Column]:
     ]
 
 
-def ledger_queryset(user, params) -> QuerySet[Referral]:
-    """Visible referrals, filtered as on the list; raises ``FilterError`` for unknown filter values."""
+# The referral's own columns, read as plain rows: a ledger is tens of thousands of referrals, and
+# model instances with their related objects cost more than writing the file did.
+FIELDS = (
+    "id",
+    "number",
+    "petition_no",
+    "received_on",
+    "category",
+    "state",
+    "summary",
+    "claims",
+    "origin_id",
+    "origin__name",
+    "target_id",
+    "target__name",
+    "region_id",
+    "region_code",
+    "lead_mediator__name",
+    "submitted_at",
+    "accepted_at",
+    "concluded_at",
+    "closed_at",
+    "due_on",
+    "deadline",
+    "petition_due_on",
+    "returns_count",
+    "round",
+    "tier",
+    "escalated_from",
+    "escalated",
+    "review_note",
+    "reply_delivered_on",
+    "created_at",
+    "assignment__level",
+    "assignment__batch",
+    "assignment__report_due_on",
+    "assignment__reported_on",
+    "consultation_batches",
+    "consultation_persons",
+)
+
+
+def ledger_queryset(user, params) -> QuerySet[Any]:
+    """Visible referrals, filtered as on the list, as rows of ``FIELDS``; raises ``FilterError`` for
+    unknown filter values. What hangs off a referral is read per chunk by ``ledger_rows``."""
     qs = filter_referrals(referrals_visible_in_bulk(user), params)
-    sections = registry.sections
-    prefetch = [p for name in LEDGER_SECTIONS if name in sections for p in sections[name].prefetch]
-    # 律师咨询 linked to the referral, as 批次 and 人次 (subqueries: the parties' prefetch stays one query).
+    # 律师咨询 linked to the referral, as 批次 and 人次.
     linked = Consultation.objects.filter(referral=OuterRef("pk")).order_by().values("referral")
+    now = timezone.now()
     return (
         qs.annotate(
             consultation_batches=Coalesce(Subquery(linked.annotate(n=Count("pk")).values("n")), 0),
             consultation_persons=Coalesce(Subquery(linked.annotate(n=Sum("persons")).values("n")), 0),
-        )
-        .select_related("origin", "target", "region__parent", "lead_mediator", "assignment")
-        .prefetch_related(
-            "parties",
-            Prefetch("leader_cases", queryset=LeaderCase.objects.filter(removed_on__isnull=True), to_attr="leaders"),
-            Prefetch("appeals", queryset=Appeal.objects.select_related("office")),
-            # The 类案 groups it is in now, of those the user may see (as on the referral page).
-            Prefetch(
-                "case_group_entries",
-                queryset=CaseGroupMember.objects.filter(removed_at__isnull=True, group__in=groups_visible_to(user))
-                .select_related("group")
-                .order_by("group_id"),
-                to_attr="groups_now",
+            # An open referral's 期限状态, by the expressions the list filter and the statistics use.
+            deadline=Case(
+                When(~Q(state__in=OPEN_STATES), then=Value("")),
+                When(overdue_q(now), then=Value(DeadlineStatus.OVERDUE)),
+                When(due_soon_q(now), then=Value(DeadlineStatus.DUE_SOON)),
+                When(due_at__isnull=False, then=Value(DeadlineStatus.ON_TIME)),
+                default=Value(""),
             ),
-            *prefetch,
+            escalated=ExpressionWrapper(Q(escalated_at__isnull=False), output_field=BooleanField()),
         )
         .order_by("-id")
+        .values_list(*FIELDS, named=True)
     )
 
 
-def _joined(parties: list[dict], key: str) -> str:
-    return "；".join(p[key] for p in parties if p.get(key))
+def _by_referral(rows: Iterable[Any]) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row.referral_id].append(row)
+    return grouped
 
 
-def _outcome(referral: Referral, user, full: bool) -> tuple[str, object]:
-    sections = registry.sections
-    outcome = sections["outcome"].serialize(referral, user, full) if "outcome" in sections else None
-    agreement = sections["agreement"].serialize(referral, user, full) if "agreement" in sections else None
-    if not outcome:
-        return "", None
-    if outcome.get("result") == "agreement":
-        amount = agreement.get("amount") if agreement else None
-        return _("达成协议"), float(amount) if amount not in (None, "") else None
-    reason = outcome.get("reason_label") or ""
-    return (_("终止调解：%s") % reason) if reason else _("终止调解"), None
+class _Chunk:
+    """What hangs off one chunk of referrals, each read by one plain query and grouped by referral:
+    parties, the 包案领导 in charge, 复查/复核, the 类案 groups the user may see, and the outcome
+    another app (mediation) records."""
+
+    def __init__(self, user, referrals: list[Any]) -> None:
+        ids = [r.id for r in referrals]
+        self.parties = _by_referral(
+            Party.objects.filter(referral_id__in=ids).values_list(
+                "referral_id", "role", "name", "id_number", "phone", "address", named=True
+            )
+        )
+        self.leaders = _by_referral(
+            LeaderCase.objects.filter(referral_id__in=ids, removed_on__isnull=True).values_list(
+                "referral_id", "name", "post", "level", named=True
+            )
+        )
+        self.appeals = _by_referral(
+            Appeal.objects.filter(referral_id__in=ids).values_list(
+                "referral_id", "kind", "body", "office__name", "requested_on", "outcome", named=True
+            )
+        )
+        self.groups = _by_referral(
+            CaseGroupMember.objects.filter(
+                referral_id__in=ids, removed_at__isnull=True, group__in=groups_visible_to(user)
+            )
+            .order_by("group_id")
+            .values_list("referral_id", "group__name", named=True)
+        )
+        self.outcomes = registry.ledger_outcomes({r.id: r.round for r in referrals if r.concluded_at is not None})
 
 
-def _appeal(referral: Referral, kind: str) -> str:
+class _Places:
+    """Regions' full names (蓬江区环市街道), each read once for the whole ledger."""
+
+    def __init__(self) -> None:
+        self.names: dict[int, str] = {}
+
+    def read(self, referrals: list[Any]) -> dict[int, str]:
+        missing = {r.region_id for r in referrals} - self.names.keys()
+        if missing:
+            for region in Region.objects.filter(pk__in=missing).select_related("parent"):
+                self.names[region.pk] = region.full_name()
+        return self.names
+
+
+def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    rows = iter(rows)
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _labels(choices) -> dict[str, str]:
+    return {value: str(label) for value, label in choices}
+
+
+def ledger_rows(user, referrals: Iterable[Any]) -> Iterator[list]:
+    """The ledger's cells for rows of ``ledger_queryset``, in its order."""
+    places = _Places()
+    labels = {
+        "category": _labels(Category.choices),
+        "state": _labels(State.choices),
+        "tier": _labels(Tier.choices),
+        "deadline": _labels(DeadlineStatus.choices) | {"": ""},
+        "leader": _labels(LeaderCase.Level.choices),
+        "assignment": _labels(Assignment.Level.choices),
+        "appeal": _labels(Appeal.Outcome.choices),
+    }
+    escalated = _("%(tier)s（由%(from)s升级）")
+    under_way = _("办理中")
+    for chunk in _chunks(referrals, CHUNK):
+        related = _Chunk(user, chunk)
+        place = places.read(chunk)
+        for r in chunk:
+            full = can_see_personal_data(user, r)
+            petitioners: list[tuple[str, ...]] = []
+            respondents: list[tuple[str, ...]] = []
+            for p in related.parties.get(r.id, ()):
+                side = petitioners if p.role == Party.Role.PETITIONER else respondents
+                side.append((p.name, *contact(p, full=full)))
+            outcome, amount = related.outcomes.get(r.id, ("", None))
+            leaders = related.leaders.get(r.id)
+            leader = leaders[0] if leaders else None
+            appeals = {a.kind: a for a in reversed(related.appeals.get(r.id, ()))}
+            tier = labels["tier"][r.tier]
+            yield [
+                r.number,
+                r.petition_no,
+                r.received_on,
+                labels["category"][r.category],
+                labels["state"][r.state],
+                *_joined(petitioners),
+                *_joined(respondents),
+                r.summary,
+                r.claims,
+                r.origin__name,
+                r.target__name or "",
+                place[r.region_id],
+                r.lead_mediator__name or "",
+                r.submitted_at,
+                r.accepted_at,
+                r.concluded_at,
+                outcome,
+                amount,
+                r.closed_at,
+                r.due_on if r.state in OPEN_STATES else None,
+                labels["deadline"][r.deadline],
+                r.petition_due_on,
+                r.returns_count,
+                r.round,
+                escalated % {"tier": tier, "from": labels["tier"][r.escalated_from]} if r.escalated else tier,
+                r.review_note,
+                f"{leader.name}（{leader.post}，{labels['leader'][leader.level]}）" if leader else "",
+                labels["assignment"][r.assignment__level] if r.assignment__level else "",
+                r.assignment__batch or "",
+                r.assignment__report_due_on,
+                r.assignment__reported_on,
+                r.consultation_batches,
+                r.consultation_persons,
+                r.reply_delivered_on,
+                *(_appeal(appeals.get(kind), labels["appeal"], under_way) for kind in Appeal.Kind.values),
+                "；".join(g.group__name for g in related.groups.get(r.id, ())),
+                r.created_at,
+            ]
+
+
+def _joined(parties: list[tuple[str, ...]]) -> list[str]:
+    """Name, ID number, phone and address columns of one side, its parties' values joined by "；"."""
+    return ["；".join(value for value in values if value) for values in zip(*parties, strict=True)] or [""] * 4
+
+
+def _appeal(a, outcomes: dict[str, str], under_way: str) -> str:
     """复查 / 复核 as a ledger cell: who, when received, and how it ended (or that it is open)."""
-    a = next((a for a in referral.appeals.all() if a.kind == kind), None)
     if a is None:
         return ""
-    ended = a.get_outcome_display() or _("办理中")
-    return f"{a.body or a.office.name} {a.requested_on.isoformat()} {ended}"
-
-
-def ledger_rows(user, referrals: Iterable[Referral]) -> Iterator[list]:
-    now = timezone.now()
-    status_labels = dict(DeadlineStatus.choices)
-    party_data = party_json
-    for r in referrals:
-        full = can_see_personal_data(user, r)
-        parties = [party_data(p, full=full) for p in r.parties.all()]
-        petitioners = [p for p in parties if p["role"] == Party.Role.PETITIONER]
-        respondents = [p for p in parties if p["role"] == Party.Role.RESPONDENT]
-        outcome, amount = _outcome(r, user, full)
-        deadline = r.deadline_status(now) if r.is_open else None
-        leader = r.leaders[0] if r.leaders else None
-        handed = assignment_of(r)
-        yield [
-            r.number,
-            r.petition_no,
-            r.received_on,
-            r.get_category_display(),
-            r.get_state_display(),
-            _joined(petitioners, "name"),
-            _joined(petitioners, "id_number"),
-            _joined(petitioners, "phone"),
-            _joined(petitioners, "address"),
-            _joined(respondents, "name"),
-            _joined(respondents, "id_number"),
-            _joined(respondents, "phone"),
-            _joined(respondents, "address"),
-            r.summary,
-            r.claims,
-            r.origin.name,
-            r.target.name if r.target else "",
-            r.region.full_name(),
-            r.lead_mediator.name if r.lead_mediator else "",
-            r.submitted_at,
-            r.accepted_at,
-            r.concluded_at,
-            outcome,
-            amount,
-            r.closed_at,
-            r.due_on if r.is_open else None,
-            str(status_labels[deadline]) if deadline else "",
-            r.petition_due_on,
-            r.returns_count,
-            r.round,
-            _("%(tier)s（由%(from)s升级）") % {"tier": r.get_tier_display(), "from": r.get_escalated_from_display()}
-            if r.escalated_at
-            else r.get_tier_display(),
-            r.review_note,
-            f"{leader.name}（{leader.post}，{leader.get_level_display()}）" if leader else "",
-            handed.get_level_display() if handed else "",
-            handed.batch if handed else "",
-            handed.report_due_on if handed else None,
-            handed.reported_on if handed else None,
-            r.consultation_batches,
-            r.consultation_persons,
-            r.reply_delivered_on,
-            *(_appeal(r, kind) for kind in Appeal.Kind.values),
-            "；".join(entry.group.name for entry in r.groups_now),
-            r.created_at,
-        ]
+    ended = outcomes.get(a.outcome) or under_way
+    return f"{a.body or a.office__name} {a.requested_on.isoformat()} {ended}"
 
 
 class ReferralLedgerExport(APIView):

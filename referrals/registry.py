@@ -135,6 +135,9 @@ class Extension:
     sweeps: Mapping[str, Sweep] = field(default_factory=dict)
     stats: StatsSource | None = None
     rollup: Source | None = None
+    # The ledger's 调解结果 and 协议金额 cells of concluded referrals, read in bulk (a ledger is tens of
+    # thousands of rows): {referral id: its current round} → {referral id: (result, amount or None)}.
+    ledger_outcomes: Callable[[Mapping[int, int]], Mapping[int, tuple[str, float | None]]] | None = None
     # Labels of timeline events that are not actions (e.g. "create" of a draft has its own action).
     events: Mapping[str, StrOrPromise] = field(default_factory=dict)
 
@@ -232,6 +235,14 @@ class Registry:
     def rollup_sources(self) -> dict[str, Source]:
         self._require_ready()
         return {e.rollup.name: e.rollup for e in self._extensions if e.rollup is not None}
+
+    def ledger_outcomes(self, rounds: Mapping[int, int]) -> dict[int, tuple[str, float | None]]:
+        self._require_ready()
+        found: dict[int, tuple[str, float | None]] = {}
+        for e in self._extensions:
+            if e.ledger_outcomes is not None and rounds:
+                found |= e.ledger_outcomes(rounds)
+        return found
 
     def event_label(self, event: str) -> str:
         if event in self._actions:

@@ -13,7 +13,6 @@ from lib.spreadsheets import Column as XColumn
 from lib.spreadsheets import (
     SheetWriter,
     SpreadsheetFile,
-    cell,
     cell_text,
     guarded,
     inspect_file,
@@ -74,9 +73,6 @@ def template_workbook(user):
 
 
 def _template_workbook(user):
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     from townships.validators import make_id_number
 
     scope = roster_scope(user)
@@ -107,7 +103,6 @@ def _template_workbook(user):
     roster = SheetWriter(
         workbook, _("花名册"), [XColumn(str(COLUMN_BY_KEY[k].label), widths[k]) for k in TEMPLATE_COLUMNS]
     )
-    letters = {k: chr(ord("A") + i) for i, k in enumerate(TEMPLATE_COLUMNS)}
     last = 2001
     options = [
         ("sex", [str(Mediator.Sex.MALE.label), str(Mediator.Sex.FEMALE.label)]),
@@ -118,16 +113,13 @@ def _template_workbook(user):
     ]
     for index, (key, values) in enumerate(options):
         option_col = chr(ord("A") + index)
-        dv = DataValidation(
-            type="list",
-            formula1=f"'{_('选项')}'!${option_col}$2:${option_col}${len(values) + 1}",
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle=str(_("请从列表中选择")),
+        roster.choose_from(
+            TEMPLATE_COLUMNS.index(key),
+            last,
+            f"='{_('选项')}'!${option_col}$2:${option_col}${len(values) + 1}",
+            title=str(_("请从列表中选择")),
             error=str(_("请从下拉列表中选择“%s”。") % COLUMN_BY_KEY[key].label),
         )
-        dv.add(f"{letters[key]}2:{letters[key]}{last}")
-        roster.sheet.data_validations.append(dv)
     if example is not None:
         roster.write(
             [
@@ -146,24 +138,16 @@ def _template_workbook(user):
         )
     # ID numbers and mobiles typed into a "General" cell become numbers and lose digits: pre-format
     # the rows people will fill as text.
-    text_columns = {TEMPLATE_COLUMNS.index("id_number"), TEMPLATE_COLUMNS.index("mobile")}
-    for _row in range(roster.rows + 2, 502):
-        cells = []
-        for index in range(len(TEMPLATE_COLUMNS)):
-            c = WriteOnlyCell(roster.sheet, value=None)
-            if index in text_columns:
-                c.number_format = "@"
-            cells.append(c)
-        roster.sheet.append(cells)
+    roster.blank_text_rows(501, (TEMPLATE_COLUMNS.index("id_number"), TEMPLATE_COLUMNS.index("mobile")))
 
     lists = SheetWriter(workbook, _("选项"), [XColumn(str(COLUMN_BY_KEY[k].label), 16) for k, _v in options])
     for i in range(max(len(v) for _k, v in options)):
         lists.write([values[i] if i < len(values) else None for _k, values in options])
-    lists.sheet.sheet_state = "hidden"
+    lists.hide()
 
     guide = SheetWriter(workbook, _("填写说明"), [XColumn(_("填写说明"), 100)])
     for line in instructions():
-        guide.sheet.append([cell(guide.sheet, line)])
+        guide.write([line])
     return workbook
 
 
