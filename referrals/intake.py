@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from referrals import permissions, repeats
 from referrals.deadlines import acceptance_limit, apply_deadline, late_acceptance
 from referrals.errors import InvalidInput
+from referrals.filters import character_pairs
 from referrals.models import Party, Referral
 from referrals.numbering import next_number
 from referrals.steps import step
@@ -202,6 +203,7 @@ def _write_input(referral: Referral, data: ReferralInput, *, by: User) -> None:
     if errors := petition_acceptance_errors(data.received_on, data.petition_accepted_on):
         raise InvalidInput({"petition_accepted_on": errors})
     referral.search_text = " ".join([data.summary, *(p.name for p in data.parties)])
+    referral.search_pairs = character_pairs(referral.search_text)
     referral.received_on = data.received_on
     referral.petition_accepted_on = data.petition_accepted_on or data.received_on
     referral.category = data.category

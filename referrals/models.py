@@ -176,6 +176,8 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     # What the list's search box looks in (summary and party names), as one column so that a
     # trigram index on PostgreSQL can serve it; written with the draft, never edited by hand.
     search_text = models.TextField(blank=True, editable=False)
+    # Its two-character pieces, for a two-character search (a name): filters.character_pairs.
+    search_pairs = models.TextField(blank=True, editable=False)
 
     origin = models.ForeignKey(
         Organisation, verbose_name=_("移交单位"), on_delete=models.PROTECT, related_name="referrals_sent"
