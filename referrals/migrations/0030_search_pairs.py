@@ -1,14 +1,16 @@
 """``Referral.search_pairs``: the two-character pieces of ``search_text`` (``filters.character_pairs``),
 with a trigram index on PostgreSQL, so that a two-character search (a name) is read from an index.
 
-Filled in SQL on PostgreSQL (one statement: about a minute for 10⁶ referrals), in Python batches
-elsewhere. The index is built CONCURRENTLY, so a running system keeps registering referrals while it
-is built; hence this migration is not atomic.
+Filled in SQL on PostgreSQL, in Python elsewhere, in batches of referrals each committed on its
+own: one UPDATE of every referral would hold every row locked until it ends (minutes at 10⁶, most of
+an hour at 10⁷: docs/scaling.md), and a workflow step on any referral would wait for it. The index is
+built CONCURRENTLY for the same reason; hence this migration is not atomic.
 """
 
 from django.db import migrations, models
 
 BATCH = 2000
+SQL_BATCH = 20_000
 
 FILL_SQL = """
 UPDATE referrals_referral r SET search_pairs = coalesce(
@@ -16,6 +18,7 @@ UPDATE referrals_referral r SET search_pairs = coalesce(
        FROM (SELECT DISTINCT substr(r.search_text, i, 2) AS p
                FROM generate_series(1, length(r.search_text) - 1) AS i) AS pieces),
     '')
+WHERE r.id >= %s AND r.id < %s
 """
 
 
@@ -27,7 +30,11 @@ def character_pairs(text: str) -> str:
 
 def fill(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FILL_SQL)
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SELECT coalesce(max(id), 0) FROM referrals_referral")
+            (last,) = cursor.fetchone()
+            for start in range(1, last + 1, SQL_BATCH):
+                cursor.execute(FILL_SQL, [start, start + SQL_BATCH])
         return
     Referral = apps.get_model("referrals", "Referral")
     batch = []
