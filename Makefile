@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= 2
 export DEBUG ?= 1
 
-.PHONY: run serve install install-dev migrate seed test test-postgres e2e screenshots lint format migrations-check bench fuzz messages check-python clean
+.PHONY: run serve install install-dev migrate seed test test-postgres e2e screenshots lint format migrations-check bench bench-day fuzz messages check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "). Set PYTHON=python3.12 or similar.")'
@@ -71,6 +71,10 @@ migrations-check: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## bench-day: a city's working day under Locust on 4 uvicorn workers, PostgreSQL and Redis, people added stage by stage until the p95 budgets break (≤ 10 min; BENCH_ARGS=--quick ≤ 3 min); not part of `make bench`
+bench-day: install-dev
+	$(BIN)/python -m bench.dayload $(BENCH_ARGS)
 
 ## fuzz: the property, fuzz and schema tests with many more examples than `make test` uses, and the slow proofs
 fuzz: install-dev

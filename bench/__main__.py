@@ -76,7 +76,10 @@ def render(sections: list[Section], *, quick: bool, info: dict, seconds: float) 
         f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC in {seconds / 60:.1f} minutes. "
         "Times are milliseconds unless a unit is given; a *reference* is measured side by side in the same "
         "run, and *ratio* = figure ÷ reference. This machine is small and shared, so absolute times are "
-        "noisy: read the ratios and the p95 against the budgets of docs/architecture.md#performance-budgets.",
+        "noisy: read the ratios and the p95 against the budgets of docs/architecture.md#performance-budgets. "
+        "Many people at once — a working day under Locust, stepped up until the budgets break — is measured "
+        "apart, by `make bench-day` (bench/dayload.py: up to 10 minutes with the machine to itself), and not "
+        "written here.",
         "",
         "| machine | |",
         "|---|---|",

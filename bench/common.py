@@ -20,6 +20,11 @@ PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/fangdiao_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 
+# docs/architecture.md#performance-budgets, for the benchmarks that judge requests over HTTP (the
+# notification budget lives beside its benchmark: bench.notifications.BUDGET_MS).
+BUDGET_LIST_P95_MS = 150.0  # a referral list page (API or HTML, 25 rows), a search, a statistics page
+BUDGET_TRANSITION_P95_MS = 200.0  # a workflow step's HTTP POST, registering included
+
 
 @dataclass
 class Figure:
