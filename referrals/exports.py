@@ -240,8 +240,15 @@ def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _labels(choices) -> dict[str, str]:
-    return {value: str(label) for value, label in choices}
+class _Labels(dict):
+    """A choice's label; a value without one is shown as it is stored (as ``get_FOO_display`` does)."""
+
+    def __missing__(self, value: str) -> str:
+        return value
+
+
+def _labels(choices) -> _Labels:
+    return _Labels((value, str(label)) for value, label in choices)
 
 
 def ledger_rows(user, referrals: Iterable[Any]) -> Iterator[list]:
@@ -251,7 +258,7 @@ def ledger_rows(user, referrals: Iterable[Any]) -> Iterator[list]:
         "category": _labels(Category.choices),
         "state": _labels(State.choices),
         "tier": _labels(Tier.choices),
-        "deadline": _labels(DeadlineStatus.choices) | {"": ""},
+        "deadline": _labels(DeadlineStatus.choices),
         "leader": _labels(LeaderCase.Level.choices),
         "assignment": _labels(Assignment.Level.choices),
         "appeal": _labels(Appeal.Outcome.choices),
