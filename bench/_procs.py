@@ -133,3 +133,41 @@ def reset_peak() -> bool:
 
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
+
+
+def serve_command(port: int, workers: int) -> list[str]:
+    """The server as the benchmarks that go over HTTP start it: ``python -m config.serve`` (uvicorn,
+    with TCP_NODELAY kept for several workers), production's WebSocket implementation, quiet logs."""
+    return [
+        sys.executable,
+        "-m",
+        "config.serve",
+        "config.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--lifespan",
+        "on",
+        "--ws",
+        "websockets-sansio",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+
+
+def forget_redis_keys(url: str, prefix: str) -> int:
+    """Delete a benchmark's own keys (its channel-layer prefix) from a shared Redis; nothing else."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    deleted = 0
+    try:
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            deleted += client.delete(key)
+    finally:
+        client.close()
+    return deleted

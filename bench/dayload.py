@@ -450,25 +450,7 @@ def start_server(port: int, log: Path) -> subprocess.Popen:
     log.parent.mkdir(parents=True, exist_ok=True)
     handle = log.open("w")
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "config.serve",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(WORKERS),
-            "--lifespan",
-            "on",
-            "--ws",
-            "websockets-sansio",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        _procs.serve_command(port, WORKERS),
         cwd=ROOT,
         env=_env(RUN_DB),
         stdout=handle,
@@ -492,19 +474,6 @@ def wait_for_server(base: str, server: subprocess.Popen, timeout: float = 90) ->
         if time.monotonic() > deadline:
             raise RuntimeError("the server did not answer /login/")
         time.sleep(0.3)
-
-
-def forget_redis_keys() -> int:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    deleted = 0
-    try:
-        for key in client.scan_iter(match=f"{REDIS_PREFIX}*", count=1000):
-            deleted += client.delete(key)
-    finally:
-        client.close()
-    return deleted
 
 
 # --- Sampling the machine, PostgreSQL and Redis once a second ------------------------------------------
@@ -1117,7 +1086,7 @@ def run(mode: Mode, stages: tuple[int, ...], measure: float, *, live_refresh: bo
     finally:
         sampler.stop()
         stop_server(server)
-        deleted = forget_redis_keys()
+        deleted = _procs.forget_redis_keys(REDIS_URL, REDIS_PREFIX)
     records = (
         [json.loads(line) for line in snapshots.read_text(encoding="utf-8").splitlines()] if snapshots.exists() else []
     )

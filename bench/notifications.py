@@ -55,7 +55,6 @@ import resource
 import signal
 import socket
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -173,25 +172,7 @@ def start_server(port: int, log: Path) -> subprocess.Popen:
     log.parent.mkdir(parents=True, exist_ok=True)
     handle = log.open("w")
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "config.serve",  # uvicorn, with TCP_NODELAY kept for several workers
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--ws",
-            "websockets-sansio",
-            "--lifespan",
-            "on",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        _procs.serve_command(port, 2),
         cwd=ROOT,
         # The settings this process runs with (the what-if passes bench._ws_settings to both ends).
         env=_env(os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings")),
@@ -215,19 +196,6 @@ def stop_server(server: subprocess.Popen) -> None:
     # A worker outliving its supervisor would keep the port and its sockets.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(server.pid, signal.SIGKILL)
-
-
-def forget_redis_keys() -> int:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    deleted = 0
-    try:
-        for key in client.scan_iter(match=f"{REDIS_PREFIX}*", count=1000):
-            deleted += client.delete(key)
-    finally:
-        client.close()
-    return deleted
 
 
 # --- Clients ---------------------------------------------------------------------------------------
@@ -518,7 +486,7 @@ async def measure(
         stop_server(server)
         await loop.run_in_executor(django, close_db)
         django.shutdown(wait=True)
-        results["redis_keys_deleted"] = forget_redis_keys()
+        results["redis_keys_deleted"] = _procs.forget_redis_keys(REDIS_URL, REDIS_PREFIX)
     results["server_errors"] = _server_errors(log)
     return results
 

@@ -16,10 +16,10 @@ import os
 import queue
 import socket
 import subprocess
-import sys
 import threading
 import time
 
+from bench import _procs
 from bench.common import ROOT, Figure, Section, django_setup, emit, summarise
 
 # Referrals walked by a single client before the concurrent run: the step's own latency, which the
@@ -125,24 +125,7 @@ def run(n: int, clients: int, workers: int) -> Section:
     port = free_port()
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "config.serve",  # uvicorn, with TCP_NODELAY kept for several workers
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--lifespan",
-            "on",
-            "--ws",
-            "websockets-sansio",
-            "--log-level",
-            "warning",
-        ],
+        _procs.serve_command(port, workers),
         cwd=ROOT,
         env=env,
     )
