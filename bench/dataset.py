@@ -223,9 +223,11 @@ def _slice(start: int, stop: int, context: dict, *, seed: int) -> dict[str, int]
             officer_id, office_id = context["officers"][county]
             state = _choose_state(rng)
             received = today - datetime.timedelta(days=rng.randint(0, 1400 if state == "closed" else 75))
-            submitted = at(received + datetime.timedelta(days=rng.randint(0, 2)), 10)
-            accepted = min(submitted + datetime.timedelta(days=rng.randint(1, 4), hours=1), now)
-            concluded = min(accepted + datetime.timedelta(days=rng.randint(5, 40)), now)
+            # At times of day, as people work: the durations between (the medians') are not whole days.
+            submitted = at(received + datetime.timedelta(days=rng.randint(0, 2)), 9)
+            submitted += datetime.timedelta(minutes=rng.randint(0, 480))
+            accepted = min(submitted + datetime.timedelta(days=rng.randint(0, 3), minutes=rng.randint(30, 1440)), now)
+            concluded = min(accepted + datetime.timedelta(days=rng.randint(5, 40), minutes=rng.randint(0, 480)), now)
             closed = min(concluded + datetime.timedelta(days=rng.randint(1, 6)), now)
             names = [person_name(rng), person_name(rng)]
             r = SimpleNamespace(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections
-from django.db.models import FloatField, Func, QuerySet
+from django.db.models import FloatField, Func, QuerySet, Sum
 from django.db.models.sql.compiler import SQLCompiler
 
 
@@ -73,3 +73,42 @@ class Recompiled:
             fetched = cursor.fetchall()
         # The compiler's own converters (dates, booleans from SQLite's integers), as values() applies them.
         return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results=[fetched])]
+
+
+def sums_by_each(
+    qs: QuerySet, dimensions: Sequence[str], columns: Sequence[str], *, overall: bool = True
+) -> dict[str | None, list[dict]]:
+    """The sums of ``columns`` over ``qs`` grouped by each of ``dimensions`` in turn, and over all
+    (None) when ``overall``: {dimension: rows with the dimension's value and the sums}; the one
+    over all is a single row, with None sums when nothing matches.
+
+    PostgreSQL reads the rows once for every grouping (``GROUPING SETS``), where one query per
+    grouping would read them once each; other databases run one query per grouping.
+    """
+    connection = connections[qs.db]
+    qs = qs.order_by()
+    if connection.vendor != "postgresql":
+        found: dict[str | None, list[dict]] = {None: [qs.aggregate(**{c: Sum(c) for c in columns})]} if overall else {}
+        for dimension in dimensions:
+            found[dimension] = list(qs.values(dimension).annotate(**{c: Sum(c) for c in columns}))
+        return found
+    quote = connection.ops.quote_name
+    inner, params = qs.values(*dimensions, *columns).query.sql_with_params()
+    names = ", ".join(map(quote, dimensions))
+    sums = ", ".join(f"SUM({quote(c)})" for c in columns)
+    sets = ", ".join([*(f"({quote(d)})" for d in dimensions), *(["()"] if overall else [])])
+    # Only quoted column names and the ORM's own SQL are put together; the values stay parameters.
+    sql = f"SELECT {names}, GROUPING({names}), {sums} FROM ({inner}) AS rows GROUP BY GROUPING SETS ({sets})"  # noqa: S608
+    # GROUPING() sets one bit per dimension, the first the highest, for each one summed over.
+    ungrouped = {(1 << len(dimensions)) - 1 - (1 << (len(dimensions) - 1 - i)): d for i, d in enumerate(dimensions)}
+    found = {**({None: []} if overall else {}), **{d: [] for d in dimensions}}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            values, grouping, sums = row[: len(dimensions)], row[len(dimensions)], row[len(dimensions) + 1 :]
+            dimension = ungrouped.get(grouping)
+            out = dict(zip(columns, sums, strict=True))
+            if dimension is not None:
+                out[dimension] = values[dimensions.index(dimension)]
+            found[dimension].append(out)
+    return found

@@ -455,6 +455,6 @@ def extension() -> Extension:
             "correction_overdue": reminders.sweep_overdue_corrections,
         },
         stats=stats.SOURCE,
-        rollup=stats.CELLS,
+        rollups=(stats.CELLS,),
         ledger_outcomes=ledger.outcomes,
     )

@@ -230,8 +230,10 @@ def extension() -> Extension:
             "followup": reminders.sweep_followups,
             # Not a reminder, but the minute-by-minute loop is where a crashed roster import is noticed.
             "stalled_roster_imports": reap_stalled_imports,
+            # Not a reminder either: the deadline days begun since are folded into each cell's total.
+            "clock_cells": rollup.fold_clock,
         },
-        rollup=rollup.REFERRALS,
+        rollups=(rollup.REFERRALS, rollup.CLOCK, rollup.DURATION_BUCKETS),
     )
 
 

@@ -3,6 +3,8 @@ Apart from ``referrals/models.py`` (the referral and its workflow records), whic
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
 
 
@@ -29,7 +31,7 @@ class StatsCell(CellKey):
     The workflow adds each referral's change to its cells in the transaction that makes it
     (``referrals/rollup.py``), with the same figure definitions the live count uses; an area's
     summary then sums a few thousand cells instead of reading a hundred thousand referrals.
-    Deadline figures (overdue, due soon) change with the clock and are always counted live.
+    Deadline figures (overdue, due soon) change with the clock: ``ClockCell`` keeps them.
     """
 
     total = models.IntegerField(default=0)
@@ -69,4 +71,66 @@ class StatsCell(CellKey):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=CellKey.KEY, name="stats_cell_key"),
+        ]
+
+
+# The day of a ``ClockCell`` that stands for "any day up to today": what has already happened is
+# folded into one row per cell (``rollup.fold_clock``), so a summary sums one row per cell, not one
+# per deadline day.
+SINCE_EVER = datetime.date(1, 1, 1)
+
+
+class ClockCell(CellKey):
+    """The deadline figures of one cell (``CellKey``) as changes that take effect on ``day``.
+
+    The figures of the clock (overdue, due soon, …) move with time, but only at the instants a
+    referral stores (its ``due_at``, ``due_soon_at``, the day after its petition deadline), all
+    known when a step writes them. So each referral adds, at the first day-start at or after each
+    such instant, how its figures differ from the day before; the sum of a cell's rows up to today
+    is then exactly its figures at today's first moment, and a summary counts live only the few
+    referrals whose instant fell between that moment and now (``stats.compute``). Steps keep the
+    rows (``referrals/rollup.py``) as they keep ``StatsCell``; days already past are kept as
+    ``SINCE_EVER``, and the minute sweep folds the days that have passed since into it.
+    """
+
+    KEY = (*CellKey.KEY, "day")
+    SINCE_EVER = SINCE_EVER
+
+    day = models.DateField()
+    overdue = models.IntegerField(default=0)
+    due_soon = models.IntegerField(default=0)
+    accept_overdue = models.IntegerField(default=0)
+    mediate_overdue = models.IntegerField(default=0)
+    handler_overdue = models.IntegerField(default=0)
+    review_overdue = models.IntegerField(default=0)
+    petition_overdue = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=(*CellKey.KEY, "day"), name="clock_cell_key"),
+        ]
+        indexes = [models.Index(fields=["day"], name="clock_cell_day")]
+
+
+class DurationCell(models.Model):
+    """How many stored durations (``days_to_accept``, ``days_to_conclude``) of the referrals of one
+    township or "本级" region registered by one office fall in each quarter of a day (``bucket`` =
+    ⌊days × 4⌋): where a median lies, so that a median reads the values of one quarter-day from the
+    duration's index instead of walking to the middle of all of them
+    (``stats.compute.Figures.medians``). A quarter being a power of two, a bucket's bounds are
+    exact in floating point. Kept by ``referrals/rollup.py`` like ``StatsCell``; without month and
+    category, it answers the scopes without those filters."""
+
+    KEY = ("area", "origin_id", "bucket")
+    PER_DAY = 4
+
+    area = models.CharField(max_length=12)
+    origin_id = models.BigIntegerField()
+    bucket = models.IntegerField()
+    accepts = models.IntegerField(default=0)
+    concludes = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("area", "origin_id", "bucket"), name="duration_cell_key"),
         ]

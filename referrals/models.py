@@ -796,4 +796,4 @@ from referrals.bureau import (  # noqa: E402, F401
     LeaderCase,
     ReferralLink,
 )
-from referrals.cells import CellKey, StatsCell  # noqa: E402, F401
+from referrals.cells import CellKey, ClockCell, DurationCell, StatsCell  # noqa: E402, F401

@@ -134,7 +134,7 @@ class Extension:
     group_panels: Sequence[GroupPanel] = ()
     sweeps: Mapping[str, Sweep] = field(default_factory=dict)
     stats: StatsSource | None = None
-    rollup: Source | None = None
+    rollups: Sequence[Source] = ()
     # The ledger's 调解结果 and 协议金额 cells of concluded referrals, read in bulk (a ledger is tens of
     # thousands of rows): {referral id: its current round} → {referral id: (result, amount or None)}.
     ledger_outcomes: Callable[[Mapping[int, int]], Mapping[int, tuple[str, float | None]]] | None = None
@@ -234,7 +234,7 @@ class Registry:
     @cached_property
     def rollup_sources(self) -> dict[str, Source]:
         self._require_ready()
-        return {e.rollup.name: e.rollup for e in self._extensions if e.rollup is not None}
+        return {s.name: s for e in self._extensions for s in e.rollups}
 
     def ledger_outcomes(self, rounds: Mapping[int, int]) -> dict[int, tuple[str, float | None]]:
         self._require_ready()

@@ -6,6 +6,10 @@ one referral — and adds the difference, in the step's own transaction. So the 
 disagree with a live count (the tests compare them), and ``rebuild()`` can recreate them from
 scratch (after a bulk load, or to repair).
 
+The figures of the clock (overdue, due soon) are kept the same way in ``ClockCell``, as the changes
+each referral's stored deadlines make on given days (``CLOCK``; what has passed folded by the
+minute sweep, ``fold_clock``).
+
 Later apps keep running totals of their own figures the same way: their ``Extension`` carries a
 ``Source`` (a cell model keyed like ``StatsCell`` and the query that counts one referral's, or every
 referral's, contribution), and ``tracked()`` / ``rebuild()`` cover it too, without this module
@@ -14,16 +18,18 @@ importing them (``mediation/stats.py`` keeps agreements and follow-ups).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Case, Count, F, Model, QuerySet, Sum, Value, When
-from django.db.models.functions import Substr, TruncMonth
+from django.db.models import BooleanField, Case, Count, F, IntegerField, Model, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Cast, Floor, Substr, TruncMonth
 from django.utils import timezone
 
 from lib.sql import Recompiled
-from referrals.models import CellKey, Referral, State, StatsCell
+from referrals.deadlines import start_of_day
+from referrals.models import OPEN_STATES, CellKey, ClockCell, DurationCell, Referral, State, StatsCell
 
 KEY = CellKey.KEY
 SUMS = {"days_to_accept", "n_to_accept", "days_to_conclude", "n_to_conclude"}
@@ -50,8 +56,10 @@ class Source:
         queries: Callable[[int | None], Iterable[QuerySet]],
         *,
         prefix: str = "",
+        key: tuple[str, ...] = KEY,
     ) -> None:
         self.name, self.model, self.counters, self.queries, self.prefix = name, model, counters, queries, prefix
+        self.key = key
         self._one: list[Recompiled] | None = None
 
     def rows(self, pk: int | None) -> Iterator[dict]:
@@ -68,7 +76,7 @@ class Source:
     def cells(self, pk: int | None) -> Cells:
         out: Cells = {}
         for row in self.rows(pk):
-            vector = out.setdefault(tuple(row[k] for k in KEY), dict.fromkeys(self.counters, 0))
+            vector = out.setdefault(tuple(row[k] for k in self.key), dict.fromkeys(self.counters, 0))
             for c in self.counters:
                 vector[c] += row.get(self.prefix + c) or 0
         return out
@@ -122,6 +130,116 @@ def _referral_queries(pk: int | None) -> Iterable[QuerySet]:
 REFERRALS = Source("referrals", StatsCell, COUNTERS, _referral_queries, prefix="fig_")
 
 
+class ClockSource(Source):
+    """The clock's figures of referrals (``ClockCell``): per cell and day, how the figures at that
+    day's first moment differ from the day before's, for the days a referral's stored instants
+    (``clock.instants``) fall on or just before. Computed in Python from the few fields the figures
+    read (``stats.figures.clock_values``, which a test holds equal to the figures' own conditions);
+    a day already begun is kept as ``SINCE_EVER`` (``fold_clock``)."""
+
+    FIELDS = ("state", "deadline_kind", "due_at", "due_soon_at", "petition_due_on")
+
+    def __init__(self) -> None:
+        from referrals.stats.figures import CLOCK_FIGURES
+
+        super().__init__("clock", ClockCell, CLOCK_FIGURES, lambda pk: (), key=ClockCell.KEY)
+
+    def cells(self, pk: int | None) -> Cells:
+        from referrals.stats.figures import clock_values
+
+        today = timezone.localdate()
+        referrals = Referral.objects.filter(merged_into__isnull=True)
+        referrals = referrals.filter(pk=pk) if pk is not None else referrals.filter(_may_have_a_clock())
+        cell = key_of()
+        rows = referrals.order_by().annotate(area=cell["area"], month=cell["month"], draft=cell["draft"])
+        out: Cells = {}
+        for row in rows.values(*KEY, *self.FIELDS).iterator(chunk_size=5000):
+            before = dict.fromkeys(self.counters, 0)
+            for day in sorted({day_of(instant) for instant in clock_instants(row)}):
+                now = clock_values(row, start_of_day(day))
+                delta = {c: now[c] - before[c] for c in self.counters}
+                before = now
+                if any(delta.values()):
+                    kept = ClockCell.SINCE_EVER if day <= today else day
+                    vector = out.setdefault((*(row[k] for k in KEY), kept), dict.fromkeys(self.counters, 0))
+                    for c in self.counters:
+                        vector[c] += delta[c]
+        return out
+
+
+def _may_have_a_clock() -> Q:
+    petition = Q(state__in=OPEN_STATES, petition_due_on__isnull=False)
+    return Q(due_at__isnull=False) | Q(due_soon_at__isnull=False) | petition
+
+
+def day_of(instant: datetime.datetime) -> datetime.date:
+    """The first day whose first moment is at or after ``instant``: the day from which on a
+    change at ``instant`` holds at every day's start."""
+    local = timezone.localtime(instant)
+    return local.date() if local == start_of_day(local.date()) else local.date() + datetime.timedelta(days=1)
+
+
+def clock_instants(row: dict) -> list[datetime.datetime]:
+    """The instants at which a referral's clock figures may change, as stored."""
+    found = [row[f] for f in ("due_at", "due_soon_at") if row[f] is not None]
+    if row["petition_due_on"] is not None:
+        # Late from the day after the petition deadline's day.
+        found.append(start_of_day(row["petition_due_on"] + datetime.timedelta(days=1)))
+    return found
+
+
+CLOCK = ClockSource()
+
+
+# The stored durations, and the counter of each in ``DurationCell``.
+DURATIONS = {"days_to_accept": "accepts", "days_to_conclude": "concludes"}
+
+
+def duration_bucket(column: str) -> Cast:
+    return Cast(Floor(F(column) * DurationCell.PER_DAY), IntegerField())
+
+
+def _duration_queries(pk: int | None) -> list[QuerySet]:
+    qs = Referral.objects.filter(merged_into__isnull=True)
+    qs = qs if pk is None else qs.filter(pk=pk)
+    return [
+        qs.filter(**{f"{column}__isnull": False})
+        .order_by()
+        .annotate(area=key_of()["area"], bucket=duration_bucket(column))
+        .values("area", "origin_id", "bucket")
+        .annotate(**{counter: Count("pk")})
+        for column, counter in DURATIONS.items()
+    ]
+
+
+DURATION_BUCKETS = Source("durations", DurationCell, tuple(DURATIONS.values()), _duration_queries, key=DurationCell.KEY)
+
+
+def fold_clock(now: datetime.datetime | None = None) -> int:
+    """Fold the clock's rows of every day begun by ``now`` into each cell's ``SINCE_EVER`` row
+    (the minute sweep): a summary sums one row per cell. The number of rows folded.
+
+    A step that adds to a row being folded waits for the fold's lock and then finds no row, so it
+    writes a new one (``_add``), which the next fold takes; either way the sums are unchanged."""
+    today = timezone.localdate(now or timezone.now())
+    with transaction.atomic():
+        passed = ClockCell.objects.filter(day__gt=ClockCell.SINCE_EVER, day__lte=today)
+        rows = list(passed.select_for_update().values("id", *KEY, *CLOCK.counters))
+        if not rows:
+            return 0
+        ClockCell.objects.filter(id__in=[r["id"] for r in rows]).delete()
+        folded: Cells = {}
+        for row in rows:
+            vector = folded.setdefault((*(row[k] for k in KEY), ClockCell.SINCE_EVER), dict.fromkeys(CLOCK.counters, 0))
+            for c in CLOCK.counters:
+                vector[c] += row[c]
+        for key, delta in folded.items():
+            _add(key, delta, CLOCK)
+        # Cells whose referrals are all finished count nothing; a summary need not read them.
+        ClockCell.objects.filter(day=ClockCell.SINCE_EVER, **dict.fromkeys(CLOCK.counters, 0)).delete()
+    return len(rows)
+
+
 def sources() -> dict[str, Source]:
     """Every app's running totals, as registered (``referrals/registry.py``)."""
     from referrals.registry import registry
@@ -131,7 +249,7 @@ def sources() -> dict[str, Source]:
 
 def _add(key: tuple, delta: Vector, source: Source) -> None:
     model = source.model
-    where = dict(zip(KEY, key, strict=True))
+    where = dict(zip(source.key, key, strict=True))
     changes = {c: F(c) + d for c, d in delta.items() if d}
     if not changes:
         return
@@ -183,7 +301,8 @@ def rebuild(*, batch: int = 5000, sources: Iterable[str] | None = None) -> int:
             source.model.objects.all().delete()
             rows = []
             for key, vector in source.cells(None).items():
-                rows.append(source.model(**dict(zip(KEY, key, strict=True)), **vector))
+                if any(vector.values()):
+                    rows.append(source.model(**dict(zip(source.key, key, strict=True)), **vector))
                 if len(rows) >= batch:
                     created += len(source.model.objects.bulk_create(rows))
                     rows = []

@@ -31,7 +31,7 @@ def calendar_days_loaded(sender, years, **kwargs) -> None:
 
 @receiver(post_migrate)
 def fill_statistics_cells(sender, app_config=None, using="default", **kwargs) -> None:
-    """Running totals that are missing after a migration (every app's ``Extension.rollup``)."""
+    """Running totals that are missing after a migration (every app's ``Extension.rollups``)."""
     if app_config is None:
         return
     from referrals import rollup

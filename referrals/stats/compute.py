@@ -19,9 +19,10 @@ from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lib.sql import DaysBetween
-from referrals.models import Referral, State, StatsCell, Tier
-from referrals.stats.figures import CLOCK_FIGURES, FIGURES, ROW_FIGURES, ROW_RATES, Figure, clock_q, sources
+from lib.sql import DaysBetween, sums_by_each
+from referrals.deadlines import start_of_day
+from referrals.models import ClockCell, DurationCell, Referral, State, StatsCell, Tier
+from referrals.stats.figures import CLOCK_FIGURES, FIGURES, ROW_FIGURES, ROW_RATES, Figure, sources
 from referrals.stats.scope import Scope, months
 from referrals.stats.sql import (
     Median,
@@ -29,12 +30,17 @@ from referrals.stats.sql import (
     indexed_durations,
     median_by_offset,
     median_by_sorting,
+    median_in_buckets,
 )
 from townships import regions
 from townships.categories import Category
 from townships.models import Region
 
 # --- Computing ---------------------------------------------------------------------------------
+
+
+# The breakdowns' dimensions: a cell's township or "本级" region, category and month received.
+DIMENSIONS = ("area", "category", "month")
 
 
 # Counts that follow from others by their definition, so the database need not count them again
@@ -71,10 +77,16 @@ def _derive(values: dict[str, Any]) -> dict[str, Any]:
     for key, rule in DERIVED.items():
         if key not in values and all(k in values for k in ("concluded", "succeeded")):
             values[key] = rule(values)
-    for figure in FIGURES.values():
-        if figure.parts and all(values.get(p) is not None for p in figure.parts):
-            values[figure.key] = sum(values[p] for p in figure.parts)
+    for figure in FIGURES.summed():
+        parts = figure.parts or ()
+        if all(values.get(p) is not None for p in parts):
+            values[figure.key] = sum(values[p] for p in parts)
     return values
+
+
+def clock_moved(start: datetime.datetime, end: datetime.datetime) -> Q:
+    """The referrals with a deadline instant in (start, end]: whose clock's figures may differ."""
+    return Q(due_at__gt=start, due_at__lte=end) | Q(due_soon_at__gt=start, due_soon_at__lte=end)
 
 
 def counts(scope: Scope, keys: Iterable[str], now: datetime.datetime | None = None) -> dict[str, int]:
@@ -151,7 +163,7 @@ class Figures:
     PostgreSQL, two elsewhere), the two timeliness counts (one each), each registered source's
     figures (mediation: four) and the regions of the township table (one). A scope the running
     totals answer (``Scope.uses_rollup``) sums ``StatsCell`` in SQL by each breakdown's dimension
-    instead (four small queries) and counts only the clock's figures live (``clock``); mediation's
+    instead (four small queries), and the clock's figures from theirs (``ClockCell``); mediation's
     agreement and follow-up figures then come from its own running totals too (``cells=``).
     """
 
@@ -187,21 +199,27 @@ class Figures:
         return self.scope.uses_rollup()
 
     @cached_property
-    def clock(self) -> list[dict[str, Any]]:
-        """Overdue / due soon per cell, counted live over the referrals that have a deadline (the
-        figures of the clock, which no running total can keep)."""
-        return [
-            plain(row)
-            for row in self.referrals.filter(clock_q(self.now))
+    def moved_today(self) -> list[dict[str, Any]]:
+        """The clock's figures that moved between today's first moment and now, per cell: counted
+        live over the referrals with a deadline instant in between (with whole-day deadlines, none;
+        the running totals ``ClockCell`` hold the figures at today's first moment)."""
+        start = start_of_day(timezone.localdate(self.now))
+        then = {ALIAS + "then_" + k.removeprefix(ALIAS): v for k, v in _counts(CLOCK_FIGURES, start).items()}
+        rows = (
+            self.referrals.filter(clock_moved(start, self.now))
             .annotate(area=Substr("region_code", 1, 9), month=TruncMonth("received_on"))
             .values("area", "category", "month")
-            .annotate(**_counts(CLOCK_FIGURES, self.now))
+            .annotate(**_counts(CLOCK_FIGURES, self.now), **then)
             .order_by()
-        ]
+        )
+        return [{**row, **{k: row[ALIAS + k] - row[ALIAS + "then_" + k] for k in CLOCK_FIGURES}} for row in rows]
 
-    def _sums_from_rollup(self, dimension: str | None) -> dict[Any, dict[str, Any]]:
-        """The running totals (``StatsCell``) of the scope summed by ``dimension`` in SQL (a few
-        dozen rows, whatever the number of cells), plus the clock's figures counted live."""
+    @cached_property
+    def _from_rollup(self) -> dict[str | None, dict[Any, dict[str, Any]]]:
+        """The running totals of the scope summed by each breakdown's dimension and over all (None)
+        in SQL, a few dozen rows whatever the number of cells (``lib.sql.sums_by_each``): the
+        counts (``StatsCell``), and the clock's figures (``ClockCell``, up to today) with what moved
+        since today began (``moved_today``). {dimension: {group: {figure: sum}}}."""
         from referrals import rollup
 
         names = {
@@ -210,27 +228,38 @@ class Figures:
             "days_to_conclude": "_days_to_conclude",
             "n_to_conclude": "_n_to_conclude",
         }
-        # A breakdown row shows only ROW_FIGURES; the headline every counter.
-        counters = rollup.COUNTERS if dimension is None else [c for c in rollup.COUNTERS if c in ROW_FIGURES]
-        totals = {c: Sum(c) for c in counters}
         cells = StatsCell.objects.filter(self.scope.cells())
-        found = [cells.aggregate(**totals)] if dimension is None else cells.values(dimension).annotate(**totals)
-        groups: dict[Any, dict[str, Any]] = {}
-        for row in found.order_by() if dimension else found:
-            group = row[dimension] if dimension else None
-            groups[group] = {**dict.fromkeys(CLOCK_FIGURES, 0), **{names.get(c, c): row[c] or 0 for c in counters}}
-        for row in self.clock:
-            group = groups.get(row[dimension] if dimension else None)
-            if group is not None:  # always there: a referral with a deadline is in its cell
-                for key in CLOCK_FIGURES:
-                    group[key] += row[key]
+        # The headline shows every counter; a breakdown's rows only ROW_FIGURES: apart, the two
+        # queries sum a third as much as one grouping that sums every counter by everything.
+        row_counters = [c for c in rollup.COUNTERS if c in ROW_FIGURES]
+        found = {
+            None: [cells.aggregate(**{c: Sum(c) for c in rollup.COUNTERS})],
+            **sums_by_each(cells, DIMENSIONS, row_counters, overall=False),
+        }
+        groups: dict[str | None, dict[Any, dict[str, Any]]] = {}
+        for dimension, rows in found.items():
+            counters = rollup.COUNTERS if dimension is None else row_counters
+            groups[dimension] = {
+                row.get(dimension): {
+                    **dict.fromkeys(CLOCK_FIGURES, 0),
+                    **{names.get(c, c): row[c] or 0 for c in counters},
+                }
+                for row in rows
+            }
+        clock = ClockCell.objects.filter(self.scope.cells(), day__lte=timezone.localdate(self.now))
+        for dimension, rows in sums_by_each(clock, DIMENSIONS, CLOCK_FIGURES).items():
+            for row in [*rows, *self.moved_today]:
+                group = groups[dimension].get(row[dimension] if dimension else None)
+                if group is not None:  # always there: a referral with a deadline is in its cell
+                    for key in CLOCK_FIGURES:
+                        group[key] += row[key] or 0
         return groups
 
     def _sums(self, dimension: str | None) -> dict[Any, dict[str, Any]]:
         """The cells summed by ``dimension`` ("area", "category", "month"; None: all of them):
         {group: {figure: sum}}."""
         if self.rollup:
-            return self._sums_from_rollup(dimension)
+            return self._from_rollup[dimension]
         measures = [k for k in (self.cells[0] if self.cells else {}) if k not in ("area", "category", "month")]
         groups: dict[Any, dict[str, Any]] = {}
         for cell in self.cells:
@@ -273,9 +302,15 @@ class Figures:
           index whatever the area (60–90 ms; the city's sorted: 0.3–0.4 s). It walks when the area
           holds at least 1/``WALK_SHARE`` of all durations, by PostgreSQL's estimate of the index.
         - SQLite, without a percentile function, always walks.
+        - But a scope the running totals answer, over all months and categories, first sums its
+          durations per quarter-day (``DurationCell``) to find the quarter-day the middle falls in,
+          and reads only that quarter's values from the index (``_medians_from_buckets``).
         The queries are the same for every scope of a kind, whatever the data.
         """
         qs = self.referrals
+        scope = self.scope
+        if self.rollup and not (scope.date_from or scope.date_to or scope.category):
+            return self._medians_from_buckets()
         if has_percentile(qs) and not (self.rollup and self.scope.area()):
             found = qs.aggregate(accept=Median(to_accept()), conclude=Median(to_conclude()))
         else:
@@ -287,6 +322,25 @@ class Figures:
                 for k, n in counts.items()
             }
         return {"median_days_to_accept": _round(found["accept"]), "median_days_to_conclude": _round(found["conclude"])}
+
+    def _medians_from_buckets(self) -> dict[str, float | None]:
+        from referrals import rollup
+
+        counters = list(rollup.DURATIONS.values())
+        buckets = list(
+            DurationCell.objects.filter(self.scope.whose_cells())
+            .values("bucket")
+            .annotate(**{c: Sum(c) for c in counters})
+            .order_by("bucket")
+        )
+        found = {}
+        for column, counter in rollup.DURATIONS.items():
+            counts = [(row["bucket"], row[counter]) for row in buckets if row[counter]]
+            found[column] = median_in_buckets(self.referrals, column, counts, DurationCell.PER_DAY)
+        return {
+            "median_days_to_accept": _round(found["days_to_accept"]),
+            "median_days_to_conclude": _round(found["days_to_conclude"]),
+        }
 
     @cached_property
     def by_region(self) -> list[dict[str, Any]]:

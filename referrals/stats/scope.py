@@ -120,23 +120,31 @@ class Scope:
             return supervises_area(self.user, self.area())
         return self._reader is not None and self._reader.registered_only
 
+    def _own_offices(self) -> frozenset[int]:
+        return frozenset() if self.user.is_superuser else grants_of(self.user).orgs("view_org_referrals")
+
+    def whose_cells(self) -> Q:
+        """The running-totals cells of this scope's area (a superuser's: every region), or
+        (``registered_only``) of what one's own offices registered, of the office asked for: all
+        the scope picks of a table keyed by region and office only (``DurationCell``), which holds
+        no drafts. Only meaningful when ``uses_rollup()``."""
+        q = regions.within(self.area(), field="area") if self.area() else Q(origin_id__in=self._own_offices())
+        if self.origin:
+            q &= Q(origin_id=self.origin)
+        return q
+
     def cells(self) -> Q:
         """The running-totals cells of this scope (any cell table keyed like ``StatsCell``); only
         meaningful when ``uses_rollup()``."""
-        mine = frozenset() if self.user.is_superuser else grants_of(self.user).orgs("view_org_referrals")
-        # An area's cells (a superuser's: every region), or (``registered_only``) the cells of what
-        # one's own offices registered.
-        q = regions.within(self.area(), field="area") if self.area() else Q(origin_id__in=mine)
+        q = self.whose_cells()
         if not self.user.is_superuser:
-            q &= Q(draft=False) | Q(origin_id__in=mine)
+            q &= Q(draft=False) | Q(origin_id__in=self._own_offices())
         if self.date_from:
             q &= Q(month__gte=self.date_from)
         if self.date_to:
             q &= Q(month__lte=self.date_to)
         if self.category:
             q &= Q(category=self.category)
-        if self.origin:
-            q &= Q(origin_id=self.origin)
         return q
 
     def with_params(self, **changes) -> Scope:
