@@ -10,15 +10,18 @@ from django.db import models
 
 class CellKey(models.Model):
     """The cell a referral counts in for running totals: township or "本级" region, category, month
-    received, origin office, draft or not. ``StatsCell`` and other apps' totals (mediation's
-    ``MediationCell``) share it, so ``referrals/rollup.py`` keeps them all the same way."""
+    received, origin office, receiving organisation (0: none yet), draft or not. ``StatsCell`` and
+    other apps' totals (mediation's ``MediationCell``) share it, so ``referrals/rollup.py`` keeps
+    them all the same way. The two organisations let an office's and a committee's own figures be
+    read from them as well as an area's."""
 
-    KEY = ("area", "category", "month", "origin_id", "draft")
+    KEY = ("area", "category", "month", "origin_id", "receiver", "draft")
 
     area = models.CharField(max_length=12)
     category = models.CharField(max_length=32)
     month = models.DateField()
     origin_id = models.BigIntegerField()
+    receiver = models.BigIntegerField(default=0)  # the target's id (named apart from the referral's field)
     draft = models.BooleanField()
 
     class Meta:
@@ -114,23 +117,25 @@ class ClockCell(CellKey):
 
 class DurationCell(models.Model):
     """How many stored durations (``days_to_accept``, ``days_to_conclude``) of the referrals of one
-    township or "本级" region registered by one office fall in each quarter of a day (``bucket`` =
+    township or "本级" region registered by one office and referred to one organisation fall in
+    each quarter of a day (``bucket`` =
     ⌊days × 4⌋): where a median lies, so that a median reads the values of one quarter-day from the
     duration's index instead of walking to the middle of all of them
     (``stats.compute.Figures.medians``). A quarter being a power of two, a bucket's bounds are
     exact in floating point. Kept by ``referrals/rollup.py`` like ``StatsCell``; without month and
     category, it answers the scopes without those filters."""
 
-    KEY = ("area", "origin_id", "bucket")
+    KEY = ("area", "origin_id", "receiver", "bucket")
     PER_DAY = 4
 
     area = models.CharField(max_length=12)
     origin_id = models.BigIntegerField()
+    receiver = models.BigIntegerField(default=0)
     bucket = models.IntegerField()
     accepts = models.IntegerField(default=0)
     concludes = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=("area", "origin_id", "bucket"), name="duration_cell_key"),
+            models.UniqueConstraint(fields=("area", "origin_id", "receiver", "bucket"), name="duration_cell_key"),
         ]

@@ -221,10 +221,21 @@ class ReaderView:
         rule): the running totals, kept per registering office, then answer their figures."""
         return not self.areas and not self.others and not self.referred_to
 
-    def referrals(self) -> QuerySet[Referral]:
+    def referred_only(self) -> bool:
+        """Whether they see exactly what was referred to their organisations, past draft (a
+        committee's people, as a rule): their organisations registered nothing. One query."""
+        if self.areas or self.others or not self.referred_to:
+            return False
+        return not Referral.objects.filter(origin_id__in=self.member_of).exists()
+
+    def referrals(self, *, referred_only: bool = False) -> QuerySet[Referral]:
+        """What they see; ``referred_only``: known to be ``referred_only()``, stated as such (one
+        index: a median's read then keeps to the organisation's referrals)."""
         mine = Q(origin_id__in=self.member_of)
         if self.registered_only:  # one index, which also holds the state and the clock
             return Referral.objects.filter(mine)
+        if referred_only:
+            return Referral.objects.filter(Q(target_id__in=self.member_of) & ~DRAFT)
         if self.areas:  # without others, the region index alone, which holds the state and the clock
             return Referral.objects.filter((regions.within(self.areas) | Q(pk__in=self.others)) & (mine | ~DRAFT))
         return Referral.objects.filter(mine | (~DRAFT & (Q(target_id__in=self.member_of) | Q(pk__in=self.others))))

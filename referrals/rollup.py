@@ -24,7 +24,7 @@ from contextlib import contextmanager
 
 from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, Case, Count, F, IntegerField, Model, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Cast, Floor, Substr, TruncMonth
+from django.db.models.functions import Cast, Coalesce, Floor, Substr, TruncMonth
 from django.utils import timezone
 
 from lib.sql import Recompiled
@@ -89,6 +89,7 @@ def key_of(prefix: str = "") -> dict:
         "category": F(f"{prefix}category"),
         "month": TruncMonth(f"{prefix}received_on"),
         "origin_id": F(f"{prefix}origin_id"),
+        "receiver": Coalesce(f"{prefix}target_id", 0),
         "draft": Case(
             When(**{f"{prefix}state": State.DRAFT}, then=Value(True)), default=Value(False), output_field=BooleanField()
         ),
@@ -115,7 +116,7 @@ def contributions(qs: QuerySet[Referral]) -> QuerySet:
     key = key_of()
     return (
         qs.order_by()
-        .annotate(area=key["area"], month=key["month"], draft=key["draft"])
+        .annotate(area=key["area"], month=key["month"], receiver=key["receiver"], draft=key["draft"])
         .values(*KEY)
         .annotate(**_aggregates())
     )
@@ -151,7 +152,9 @@ class ClockSource(Source):
         referrals = Referral.objects.filter(merged_into__isnull=True)
         referrals = referrals.filter(pk=pk) if pk is not None else referrals.filter(_may_have_a_clock())
         cell = key_of()
-        rows = referrals.order_by().annotate(area=cell["area"], month=cell["month"], draft=cell["draft"])
+        rows = referrals.order_by().annotate(
+            area=cell["area"], month=cell["month"], receiver=cell["receiver"], draft=cell["draft"]
+        )
         out: Cells = {}
         for row in rows.values(*KEY, *self.FIELDS).iterator(chunk_size=5000):
             before = dict.fromkeys(self.counters, 0)
@@ -205,8 +208,8 @@ def _duration_queries(pk: int | None) -> list[QuerySet]:
     return [
         qs.filter(**{f"{column}__isnull": False})
         .order_by()
-        .annotate(area=key_of()["area"], bucket=duration_bucket(column))
-        .values("area", "origin_id", "bucket")
+        .annotate(area=key_of()["area"], receiver=key_of()["receiver"], bucket=duration_bucket(column))
+        .values(*DurationCell.KEY)
         .annotate(**{counter: Count("pk")})
         for column, counter in DURATIONS.items()
     ]

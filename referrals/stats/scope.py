@@ -77,7 +77,7 @@ class Scope:
         own = None if self.region else visible_of_own_organisation(self.user, origin=self.origin, target=self.target)
         # And all that a person sees, when no area narrows it, from the indexes too.
         if own is None and self._reader is not None:
-            own = self._reader.referrals()
+            own = self._reader.referrals(referred_only=self._referred_only)
         visible = own if own is not None else referrals_visible_in_area(self.user, self.area())
         # A merged referral counts nowhere (``filter_referrals`` leaves it out, as from the lists).
         return filter_referrals(visible, params).order_by()
@@ -109,8 +109,9 @@ class Scope:
 
     def uses_rollup(self) -> bool:
         """Whether the running totals answer this scope exactly: whole months, no filter the totals
-        do not keep (target, state), and either an area the user supervises in full or what an
-        office registered (``registered_only``: the cells are kept per registering office)."""
+        do not keep (target, state), and an area the user supervises in full, or what an office
+        registered (``registered_only``) or an organisation was referred (``referred_only``): the
+        cells are kept per registering office and per receiving organisation."""
         whole_months = (self.date_from is None or self.date_from.day == 1) and (
             self.date_to is None or self.date_to == month_end(self.date_to)
         )
@@ -118,17 +119,27 @@ class Scope:
             return False
         if self.area():
             return supervises_area(self.user, self.area())
-        return self._reader is not None and self._reader.registered_only
+        return self._reader is not None and (self._reader.registered_only or self._referred_only)
+
+    @cached_property
+    def _referred_only(self) -> bool:
+        return self._reader is not None and self._reader.referred_only()
 
     def _own_offices(self) -> frozenset[int]:
         return frozenset() if self.user.is_superuser else grants_of(self.user).orgs("view_org_referrals")
 
     def whose_cells(self) -> Q:
-        """The running-totals cells of this scope's area (a superuser's: every region), or
-        (``registered_only``) of what one's own offices registered, of the office asked for: all
-        the scope picks of a table keyed by region and office only (``DurationCell``), which holds
-        no drafts. Only meaningful when ``uses_rollup()``."""
-        q = regions.within(self.area(), field="area") if self.area() else Q(origin_id__in=self._own_offices())
+        """The running-totals cells of this scope's area (a superuser's: every region), or of what
+        one's own organisations registered (``registered_only``) or were referred
+        (``referred_only``), of the office asked for: all the scope picks of a table keyed by region
+        and organisations only (``DurationCell``), which holds no drafts. Only meaningful when
+        ``uses_rollup()``."""
+        if self.area():
+            q = regions.within(self.area(), field="area")
+        elif self._referred_only:
+            q = Q(receiver__in=self._own_offices())
+        else:
+            q = Q(origin_id__in=self._own_offices())
         if self.origin:
             q &= Q(origin_id=self.origin)
         return q
