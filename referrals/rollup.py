@@ -134,7 +134,7 @@ REFERRALS = Source("referrals", StatsCell, COUNTERS, _referral_queries, prefix="
 class ClockSource(Source):
     """The clock's figures of referrals (``ClockCell``): per cell and day, how the figures at that
     day's first moment differ from the day before's, for the days a referral's stored instants
-    (``clock.instants``) fall on or just before. Computed in Python from the few fields the figures
+    (``clock_instants``) fall on or just before. Computed in Python from the few fields the figures
     read (``stats.figures.clock_values``, which a test holds equal to the figures' own conditions);
     a day already begun is kept as ``SINCE_EVER`` (``fold_clock``)."""
 

@@ -163,7 +163,7 @@ class Figures:
     PostgreSQL, two elsewhere), the two timeliness counts (one each), each registered source's
     figures (mediation: four) and the regions of the township table (one). A scope the running
     totals answer (``Scope.uses_rollup``) sums ``StatsCell`` in SQL by each breakdown's dimension
-    instead (four small queries), and the clock's figures from theirs (``ClockCell``); mediation's
+    instead (a few small queries), and the clock's figures from theirs (``ClockCell``); mediation's
     agreement and follow-up figures then come from its own running totals too (``cells=``).
     """
 
