@@ -303,8 +303,9 @@ class Referral(ConcurrentTransitionMixin, models.Model):
         verbose_name_plural = _("访调对接案件")
         ordering = ["-id"]
         indexes = [
-            # With the state, a committee's referrals past draft come from the index alone.
+            # A committee's referrals past draft from the index alone; its queues by state and clock.
             models.Index(fields=["target", "-id"], name="referral_target_recent", include=["state"]),
+            models.Index(fields=["target", "state", "due_at"], name="referral_target_queue"),
             # With the state and the clock, an office's own figures and queues (``Scope(origin=…)``)
             # come from the index alone: its 82,000 referrals at 10⁶ without a heap read each.
             models.Index(
