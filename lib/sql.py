@@ -105,9 +105,9 @@ def sums_by_each(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
-            values, grouping, sums = row[: len(dimensions)], row[len(dimensions)], row[len(dimensions) + 1 :]
+            values, grouping, totals = row[: len(dimensions)], row[len(dimensions)], row[len(dimensions) + 1 :]
             dimension = ungrouped.get(grouping)
-            out = dict(zip(columns, sums, strict=True))
+            out = dict(zip(columns, totals, strict=True))
             if dimension is not None:
                 out[dimension] = values[dimensions.index(dimension)]
             found[dimension].append(out)

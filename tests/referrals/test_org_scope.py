@@ -6,6 +6,8 @@ ways included."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from referrals import merging, permissions, workflow
@@ -161,10 +163,13 @@ def test_a_committees_mediating_and_overdue_list_is_counted_from_its_own_queue_i
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://...)")
     mine = story.mediating()
-    # A city's proportions, which the planner reads from the table's statistics: thousands of
-    # referrals mediating past their deadline elsewhere, the committee's many closed, and its one.
     elsewhere = story.submitted(target=people.taicheng)
     Referral.objects.filter(pk=elsewhere.pk).update(state="mediating", due_at=timezone.now())
+    Referral.objects.filter(pk=mine.pk).update(due_at=timezone.now())
+    with CaptureQueriesContext(connection) as ctx:
+        response = api(people.mediator).get("/api/referrals/", {"state": "mediating", "overdue": "true"})
+    assert response.status_code == 200 and response.json()["count"] == 1
+    (count,) = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
     columns = [
         f.column
         for f in Referral._meta.concrete_fields
@@ -172,28 +177,31 @@ def test_a_committees_mediating_and_overdue_list_is_counted_from_its_own_queue_i
     ]
     copied = ", ".join(f'"{c}"' for c in columns)
     with connection.cursor() as cursor:
+        # A city's proportions, which the planner reads from the table's statistics: thousands of
+        # referrals mediating past their deadline elsewhere, the committee's many closed, and its
+        # one. In a temporary copy with the same indexes, gone with the test: ANALYZE writes a
+        # table's size past a rollback, and later tests must not be planned for rows that are gone.
+        cursor.execute("CREATE TEMPORARY TABLE queue_copy (LIKE referrals_referral INCLUDING ALL) ON COMMIT DROP")
         cursor.execute(
-            f'INSERT INTO referrals_referral ("number", {copied}) '  # noqa: S608 - names from the model
-            f"SELECT 'X' || g || number, {copied} FROM referrals_referral, generate_series(1, 3000) AS g WHERE id = %s",
-            [elsewhere.pk],
+            f'INSERT INTO queue_copy ("id", "number", {copied}) '  # noqa: S608 - names from the model
+            f'SELECT "id", "number", {copied} FROM referrals_referral'
         )
-        cursor.execute(
-            f'INSERT INTO referrals_referral ("number", {copied}) '  # noqa: S608 - names from the model
-            f"SELECT 'Y' || g || number, {copied} FROM referrals_referral, generate_series(1, 3000) AS g WHERE id = %s",
-            [mine.pk],
-        )
-        cursor.execute("UPDATE referrals_referral SET state = 'closed', due_at = NULL WHERE number LIKE 'Y%%'")
-        cursor.execute("ANALYZE referrals_referral")
-    Referral.objects.filter(pk=mine.pk).update(due_at=timezone.now())
-    with CaptureQueriesContext(connection) as ctx:
-        response = api(people.mediator).get("/api/referrals/", {"state": "mediating", "overdue": "true"})
-    assert response.status_code == 200 and response.json()["count"] == 1
-    (count,) = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
-    with connection.cursor() as cursor:
+        for pk, prefix, ids in ((elsewhere.pk, "X", 10**6), (mine.pk, "Y", 2 * 10**6)):
+            cursor.execute(
+                f'INSERT INTO queue_copy ("id", "number", {copied}) '  # noqa: S608 - names from the model
+                f"SELECT %s + g, %s || g || number, {copied} FROM referrals_referral, generate_series(1, 3000) AS g "
+                "WHERE id = %s",
+                [ids, prefix, pk],
+            )
+        cursor.execute("UPDATE queue_copy SET state = 'closed', due_at = NULL WHERE number LIKE 'Y%%'")
+        cursor.execute("ANALYZE queue_copy")
         # Read through bitmaps, as at 10⁶: which indexes build them is the question.
         cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute("SET LOCAL enable_indexonlyscan = off")
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + count)
+        cursor.execute("EXPLAIN " + count.replace('"referrals_referral"', "queue_copy"))
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "referral_target_queue" in plan and "referral_state_recent" not in plan, plan
+    # One index answers the committee, the state and the clock together.
+    assert re.search(
+        r"Index Cond: \(\(target_id = \d+\) AND \(\(state\)::text = 'mediating'::text\) AND \(due_at <=", plan
+    ), plan
