@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections
 from django.db.models import FloatField, Func, QuerySet, Sum
 from django.db.models.sql.compiler import SQLCompiler
@@ -93,7 +94,10 @@ def sums_by_each(
             found[dimension] = list(qs.values(dimension).annotate(**{c: Sum(c) for c in columns}))
         return found
     quote = connection.ops.quote_name
-    inner, params = qs.values(*dimensions, *columns).query.sql_with_params()
+    try:
+        inner, params = qs.values(*dimensions, *columns).query.sql_with_params()
+    except EmptyResultSet:  # a condition nothing can meet (``__in=[]``), which the ORM answers without asking
+        return {**({None: [dict.fromkeys(columns)]} if overall else {}), **{d: [] for d in dimensions}}
     names = ", ".join(map(quote, dimensions))
     sums = ", ".join(f"SUM({quote(c)})" for c in columns)
     sets = ", ".join([*(f"({quote(d)})" for d in dimensions), *(["()"] if overall else [])])
